@@ -1,0 +1,131 @@
+"""Every topic of the system, built and parsed in one place.
+
+Layout (all under ``yp/v1/``)::
+
+    yp/v1/{site}/{device}/{kind}   events from an edge (kind: checkin, ...)
+    yp/v1/{site}/status            the edge's retained status, also its last will
+    yp/v1/{site}/health            the edge's heartbeats
+    yp/v1/{site}/cmd/{command}     downlink to the edge (receipt, ...)
+
+Events are subscribed to per kind (``yp/v1/+/+/checkin``) so that a downlink topic, which also has
+three levels below the prefix, can never be taken for an event. Site and device ids are therefore
+restricted to a safe alphabet and may not be one of the reserved words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+CONTRACT_VERSION: Final = 1
+PREFIX: Final = f"yp/v{CONTRACT_VERSION}"
+
+ID_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_ID_RE: Final = re.compile(ID_PATTERN)
+RESERVED_IDS: Final = frozenset({"cmd", "status", "health"})
+
+
+class EventKind(StrEnum):
+    CHECKIN = "checkin"
+
+
+class Command(StrEnum):
+    RECEIPT = "receipt"
+
+
+class TopicKind(StrEnum):
+    EVENT = "event"
+    STATUS = "status"
+    HEALTH = "health"
+    COMMAND = "command"
+
+
+def is_valid_id(value: str) -> bool:
+    """True for a site or device id that is safe as one topic level."""
+    return bool(_ID_RE.match(value)) and value not in RESERVED_IDS
+
+
+def _checked(value: str, what: str) -> str:
+    if not is_valid_id(value):
+        raise ValueError(
+            f"invalid {what} id {value!r}: use a-z, 0-9, '-' or '_', "
+            f"not one of {sorted(RESERVED_IDS)}"
+        )
+    return value
+
+
+def event(site: str, device: str, kind: EventKind) -> str:
+    return f"{PREFIX}/{_checked(site, 'site')}/{_checked(device, 'device')}/{kind.value}"
+
+
+def status(site: str) -> str:
+    return f"{PREFIX}/{_checked(site, 'site')}/status"
+
+
+def health(site: str) -> str:
+    return f"{PREFIX}/{_checked(site, 'site')}/health"
+
+
+def command(site: str, name: Command) -> str:
+    return f"{PREFIX}/{_checked(site, 'site')}/cmd/{name.value}"
+
+
+def event_filters(shared_group: str | None = None) -> list[str]:
+    """Subscription filters for every event kind, optionally as an MQTT 5 shared subscription."""
+    filters = [f"{PREFIX}/+/+/{kind.value}" for kind in EventKind]
+    return [_shared(f, shared_group) for f in filters]
+
+
+def edge_state_filters(shared_group: str | None = None) -> list[str]:
+    """Subscription filters for edge status and heartbeats."""
+    return [_shared(f"{PREFIX}/+/{leaf}", shared_group) for leaf in ("status", "health")]
+
+
+def command_filter(site: str) -> str:
+    """What an edge subscribes to: every downlink for its own site."""
+    return f"{PREFIX}/{_checked(site, 'site')}/cmd/#"
+
+
+def _shared(topic_filter: str, group: str | None) -> str:
+    return f"$share/{group}/{topic_filter}" if group else topic_filter
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A parsed topic. ``device``/``kind`` are set for events, ``command`` for downlink."""
+
+    kind: TopicKind
+    site: str
+    device: str | None = None
+    event_kind: EventKind | None = None
+    command: Command | None = None
+
+
+def parse_topic(topic: str) -> Topic:
+    """Parse a topic of the contract; raise ``ValueError`` naming what is wrong."""
+    if not topic.startswith(PREFIX + "/"):
+        raise ValueError(f"topic {topic!r} is not under {PREFIX}/")
+    parts = topic[len(PREFIX) + 1 :].split("/")
+    site = parts[0]
+    if not is_valid_id(site):
+        raise ValueError(f"topic {topic!r}: invalid site id {site!r}")
+    if len(parts) == 2 and parts[1] == "status":
+        return Topic(TopicKind.STATUS, site)
+    if len(parts) == 2 and parts[1] == "health":
+        return Topic(TopicKind.HEALTH, site)
+    if len(parts) == 3 and parts[1] == "cmd":
+        try:
+            return Topic(TopicKind.COMMAND, site, command=Command(parts[2]))
+        except ValueError:
+            raise ValueError(f"topic {topic!r}: unknown command {parts[2]!r}") from None
+    if len(parts) == 3:
+        device, kind = parts[1], parts[2]
+        if not is_valid_id(device):
+            raise ValueError(f"topic {topic!r}: invalid device id {device!r}")
+        try:
+            return Topic(TopicKind.EVENT, site, device=device, event_kind=EventKind(kind))
+        except ValueError:
+            raise ValueError(f"topic {topic!r}: unknown event kind {kind!r}") from None
+    raise ValueError(f"topic {topic!r} does not match any topic of the contract")
