@@ -62,7 +62,7 @@ Event = CheckinEvent
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def parse_event(payload: bytes | str) -> Event:
+def parse_event(payload: bytes | bytearray | str) -> Event:
     """Validate an event payload; raises ``pydantic.ValidationError``."""
     return _EVENT_ADAPTER.validate_json(payload)
 
@@ -116,15 +116,15 @@ class Receipt(_Message):
     ranges: list[SeqRange] = Field(min_length=1)
 
 
-def status_of(payload: bytes | str) -> Status:
+def status_of(payload: bytes | bytearray | str) -> Status:
     return Status.model_validate_json(payload)
 
 
-def health_of(payload: bytes | str) -> Health:
+def health_of(payload: bytes | bytearray | str) -> Health:
     return Health.model_validate_json(payload)
 
 
-def receipt_of(payload: bytes | str) -> Receipt:
+def receipt_of(payload: bytes | bytearray | str) -> Receipt:
     return Receipt.model_validate_json(payload)
 
 

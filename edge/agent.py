@@ -1,0 +1,115 @@
+"""One edge agent per site: card readers in, outbox in the middle, publisher out."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+from edge.card_reader import CardReader, Tap
+from edge.config import EdgeSettings
+from edge.outbox import Outbox
+from edge.publisher import Publisher, PublisherConfig
+from mqtt_contract import topics
+from mqtt_contract.credentials import card_hash
+from mqtt_contract.models import CheckinData, CheckinEvent, Health, Status
+from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from mqtt_contract.topics import EventKind
+
+log = logging.getLogger(__name__)
+
+AGENT_VERSION = version("yuanping-community")
+
+
+class EdgeAgent:
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.settings = settings
+        self.boot = uuid.uuid4()
+        self._started = time.monotonic()
+        self._card_key = settings.card_key.get_secret_value().encode()
+        self.outbox = Outbox(settings.outbox_path)
+        since = datetime.now(UTC)
+        status = {"site": settings.site, "boot": self.boot, "since": since}
+        self.publisher = Publisher(
+            PublisherConfig(
+                site=settings.site,
+                endpoint=BrokerEndpoint.parse(settings.mqtt.url),
+                session=SessionOptions(
+                    client_id=f"edge-{settings.site}",
+                    protocol=settings.mqtt.protocol,
+                    username=settings.mqtt_username,
+                    password=(
+                        settings.mqtt.password.get_secret_value() if settings.mqtt.password else None
+                    ),
+                    session_expiry_s=settings.mqtt.session_expiry_s,
+                ),
+                resend_after_s=settings.resend_after_s,
+                inflight_window=settings.inflight_window,
+                retention_s=settings.retention_s,
+            ),
+            self.outbox,
+            online_status=Status(state="online", agent_version=AGENT_VERSION, **status),
+            offline_status=Status(state="offline", agent_version=AGENT_VERSION, **status),
+            heartbeat=self._heartbeat,
+            heartbeat_interval_s=settings.heartbeat_interval_s,
+        )
+        self.readers = [
+            CardReader(
+                device.id,
+                device.port,
+                on_tap=lambda tap, device_id=device.id: self.record_tap(device_id, tap),
+                baudrate=device.baudrate,
+            )
+            for device in settings.devices
+        ]
+
+    def start(self) -> None:
+        log.info(
+            "edge agent for site %s (boot %s), %d device(s), outbox %s",
+            self.settings.site,
+            self.boot,
+            len(self.readers),
+            self.settings.outbox_path,
+        )
+        self.publisher.start()
+        for reader in self.readers:
+            reader.start()
+
+    def stop(self) -> None:
+        for reader in self.readers:
+            reader.stop()
+        self.publisher.stop()
+        self.outbox.close()
+
+    def record_tap(self, device_id: str, tap: Tap) -> int:
+        """Commit the tap to the outbox (before anything else), then wake the publisher."""
+        site = self.settings.site
+        data = CheckinData(card_hash=card_hash(self._card_key, tap.card))
+
+        def build(seq: int) -> tuple[str, bytes]:
+            event = CheckinEvent(
+                id=uuid.uuid4(), site=site, device=device_id, boot=self.boot, seq=seq, ts=tap.at, data=data
+            )
+            return topics.event(site, device_id, EventKind.CHECKIN), event.to_bytes()
+
+        seq = self.outbox.append(self.boot, build)
+        log.info("tap on %s committed as seq %d", device_id, seq)
+        self.publisher.wake()
+        return seq
+
+    def _heartbeat(self) -> bytes:
+        stats = self.outbox.stats()
+        return Health(
+            site=self.settings.site,
+            boot=self.boot,
+            ts=datetime.now(UTC),
+            uptime_s=round(time.monotonic() - self._started, 1),
+            outbox_depth=stats.pending,
+            oldest_pending_s=(
+                None if stats.oldest_pending_age_s is None else round(stats.oldest_pending_age_s, 1)
+            ),
+            agent_version=AGENT_VERSION,
+            devices=[reader.health() for reader in self.readers],
+        ).to_bytes()
