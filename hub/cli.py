@@ -1,0 +1,52 @@
+"""The ``community`` console command: one entry point for every program of the system.
+
+Each subcommand lives in its own package and is imported only when asked for, so running an edge
+agent never loads the hub.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from importlib import import_module
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("hub.demo:main", "run the whole system on embedded defaults"),
+    "hub": (
+        "hub.server:main",
+        "run the hub (ingest, API); 'community hub migrate' upgrades the database",
+    ),
+    "edge": ("edge.cli:main", "run one site's edge agent: community edge --config FILE"),
+    "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
+}
+
+USAGE = (
+    "usage: community {"
+    + ",".join(COMMANDS)
+    + "} [options]\n\n"
+    + "\n".join(f"  {name:<6} {help_text}" for name, (_, help_text) in COMMANDS.items())
+)
+
+
+def _load(target: str) -> Callable[[list[str]], int]:
+    module_name, func_name = target.split(":")
+    func: Callable[[list[str]], int] = getattr(import_module(module_name), func_name)
+    return func
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"community: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    if command == "hub" and rest[:1] == ["migrate"]:
+        return _load("hub.server:migrate_main")(rest[1:])
+    return _load(COMMANDS[command][0])(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
