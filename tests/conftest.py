@@ -5,42 +5,17 @@ A service the tests need and cannot reach is an error, never a skip.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from hub.broker.mosquitto import MosquittoBroker, contract_acl
+from hub.broker.mosquitto import MosquittoBroker
+from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL, TEST_SITES, BrokerAccounts, make_broker
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-# Sites whose edges the test broker knows; username = site id, as in production.
-TEST_SITES = ("centre-01", "centre-02", "centre-03")
-
-
-@dataclass(frozen=True)
-class BrokerAccounts:
-    hub: tuple[str, str] = ("hub", "hub-secret")
-    publisher: tuple[str, str] = ("publisher", "publisher-secret")
-
-    @staticmethod
-    def edge(site: str) -> tuple[str, str]:
-        return site, f"{site}-secret"
-
-
-ACCOUNTS = BrokerAccounts()
-
-
-def make_broker(workdir: Path, **kwargs: int) -> MosquittoBroker:
-    accounts = dict([ACCOUNTS.hub, ACCOUNTS.publisher, *(ACCOUNTS.edge(s) for s in TEST_SITES)])
-    acl = contract_acl(hub_users=[ACCOUNTS.hub[0]], publishers=[ACCOUNTS.publisher[0]])
-    return MosquittoBroker(workdir, accounts, acl, **kwargs)
+__all__ = ["ACCOUNTS", "TEST_SITES", "BrokerAccounts"]
 
 
 @pytest.fixture

@@ -1,0 +1,35 @@
+"""Service settings shared by fixtures and end-to-end harnesses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.broker.mosquitto import MosquittoBroker, contract_acl
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+# Sites whose edges the test broker knows; username = site id, as in production.
+TEST_SITES = ("centre-01", "centre-02", "centre-03")
+
+
+@dataclass(frozen=True)
+class BrokerAccounts:
+    hub: tuple[str, str] = ("hub", "hub-secret")
+    publisher: tuple[str, str] = ("publisher", "publisher-secret")
+
+    @staticmethod
+    def edge(site: str) -> tuple[str, str]:
+        return site, f"{site}-secret"
+
+
+ACCOUNTS = BrokerAccounts()
+
+
+def make_broker(workdir: Path, **kwargs: int) -> MosquittoBroker:
+    accounts = dict([ACCOUNTS.hub, ACCOUNTS.publisher, *(ACCOUNTS.edge(s) for s in TEST_SITES)])
+    acl = contract_acl(hub_users=[ACCOUNTS.hub[0]], publishers=[ACCOUNTS.publisher[0]])
+    return MosquittoBroker(workdir, accounts, acl, **kwargs)
