@@ -137,6 +137,12 @@ def test_kill_minus_nine_loses_and_duplicates_nothing(
                 edge.start()
             before = tapper.taps
             wait_for(lambda b=before: tapper.taps >= b + 10, 30, "taps to flow again")
+    if victim != "edge":
+        wait_for(
+            lambda: sum(len(s.committed_event_ids()) for s in sites) >= tapper.taps,
+            10,
+            "the last taps to be committed at the edges",
+        )
     wait_all_receipted(sites)
     committed = assert_exactly_once(hub, sites)
     assert len(committed) >= 20
