@@ -1,0 +1,272 @@
+"""``community demo``: the whole system in one process tree, on embedded defaults.
+
+A broker (a private Mosquitto when one is on PATH, else the embedded amqtt broker), the hub on
+SQLite, and simulated service centres: card-reader simulators behind pty serial ports, each read by
+its own edge agent process. Credentials are made on first run and kept in the data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Protocol
+
+from firmware_sim.card_reader import CardReaderSim
+from hub.broker.mosquitto import MosquittoBroker, contract_acl, free_port, mosquitto_binary
+
+log = logging.getLogger(__name__)
+
+PUBLISHER = "publisher"
+HUB_USER = "hub"
+
+
+class Broker(Protocol):
+    @property
+    def url(self) -> str: ...
+    def start(self, timeout: float = ...) -> None: ...
+    def stop(self) -> None: ...
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(requested: int | None, default: int, what: str) -> int:
+    """An explicit port must be free; the default falls back to a free one with a notice."""
+    if requested is not None:
+        if not port_is_free(requested):
+            raise SystemExit(f"community demo: {what} port {requested} is already in use")
+        return requested
+    if port_is_free(default):
+        return default
+    port = free_port()
+    print(f"note: {what} port {default} is in use; using {port} instead")
+    return port
+
+
+def load_credentials(data_dir: Path, sites: list[str]) -> dict[str, Any]:
+    """Made once per data directory and kept (mode 0600) so that restarts keep working."""
+    path = data_dir / "credentials.json"
+    creds: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    creds.setdefault("mqtt_username", PUBLISHER)
+    creds.setdefault("mqtt_password", secrets.token_urlsafe(16))
+    creds.setdefault("hub_password", secrets.token_urlsafe(16))
+    creds.setdefault("card_key", secrets.token_hex(32))
+    edges: dict[str, str] = creds.setdefault("edges", {})
+    for site in sites:
+        edges.setdefault(site, secrets.token_urlsafe(16))
+    path.write_text(json.dumps(creds, indent=2) + "\n")
+    path.chmod(0o600)
+    return creds
+
+
+def start_broker(
+    args: argparse.Namespace, data_dir: Path, creds: dict[str, Any]
+) -> tuple[Broker, str]:
+    accounts = {
+        HUB_USER: creds["hub_password"],
+        PUBLISHER: creds["mqtt_password"],
+        **creds["edges"],
+    }
+    port = choose_port(args.mqtt_port, 1883, "MQTT")
+    use_mosquitto = args.embedded == "mosquitto" or (
+        args.embedded == "auto" and mosquitto_binary() is not None
+    )
+    if use_mosquitto:
+        acl = contract_acl(hub_users=[HUB_USER], publishers=[PUBLISHER])
+        broker: Broker = MosquittoBroker(data_dir / "mosquitto", accounts, acl, port=port)
+        protocol = "5"
+    else:
+        from hub.broker.embedded import EmbeddedBroker  # noqa: PLC0415 - only when needed
+
+        broker = EmbeddedBroker(data_dir / "amqtt", accounts, port=port)
+        protocol = "3.1.1"  # amqtt speaks only MQTT 3.1.1
+    broker.start()
+    return broker, protocol
+
+
+def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", *args],
+            env={**os.environ, **env},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us alone; we stop the children in order
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"community demo: the hub exited; see {log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own localhost URL
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"community demo: the hub did not answer at {url}; see {log_path}")
+
+
+def edge_config(
+    site: str, data_dir: Path, broker_url: str, protocol: str, creds: dict[str, Any]
+) -> Path:
+    site_dir = data_dir / "edges" / site
+    site_dir.mkdir(parents=True, exist_ok=True)
+    path = site_dir / "edge.toml"
+    path.write_text(
+        "\n".join(
+            [
+                f'site = "{site}"',
+                'mode = "demo"',
+                f'outbox_path = "{site_dir / "outbox.db"}"',
+                f'card_key = "{creds["card_key"]}"',
+                "heartbeat_interval_s = 5.0",
+                "[mqtt]",
+                f'url = "{broker_url}"',
+                f'password = "{creds["edges"][site]}"',
+                f'protocol = "{protocol}"',
+                "[[devices]]",
+                'id = "reader-1"',
+                f'port = "{site_dir / "reader-1.tty"}"',
+                "",
+            ]
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
+def tap_forever(
+    sim: CardReaderSim, cards: list[str], interval_s: float, stop: threading.Event
+) -> None:
+    """Members arrive at random: a tap now and then, a fault on the line once in a while."""
+    rng = random.Random()
+    while not stop.wait(rng.expovariate(1 / interval_s)):
+        if rng.random() < 0.05:
+            sim.noise(rng.randint(3, 20))
+        sim.tap(rng.choice(cards), hold_s=rng.uniform(0.15, 0.6))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="community demo", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path("data/demo"))
+    parser.add_argument("--http-port", type=int, default=None, help="API port (default 8000)")
+    parser.add_argument("--mqtt-port", type=int, default=None, help="broker port (default 1883)")
+    parser.add_argument(
+        "--broker", help="use this broker (mqtt://host:port) instead of starting one"
+    )
+    parser.add_argument("--embedded", choices=["auto", "mosquitto", "amqtt"], default="auto")
+    parser.add_argument("--centres", type=int, default=2, help="simulated service centres")
+    parser.add_argument("--tap-interval", type=float, default=4.0, help="mean seconds between taps")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    data_dir: Path = args.data_dir.resolve()
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    sites = [f"centre-{n:02d}" for n in range(1, args.centres + 1)]
+    creds = load_credentials(data_dir, sites)
+    http_port = choose_port(args.http_port, 8000, "HTTP")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    with ExitStack() as cleanup:
+        if args.broker:
+            broker_url, protocol = args.broker, os.environ.get("HUB_MQTT_PROTOCOL", "5")
+        else:
+            broker, protocol = start_broker(args, data_dir, creds)
+            cleanup.callback(broker.stop)
+            broker_url = broker.url
+        hub_log = data_dir / "logs" / "hub.log"
+        hub = spawn(
+            [
+                "hub",
+                "--database-url",
+                f"sqlite:///{data_dir / 'hub.db'}",
+                "--mqtt-url",
+                broker_url,
+                "--http-port",
+                str(http_port),
+            ],
+            {
+                "HUB_MODE": "demo",
+                "HUB_MQTT_USERNAME": HUB_USER,
+                "HUB_MQTT_PASSWORD": creds["hub_password"],
+                "HUB_MQTT_PROTOCOL": protocol,
+                "HUB_CARD_KEY": creds["card_key"],
+            },
+            hub_log,
+        )
+        cleanup.callback(stop_process, hub)
+        api = f"http://127.0.0.1:{http_port}"
+        wait_http(f"{api}/healthz", 60, hub, hub_log)
+
+        rng = random.Random(7)
+        cards = [f"{rng.getrandbits(40):010X}" for _ in range(40)]
+        children = [hub]
+        for site in sites:
+            config = edge_config(site, data_dir, broker_url, protocol, creds)
+            sim = CardReaderSim(config.parent / "reader-1.tty")
+            cleanup.callback(sim.close)
+            edge = spawn(
+                ["edge", "--config", str(config)], {}, data_dir / "logs" / f"edge-{site}.log"
+            )
+            cleanup.callback(stop_process, edge)
+            children.append(edge)
+            threading.Thread(
+                target=tap_forever, args=(sim, cards, args.tap_interval, stop), daemon=True
+            ).start()
+        cleanup.callback(stop.set)  # runs first: the tappers stop before the edges
+
+        print(
+            f"\n  Yuanping smart community demo is running ({len(sites)} service centres)\n"
+            f"  API:          {api}/api/v1/checkins   (docs: {api}/docs)\n"
+            f"  Health:       {api}/healthz    metrics: {api}/metrics\n"
+            f"  MQTT broker:  {broker_url} (MQTT {protocol})\n"
+            f"  Credentials:  {data_dir / 'credentials.json'}\n"
+            f"  Logs:         {data_dir / 'logs'}\n"
+            f"  Try:          mosquitto_sub -h 127.0.0.1 -p {broker_url.rsplit(':', 1)[1]} "
+            f"-u {PUBLISHER} -P <mqtt_password> -t 'yp/v1/#' -v\n"
+            f"  Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            dead = [p for p in children if p.poll() is not None]
+            if dead:
+                print(
+                    f"community demo: process {dead[0].pid} exited ({dead[0].returncode}); stopping"
+                )
+                break
+        print("stopping ...")
+    return 0
