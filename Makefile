@@ -1,0 +1,39 @@
+# Two commands do everything: `make demo` and `make test`. Both set up what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SERVICES ?= postgresql mosquitto
+
+.PHONY: install demo test lint typecheck unit services bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/community demo $(ARGS)
+
+## The whole check: lint, types, and every test against real services.
+test: install services lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Install (when missing) and start the services the tests need; fails if one cannot be had.
+services:
+	bash .ci/services $(SERVICES)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install services
+	$(BIN)/python -m benchmarks.run $(ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data test-artifacts
