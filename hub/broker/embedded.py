@@ -1,0 +1,321 @@
+"""Run amqtt inside this process: the demo's broker when no ``mosquitto`` binary is on PATH.
+
+It has the same shape as :class:`hub.broker.mosquitto.MosquittoBroker` (accounts, the contract's
+ACL, ``url``, ``start``, ``stop``) so the demo can take either. amqtt's asyncio broker runs on its
+own event loop in a daemon thread, so synchronous callers (the CLI, paho-based tests) need no loop.
+
+What amqtt 0.12 gives and what it does not (checked on this machine):
+
+* MQTT 3.1.1 only; an MQTT 5 CONNECT hangs. Clients use ``SessionOptions(protocol="3.1.1")``.
+* Persistent sessions (``clean_session=False``) queue QoS 1/2 messages while the client is away,
+  but only for authenticated clients, which is all this broker admits. Queued messages arrive with
+  the retain flag set, and a message that was sent but never acknowledged is not redelivered.
+* Everything lives in memory: :meth:`EmbeddedBroker.stop` loses sessions and queued messages.
+* Passwords: amqtt's ``FileAuthPlugin`` reads ``user:hash`` lines and verifies Argon2 (or
+  deprecated sha512-crypt) hashes; we write Argon2id with pwdlib, the library amqtt verifies with.
+  Anonymous clients are refused.
+* ACL: amqtt's own ``TopicAccessControlListPlugin`` is not usable here: it has per-user publish
+  lists, but with the current (non-deprecated) plugin config its subscribe list is only the
+  deprecated ``acl`` key (left out, every subscription is refused; set, it raises a
+  DeprecationWarning), receive lists are unreachable and there are no ``%u`` patterns. So
+  :class:`ContractAclPlugin`, a small amqtt topic plugin, enforces the very Mosquitto ACL text
+  ``contract_acl`` writes: a publish needs a write rule (a refused one is acknowledged and
+  dropped, as Mosquitto does), each delivery a read rule. One difference: Mosquitto grants a
+  subscription wider than the read rules and filters per message, but amqtt hands retained
+  messages to a new subscription without any check, so here a filter must lie inside a read rule
+  or it gets SUBACK 0x80 (an edge may subscribe ``yp/v1/<site>/cmd/#``, not ``yp/v1/#``).
+* amqtt weakness: it acts on a CONNECT's session before it checks the password. A refused CONNECT
+  with clean_session=True and someone's client id deletes that session, and the owner's next
+  CONNECT then gets session_present=1 with no subscriptions and no queued messages. So clients
+  should subscribe again on every CONNACK. Tolerable on 127.0.0.1 for a demo; delivery
+  guarantees are proven against Mosquitto.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amqtt.broker import Broker
+from amqtt.contexts import Action
+from amqtt.plugins.authentication import FileAuthPlugin
+from amqtt.plugins.base import BaseTopicPlugin
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from hub.broker.mosquitto import contract_acl, free_port
+
+log = logging.getLogger(__name__)
+
+# OWASP's minimum for Argon2id (19 MiB, 2 passes). amqtt verifies in its event loop on every
+# CONNECT, so the library default (64 MiB, 3 passes) would stall the broker when edges reconnect.
+_HASHER = Argon2Hasher(time_cost=2, memory_cost=19_456, parallelism=1)
+
+# A username or client id with one of these would widen a %u / %c pattern, so such a client gets
+# nothing from the pattern. Mosquitto does the same for "+" and "#"; "/" is added because a site id
+# is exactly one topic level.
+_UNSAFE_IN_PATTERN = frozenset("+#/")
+
+# amqtt logs every connection at INFO, and its state machines (the "transitions" library) every
+# state change of the broker and of each session.
+_CHATTY_LOGGERS = ("amqtt", "transitions")
+
+
+def password_line(username: str, password: str) -> str:
+    """One line of the password file amqtt's ``FileAuthPlugin`` reads: ``user:argon2id-hash``."""
+    if not username or ":" in username or username.strip() != username or "\n" in username:
+        raise ValueError(f"username {username!r} cannot be stored in an amqtt password file")
+    return f"{username}:{_HASHER.hash(password)}"
+
+
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """MQTT matching of a concrete topic against a filter (``a/#`` also matches ``a``)."""
+    levels = topic.split("/")
+    for index, level in enumerate(topic_filter.split("/")):
+        if level == "#":
+            return True
+        if index >= len(levels) or level not in ("+", levels[index]):
+            return False
+    return len(topic_filter.split("/")) == len(levels)
+
+
+def filter_within(topic_filter: str, allowed: str) -> bool:
+    """True if every topic ``topic_filter`` can match is also matched by ``allowed``."""
+    levels = topic_filter.split("/")
+    for index, level in enumerate(allowed.split("/")):
+        if level == "#":
+            return True
+        if index >= len(levels) or levels[index] == "#":
+            return False
+        if level != "+" and levels[index] != level:
+            return False
+    return len(levels) == len(allowed.split("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class AclRule:
+    topic: str
+    read: bool
+    write: bool
+
+
+_ACCESS = {"read": (True, False), "write": (False, True), "readwrite": (True, True)}
+
+
+@dataclass(slots=True)
+class TopicAcl:
+    """The subset of Mosquitto's ``acl_file`` format that ``contract_acl`` writes.
+
+    ``user NAME`` starts a user's section, ``topic [read|write|readwrite] T`` grants that user a
+    topic, ``pattern [read|write|readwrite] T`` grants every user a topic with ``%u`` (username)
+    and ``%c`` (client id) substituted. Anything else (``deny`` rules, other directives) is
+    rejected rather than silently ignored, so the embedded broker is never more permissive.
+    """
+
+    users: dict[str | None, list[AclRule]] = field(default_factory=dict)
+    patterns: list[AclRule] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> TopicAcl:
+        acl = cls()
+        user: str | None = None  # Mosquitto applies topic lines before any "user" to anonymous
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            keyword, _, rest = line.partition(" ")
+            rest = rest.strip()
+            if keyword == "user" and rest:
+                user = rest
+                acl.users.setdefault(user, [])
+                continue
+            if keyword not in ("topic", "pattern") or not rest:
+                raise ValueError(f"ACL line {number}: unsupported {line!r}")
+            access, _, topic = rest.partition(" ")
+            if access in _ACCESS and topic.strip():
+                read, write = _ACCESS[access]
+                rule = AclRule(topic.strip(), read, write)
+            elif access in ("deny", *_ACCESS):
+                raise ValueError(f"ACL line {number}: unsupported {line!r}")
+            else:  # "topic T" without an access word means readwrite
+                rule = AclRule(rest, True, True)
+            if keyword == "pattern":
+                acl.patterns.append(rule)
+            else:
+                acl.users.setdefault(user, []).append(rule)
+        return acl
+
+    def rules_for(self, username: str, client_id: str) -> list[AclRule]:
+        rules = list(self.users.get(username, ()))
+        unsafe_user = not _UNSAFE_IN_PATTERN.isdisjoint(username)
+        unsafe_id = not _UNSAFE_IN_PATTERN.isdisjoint(client_id)
+        for rule in self.patterns:
+            if ("%u" in rule.topic and unsafe_user) or ("%c" in rule.topic and unsafe_id):
+                continue
+            topic = rule.topic.replace("%u", username).replace("%c", client_id)
+            rules.append(AclRule(topic, rule.read, rule.write))
+        return rules
+
+    def may_publish(self, username: str, client_id: str, topic: str) -> bool:
+        return any(
+            r.write and topic_matches(r.topic, topic) for r in self.rules_for(username, client_id)
+        )
+
+    def may_receive(self, username: str, client_id: str, topic: str) -> bool:
+        return any(
+            r.read and topic_matches(r.topic, topic) for r in self.rules_for(username, client_id)
+        )
+
+    def may_subscribe(self, username: str, client_id: str, topic_filter: str) -> bool:
+        return any(
+            r.read and filter_within(topic_filter, r.topic)
+            for r in self.rules_for(username, client_id)
+        )
+
+
+class ContractAclPlugin(BaseTopicPlugin):  # type: ignore[misc]  # amqtt ships no type hints
+    """amqtt topic plugin enforcing a Mosquitto-style ACL file (see :class:`TopicAcl`)."""
+
+    @dataclass
+    class Config:
+        acl_file: str = ""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.acl = TopicAcl.parse(Path(self.config.acl_file).read_text())
+
+    async def topic_filtering(
+        self, *, session: Any = None, topic: str | None = None, action: Any = None
+    ) -> bool:
+        username = getattr(session, "username", None)
+        client_id = getattr(session, "client_id", None) or ""
+        if not username or not topic:
+            return False
+        if action == Action.PUBLISH:
+            return self.acl.may_publish(username, client_id, topic)
+        if action == Action.SUBSCRIBE:
+            return self.acl.may_subscribe(username, client_id, topic)
+        if action == Action.RECEIVE:  # implied by the subscribe check; kept as a second fence
+            return self.acl.may_receive(username, client_id, topic)
+        return False
+
+
+def _dotted(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class EmbeddedBroker:
+    """amqtt on 127.0.0.1:``port`` in a daemon thread; password and ACL files live in ``workdir``.
+
+    ``acl`` is Mosquitto ACL text as for :class:`~hub.broker.mosquitto.MosquittoBroker`; by default
+    :func:`~hub.broker.mosquitto.contract_acl` (user ``hub`` gets the prefix, every other
+    account is an edge whose username is its site id).
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        accounts: Mapping[str, str],
+        acl: str | None = None,
+        *,
+        port: int | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.password_path = workdir / "amqtt-passwd"
+        self.acl_path = workdir / "amqtt-acl"
+        self.password_path.write_text(
+            "".join(password_line(user, pw) + "\n" for user, pw in accounts.items())
+        )
+        acl_text = contract_acl() if acl is None else acl
+        TopicAcl.parse(acl_text)  # a bad ACL fails here, not later in the broker thread
+        self.acl_path.write_text(acl_text)
+        self.password_path.chmod(0o600)
+        self.acl_path.chmod(0o600)
+        self.config: dict[str, Any] = {
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+            "plugins": {
+                _dotted(FileAuthPlugin): {"password_file": str(self.password_path)},
+                _dotted(ContractAclPlugin): {"acl_file": str(self.acl_path)},
+            },
+        }
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop_requested = threading.Event()
+        self._wake: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._error: Exception | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the broker thread; return once the listener is bound (it then accepts clients)."""
+        if self._thread is not None:
+            raise RuntimeError("the embedded broker is already running")
+        for name in _CHATTY_LOGGERS:  # unless someone configured them or we are debugging
+            chatty = logging.getLogger(name)
+            if chatty.level == logging.NOTSET and not log.isEnabledFor(logging.DEBUG):
+                chatty.setLevel(logging.WARNING)
+        self._ready.clear()
+        self._stop_requested.clear()
+        self._wake = None
+        self._error = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"amqtt-broker-{self.port}", daemon=True
+        )
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise TimeoutError(f"amqtt did not listen on 127.0.0.1:{self.port} within {timeout} s")
+        if self._error is not None:
+            error = self._error
+            self.stop()
+            raise RuntimeError(
+                f"the embedded amqtt broker could not start on 127.0.0.1:{self.port}: {error}"
+            ) from error
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut amqtt down (closes client connections and the listener) and join its thread."""
+        thread = self._thread
+        if thread is None:
+            return
+        # Set the flag before looking for the loop; _serve registers the loop before it reads the
+        # flag, so one of the two always sees the other.
+        self._stop_requested.set()
+        if (wake := self._wake) is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                wake[0].call_soon_threadsafe(wake[1].set)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise TimeoutError(f"the embedded amqtt broker did not stop within {timeout} s")
+        self._thread = self._wake = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # a failing thread would only print; tell start() or the log
+            if self._ready.is_set():
+                log.exception("the embedded amqtt broker failed")
+            else:
+                self._error = exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        wake = asyncio.Event()
+        self._wake = (asyncio.get_running_loop(), wake)
+        broker = Broker(self.config)  # binds to the running loop, so it is built here
+        await broker.start()
+        self._ready.set()
+        try:
+            if not self._stop_requested.is_set():
+                await wake.wait()
+        finally:
+            await broker.shutdown()
