@@ -47,34 +47,49 @@ def _parser() -> argparse.ArgumentParser:
         "--link",
         type=Path,
         required=True,
+        metavar="PATH",
         help="stable path of the port (a symlink to the pty), e.g. /tmp/serial/by-id/reader-1",
     )
     cards = reader.add_mutually_exclusive_group()
     cards.add_argument(
-        "--cards", type=_positive_int, default=20, help="random roster of N cards (default 20)"
+        "--cards",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="random roster of N cards (default 20)",
     )
-    cards.add_argument("--roster", type=Path, help="roster file: one card number per line")
+    cards.add_argument(
+        "--roster", type=Path, metavar="FILE", help="roster file: one card number per line"
+    )
     reader.add_argument(
         "--interval",
         type=_non_negative_float,
         default=2.0,
+        metavar="SECONDS",
         help="seconds between one card off and the next card on (default 2)",
     )
     reader.add_argument(
         "--hold",
         type=_non_negative_float,
         default=0.35,
+        metavar="SECONDS",
         help="seconds each card is held on the reader (default 0.35)",
     )
     reader.add_argument(
         "--fault-rate",
         type=_fraction,
         default=0.0,
+        metavar="F",
         help="chance of a line fault between two taps, 0..1 (default 0)",
     )
-    reader.add_argument("--seed", type=int, help="seed for a replayable run (default: random)")
     reader.add_argument(
-        "--count", type=_positive_int, help="stop after N taps (default: run until Ctrl-C)"
+        "--seed", type=int, metavar="S", help="seed for a replayable run (default: random)"
+    )
+    reader.add_argument(
+        "--count",
+        type=_positive_int,
+        metavar="N",
+        help="stop after N taps (default: run until Ctrl-C)",
     )
     return parser
 
