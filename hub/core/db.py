@@ -1,0 +1,99 @@
+"""Engines, sessions and migrations.
+
+SQLite gets WAL (readers do not block the ingest writer) and foreign keys on every connection.
+Alembic is configured in code, not from an ``alembic.ini``, so ``upgrade`` works from an installed
+package wherever the process runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = "hub:migrations"
+_MIGRATION_LOCK_ID = 0x79_70_68_75_62  # PostgreSQL advisory lock: one migrator at a time
+
+
+def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000) -> Engine:
+    """An engine for SQLite or PostgreSQL with the per-connection settings the hub relies on."""
+    url = make_url(database_url)
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args["timeout"] = sqlite_busy_timeout_ms / 1000
+        connect_args["check_same_thread"] = False
+        engine = create_engine(url, connect_args=connect_args)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = 5
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across process crashes
+    finally:
+        cursor.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+@contextmanager
+def _engine_for(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def upgrade(database_url: str, revision: str = "head") -> str | None:
+    """Run the migrations up to ``revision``; return the revision the database is now at."""
+    config = alembic_config()
+    with _engine_for(database_url) as engine, engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # several hub processes may start at once
+            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            connection.commit()
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+            current = MigrationContext.configure(connection).get_current_revision()
+        finally:
+            if postgres:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                )
+                connection.commit()
+    return current
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

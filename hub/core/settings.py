@@ -1,0 +1,91 @@
+"""The hub's settings: one class, read from ``HUB_*`` environment variables.
+
+No secret has a default outside demo mode: a production hub without a broker password refuses to
+start instead of connecting with a guessable one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from mqtt_contract.session import BrokerEndpoint, ProtocolName
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///data/hub.db",
+        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user:pass@host/db",
+    )
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt:// or mqtts://")
+    mqtt_username: str = "hub"
+    mqtt_password: SecretStr | None = None
+    mqtt_protocol: ProtocolName = Field(
+        default="5", description='"3.1.1" only for the demo\'s embedded amqtt broker'
+    )
+    mqtt_client_id: str = Field(default="hub-ingest", min_length=1, max_length=64)
+    mqtt_shared_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="subscribe as $share/<group>/... so several workers share the load",
+    )
+    session_expiry_s: int = Field(default=86_400, gt=0)
+    receive_maximum: int = Field(default=5000, ge=1, le=65_535)
+    batch_max: int = Field(default=500, ge=1, le=10_000)
+    batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="how long a SQLite write waits for a lock before failing"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65_535)
+    heartbeat_timeout_s: float = Field(
+        default=30.0, gt=0, description="a site or device not heard from for this long is offline"
+    )
+    mode: Literal["demo", "production"] = "demo"
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str) -> str:
+        BrokerEndpoint.parse(value)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except Exception as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"the hub supports SQLite and PostgreSQL, not {backend!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> HubSettings:
+        if self.mode == "production" and self.mqtt_password is None:
+            raise ValueError(
+                "production mode needs a broker password: set HUB_MQTT_PASSWORD "
+                "(or run with HUB_MODE=demo)"
+            )
+        return self
+
+    @property
+    def broker(self) -> BrokerEndpoint:
+        return BrokerEndpoint.parse(self.mqtt_url)
+
+    def database_url_for_display(self) -> str:
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def describe(self) -> str:
+        """Where this hub connects, with no secret in it: for the start-up log line."""
+        return (
+            f"broker {self.mqtt_url} as {self.mqtt_username!r} (MQTT {self.mqtt_protocol}, "
+            f"client id {self.mqtt_client_id!r}"
+            + (f", shared group {self.mqtt_shared_group!r}" if self.mqtt_shared_group else "")
+            + f"), database {self.database_url_for_display()}"
+        )
