@@ -1,0 +1,184 @@
+"""Turn one MQTT message into one record, or a dead letter that says what is wrong with it.
+
+The happy path costs one ``model_validate_json``; only a message that fails is looked at again,
+step by step, so that its dead letter gets a precise reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+from hub.ingest.records import (
+    CheckinRecord,
+    DeadLetterKind,
+    DeadLetterRecord,
+    EventKey,
+    HealthRecord,
+    InboundMessage,
+    Record,
+    StatusRecord,
+)
+from mqtt_contract.models import MAX_PAYLOAD_BYTES, CheckinEvent, Health, Status
+from mqtt_contract.topics import CONTRACT_VERSION, EventKind, Topic, TopicKind, parse_topic
+
+log = logging.getLogger(__name__)
+
+_EVENT_MODELS: dict[EventKind, type[CheckinEvent]] = {EventKind.CHECKIN: CheckinEvent}
+_MAX_REASON_ERRORS = 8
+_MAX_SEQ = 2**63
+
+
+def decode(message: InboundMessage) -> Record:
+    """Never raises: a bug met while decoding becomes a dead letter, logged with its traceback."""
+    try:
+        return _decode(message)
+    except Exception as exc:
+        log.exception("unexpected error decoding a message on %s", message.topic)
+        return dead_letter(
+            message, DeadLetterKind.INTERNAL, f"internal error while decoding: {exc!r}"
+        )
+
+
+def dead_letter(
+    message: InboundMessage, kind: DeadLetterKind, reason: str, receipt: EventKey | None = None
+) -> DeadLetterRecord:
+    return DeadLetterRecord(
+        topic=message.topic,
+        payload=message.payload[:MAX_PAYLOAD_BYTES],
+        size=len(message.payload),
+        kind=kind,
+        reason=printable(reason),
+        received_at=message.received_at,
+        receipt=receipt,
+    )
+
+
+def _decode(message: InboundMessage) -> Record:
+    size = len(message.payload)
+    if size > MAX_PAYLOAD_BYTES:
+        return dead_letter(
+            message,
+            DeadLetterKind.TOO_LARGE,
+            f"payload of {size} bytes exceeds the limit of {MAX_PAYLOAD_BYTES} bytes; "
+            f"only its first {MAX_PAYLOAD_BYTES} bytes are kept and it was not parsed",
+        )
+    try:
+        topic = parse_topic(message.topic)
+    except ValueError as exc:
+        return dead_letter(message, DeadLetterKind.TOPIC, str(exc))
+    model: type[BaseModel]
+    if topic.kind is TopicKind.EVENT and topic.event_kind is not None:
+        model = _EVENT_MODELS[topic.event_kind]
+    elif topic.kind is TopicKind.STATUS:
+        model = Status
+    elif topic.kind is TopicKind.HEALTH:
+        model = Health
+    else:
+        return dead_letter(
+            message,
+            DeadLetterKind.TOPIC,
+            f"topic {message.topic!r} is a downlink topic (hub to edge), not an uplink message",
+        )
+    try:
+        parsed = model.model_validate_json(message.payload)
+    except ValidationError as exc:
+        return _explain(message, topic, model, exc)
+    return _checked(message, topic, parsed)
+
+
+def _checked(message: InboundMessage, topic: Topic, parsed: BaseModel) -> Record:
+    if isinstance(parsed, CheckinEvent | Status | Health) and parsed.site != topic.site:
+        return dead_letter(
+            message,
+            DeadLetterKind.MISMATCH,
+            f"payload site {parsed.site!r} does not match the topic's site {topic.site!r}",
+        )
+    if isinstance(parsed, CheckinEvent):
+        key = EventKey(parsed.site, parsed.boot, parsed.seq)
+        if parsed.device != topic.device:
+            return dead_letter(
+                message,
+                DeadLetterKind.MISMATCH,
+                f"payload device {parsed.device!r} does not match the topic's device "
+                f"{topic.device!r}",
+                receipt=key,
+            )
+        return CheckinRecord(parsed, message.received_at, message.topic, message.payload)
+    if isinstance(parsed, Status):
+        return StatusRecord(parsed, message.received_at, message.retained)
+    if isinstance(parsed, Health):
+        return HealthRecord(parsed, message.received_at)
+    raise TypeError(f"no record for {type(parsed).__name__}")  # pragma: no cover
+
+
+def _explain(
+    message: InboundMessage, topic: Topic, model: type[BaseModel], exc: ValidationError
+) -> DeadLetterRecord:
+    try:
+        text = message.payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return dead_letter(
+            message,
+            DeadLetterKind.NOT_UTF8,
+            f"payload is not UTF-8: {err.reason} at byte {err.start}",
+        )
+    try:
+        document: Any = json.loads(text)
+    except ValueError as err:
+        return dead_letter(message, DeadLetterKind.NOT_JSON, f"payload is not JSON: {err}")
+    if not isinstance(document, dict):
+        return dead_letter(
+            message,
+            DeadLetterKind.SCHEMA,
+            f"payload is a JSON {type(document).__name__}, not an object",
+        )
+    receipt = envelope_key(document, topic.site)
+    version = document.get("v", CONTRACT_VERSION)
+    if version != CONTRACT_VERSION or isinstance(version, bool):
+        return dead_letter(
+            message,
+            DeadLetterKind.VERSION,
+            f"contract version {version!r} is not supported (this hub speaks v{CONTRACT_VERSION})",
+            receipt=receipt,
+        )
+    return dead_letter(
+        message,
+        DeadLetterKind.SCHEMA,
+        f"invalid {model.__name__}: {describe_errors(exc)}",
+        receipt=receipt,
+    )
+
+
+def printable(text: str) -> str:
+    """No NUL in a reason: PostgreSQL text refuses it, and field names come from the payload."""
+    return text.replace("\x00", "\\x00")
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """``field.path: message`` for each error, so the reason names the fields."""
+    errors = exc.errors(include_url=False, include_input=False)
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or '(payload)'}: {err['msg']}"
+        for err in errors[:_MAX_REASON_ERRORS]
+    ]
+    if len(errors) > _MAX_REASON_ERRORS:
+        parts.append(f"and {len(errors) - _MAX_REASON_ERRORS} more")
+    return "; ".join(parts)
+
+
+def envelope_key(document: dict[str, Any], site: str) -> EventKey | None:
+    """The site/boot/seq of a payload that failed validation, if it still names them sanely."""
+    boot, seq = document.get("boot"), document.get("seq")
+    if document.get("site") != site or not isinstance(boot, str):
+        return None
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < _MAX_SEQ:
+        return None
+    try:
+        return EventKey(site, UUID(boot), seq)
+    except ValueError:
+        return None

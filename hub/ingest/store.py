@@ -1,0 +1,351 @@
+"""Write one batch of records in one transaction.
+
+Check-ins go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING event_id``: what comes
+back was new, the rest was already recorded. Site and device state is updated with conditional
+``UPDATE``s so that concurrent workers cannot move it backwards. Database errors are translated
+here into the two cases the worker treats differently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, bindparam, case, exc, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from hub.core.types import UTCDateTime
+from hub.ingest.records import (
+    CheckinRecord,
+    DeadLetterKind,
+    DeadLetterRecord,
+    EventKey,
+    HealthRecord,
+    Record,
+    StatusRecord,
+)
+from hub.models import Checkin, DeadLetter, Device, Site
+
+log = logging.getLogger(__name__)
+
+_SELECT_CHUNK = 500
+
+
+class StoreUnavailableError(Exception):
+    """The database cannot take the batch now (down, locked, connection lost): retry later."""
+
+
+class RecordsRejectedError(Exception):
+    """The database refused something in the batch itself: retrying the same batch will not help."""
+
+
+@dataclass
+class WriteResult:
+    committed: int = 0
+    duplicates: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    receipts: dict[str, set[tuple[UUID, int]]] = field(default_factory=dict)
+
+    def receipt(self, key: EventKey) -> None:
+        self.receipts.setdefault(key.site, set()).add((key.boot, key.seq))
+
+    def merge(self, other: WriteResult) -> None:
+        self.committed += other.committed
+        self.duplicates += other.duplicates
+        self.dead_letters.update(other.dead_letters)
+        for site, pairs in other.receipts.items():
+            self.receipts.setdefault(site, set()).update(pairs)
+
+
+class RecordStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # Sites and devices known to exist; rows are never deleted by ingest, so this only saves
+        # the registering INSERTs for what was already seen.
+        self._known_sites: set[str] = set()
+        self._known_devices: set[tuple[str, str]] = set()
+
+    def write(self, records: Sequence[Record], now: datetime | None = None) -> WriteResult:
+        """Record everything in one transaction; raise ``StoreUnavailableError``/``RecordsRejectedError``."""
+        now = now or datetime.now(UTC)
+        checkins = [r for r in records if isinstance(r, CheckinRecord)]
+        unique = _unique_checkins(checkins)
+        dead = [r for r in records if isinstance(r, DeadLetterRecord)]
+        states = [r for r in records if isinstance(r, StatusRecord | HealthRecord)]
+        sites = {r.event.site for r in checkins} | {_site_of(r) for r in states}
+        devices = {(r.event.site, r.event.device) for r in checkins}
+        result = WriteResult()
+        try:
+            with self._engine.begin() as conn:
+                self._register(conn, sites, devices, now)
+                inserted = self._insert_checkins(conn, unique)
+                dead += self._settle(conn, checkins, unique, inserted, result)
+                for record in states:
+                    self._apply_state(conn, record, now)
+                self._insert_dead_letters(conn, dead, result)
+        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as err:
+            raise StoreUnavailableError(_describe(err)) from err
+        except (exc.DBAPIError, exc.StatementError) as err:
+            raise RecordsRejectedError(_describe(err)) from err
+        self._known_sites |= sites
+        self._known_devices |= devices
+        return result
+
+    # --- registration -------------------------------------------------------------------------
+
+    def _register(
+        self, conn: Connection, sites: set[str], devices: set[tuple[str, str]], now: datetime
+    ) -> None:
+        new_sites = sorted(sites - self._known_sites)
+        if new_sites:
+            conn.execute(
+                self._insert(Site).on_conflict_do_nothing(index_elements=[Site.id]),
+                [{"id": s, "first_seen": now, "state": "unknown"} for s in new_sites],
+            )
+        new_devices = sorted(devices - self._known_devices)
+        if new_devices:
+            conn.execute(
+                self._insert(Device).on_conflict_do_nothing(
+                    index_elements=[Device.site_id, Device.id]
+                ),
+                [_new_device(site, device, now) for site, device in new_devices],
+            )
+
+    # --- check-ins ----------------------------------------------------------------------------
+
+    def _insert_checkins(self, conn: Connection, checkins: list[CheckinRecord]) -> set[UUID]:
+        if not checkins:
+            return set()
+        stmt = (
+            self._insert(Checkin)
+            .on_conflict_do_nothing(index_elements=[Checkin.event_id])
+            .returning(Checkin.event_id)
+        )
+        rows = [_checkin_row(r) for r in checkins]
+        return set(conn.execute(stmt, rows).scalars())
+
+    def _settle(
+        self,
+        conn: Connection,
+        checkins: list[CheckinRecord],
+        unique: list[CheckinRecord],
+        inserted: set[UUID],
+        result: WriteResult,
+    ) -> list[DeadLetterRecord]:
+        """Receipt what was new or already recorded as the same event; dead-letter id clashes.
+
+        ``checkins`` has every check-in of the batch, ``unique`` the first of each event id."""
+        result.committed = len(inserted)
+        new = {id(r) for r in unique if r.event.id in inserted}
+        stored = {r.event.id: r.key for r in unique if r.event.id in inserted}
+        missing = [r.event.id for r in unique if r.event.id not in inserted]
+        for chunk in _chunks(missing, _SELECT_CHUNK):
+            query = select(Checkin.event_id, Checkin.site_id, Checkin.boot, Checkin.seq).where(
+                Checkin.event_id.in_(chunk)
+            )
+            for event_id, site, boot, seq in conn.execute(query):
+                stored[event_id] = EventKey(site, boot, seq)
+        clashes: list[DeadLetterRecord] = []
+        for record in checkins:
+            if id(record) in new:
+                result.receipt(record.key)
+            elif stored.get(record.event.id) == record.key:
+                result.duplicates += 1
+                result.receipt(record.key)
+            else:
+                clashes.append(_clash(record, stored.get(record.event.id)))
+        return clashes
+
+    # --- site and device state ----------------------------------------------------------------
+
+    def _apply_state(
+        self, conn: Connection, record: StatusRecord | HealthRecord, now: datetime
+    ) -> None:
+        if isinstance(record, StatusRecord):
+            self._apply_status(conn, record)
+        else:
+            self._apply_health(conn, record, now)
+
+    def _apply_status(self, conn: Connection, record: StatusRecord) -> None:
+        """Arrival order wins: an edge's will has the same ``since`` as its online status."""
+        status, at = record.status, record.received_at
+        values: dict[str, Any] = {
+            "state": status.state,
+            "state_at": at,
+            "boot": status.boot,
+            "agent_version": status.agent_version,
+            # a new boot's clock may be behind the old one's: its heartbeats start afresh
+            "heartbeat_at": case((Site.boot == status.boot, Site.heartbeat_at), else_=None),
+        }
+        if not record.retained:
+            values["last_seen"] = _later(Site.last_seen, at)
+        conn.execute(
+            update(Site)
+            .where(Site.id == status.site, or_(Site.state_at.is_(None), Site.state_at <= at))
+            .values(values)
+        )
+
+    def _apply_health(self, conn: Connection, record: HealthRecord, now: datetime) -> None:
+        """Edge time orders heartbeats within a boot; a heartbeat of a new boot always wins."""
+        health, at = record.health, record.received_at
+        applied = conn.execute(
+            update(Site)
+            .where(
+                Site.id == health.site,
+                or_(
+                    Site.heartbeat_at.is_(None),
+                    Site.boot.is_(None),
+                    Site.boot != health.boot,
+                    Site.heartbeat_at <= health.ts,
+                ),
+            )
+            .values(
+                boot=health.boot,
+                agent_version=health.agent_version,
+                heartbeat_at=health.ts,
+                outbox_depth=health.outbox_depth,
+                oldest_pending_s=health.oldest_pending_s,
+                last_seen=_later(Site.last_seen, at),
+            )
+        ).rowcount
+        if not applied or not health.devices:
+            return
+        stmt = self._insert(Device)
+        excluded = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[Device.site_id, Device.id],
+                set_={
+                    "kind": excluded.kind,
+                    "state": excluded.state,
+                    "last_seen": excluded.last_seen,
+                    "last_frame_at": excluded.last_frame_at,
+                    "frames_ok": excluded.frames_ok,
+                    "frame_errors": excluded.frame_errors,
+                    "port_errors": excluded.port_errors,
+                },
+            ),
+            [
+                {
+                    **_new_device(health.site, d.id, now),
+                    "kind": d.kind,
+                    "state": d.state,
+                    "last_seen": at,
+                    "last_frame_at": d.last_frame_at,
+                    "frames_ok": d.frames_ok,
+                    "frame_errors": d.frame_errors,
+                    "port_errors": d.port_errors,
+                }
+                for d in health.devices
+            ],
+        )
+
+    # --- dead letters -------------------------------------------------------------------------
+
+    def _insert_dead_letters(
+        self, conn: Connection, dead: list[DeadLetterRecord], result: WriteResult
+    ) -> None:
+        if not dead:
+            return
+        conn.execute(
+            insert(DeadLetter),
+            [
+                {
+                    "received_at": d.received_at,
+                    "topic": d.topic,
+                    "payload": d.payload,
+                    "size": d.size,
+                    "reason_kind": d.kind.value,
+                    "reason": d.reason,
+                }
+                for d in dead
+            ],
+        )
+        for d in dead:
+            result.dead_letters[d.kind.value] += 1
+            if d.receipt is not None:
+                result.receipt(d.receipt)
+
+
+def _unique_checkins(records: Iterable[CheckinRecord]) -> list[CheckinRecord]:
+    """The first of each event id: a batch may hold a message and its redelivery."""
+    seen: set[UUID] = set()
+    unique: list[CheckinRecord] = []
+    for record in records:
+        if record.event.id not in seen:
+            seen.add(record.event.id)
+            unique.append(record)
+    return unique
+
+
+def _site_of(record: StatusRecord | HealthRecord) -> str:
+    return record.status.site if isinstance(record, StatusRecord) else record.health.site
+
+
+def _new_device(site: str, device: str, now: datetime) -> dict[str, Any]:
+    return {
+        "site_id": site,
+        "id": device,
+        "first_seen": now,
+        "kind": "unknown",
+        "state": "unknown",
+        "frames_ok": 0,
+        "frame_errors": 0,
+        "port_errors": 0,
+    }
+
+
+def _checkin_row(record: CheckinRecord) -> dict[str, Any]:
+    event = record.event
+    return {
+        "event_id": event.id,
+        "site_id": event.site,
+        "device_id": event.device,
+        "boot": event.boot,
+        "seq": event.seq,
+        "device_time": event.ts,
+        "received_at": record.received_at,
+        "card_hash": event.data.card_hash,
+        "decision": event.data.decision,
+        "allowlist_version": event.data.allowlist_version,
+    }
+
+
+def _clash(record: CheckinRecord, stored: EventKey | None) -> DeadLetterRecord:
+    event = record.event
+    where = (
+        f"site {stored.site!r} boot {stored.boot} seq {stored.seq}" if stored else "another event"
+    )
+    return DeadLetterRecord(
+        topic=record.topic,
+        payload=record.payload,
+        size=len(record.payload),
+        kind=DeadLetterKind.CONFLICT,
+        reason=f"event id {event.id} is already recorded for {where}, but this message is "
+        f"site {event.site!r} boot {event.boot} seq {event.seq}",
+        received_at=record.received_at,
+        receipt=record.key,
+    )
+
+
+def _later(column: Any, value: datetime) -> ColumnElement[Any]:
+    """SQL for max(column, value), NULL-safe, typed so SQLite compares like with like."""
+    param = bindparam(None, value, type_=UTCDateTime())
+    return case((or_(column.is_(None), column < param), param), else_=column)
+
+
+def _chunks(items: list[UUID], size: int) -> Iterable[list[UUID]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _describe(err: exc.SQLAlchemyError) -> str:
+    original = getattr(err, "orig", None)
+    return f"{type(original or err).__name__}: {str(original or err).strip().splitlines()[0]}"

@@ -1,0 +1,250 @@
+"""The ingest worker: broker link, batcher thread, one transaction per batch, then acks, then
+receipts.
+
+Correctness does not depend on a clean shutdown: a message is acknowledged only after its batch has
+committed, and every write is idempotent, so a worker killed at any moment loses nothing (the broker
+delivers the unacknowledged messages again) and records nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hub.core.db import make_engine
+from hub.core.settings import HubSettings
+from hub.ingest.batcher import Batcher
+from hub.ingest.decode import dead_letter, decode
+from hub.ingest.link import BrokerLink
+from hub.ingest.records import (
+    CheckinRecord,
+    DeadLetterKind,
+    DeadLetterRecord,
+    EventKey,
+    InboundMessage,
+    Record,
+)
+from hub.ingest.store import RecordsRejectedError, RecordStore, StoreUnavailableError, WriteResult
+from hub.metrics import HubMetrics
+from mqtt_contract import topics
+from mqtt_contract.models import Receipt, ranges_from
+from mqtt_contract.topics import Command, TopicKind, parse_topic
+
+log = logging.getLogger(__name__)
+
+RANGES_PER_RECEIPT = 200  # keeps a receipt far below MAX_PAYLOAD_BYTES
+_IDLE_POLL_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStatus:
+    running: bool
+    connected: bool
+    session_present: bool | None
+    queue_depth: int
+    failing_since: datetime | None
+    """Set while batch commits fail (database down or locked)."""
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        metrics: HubMetrics | None = None,
+        retry_initial_s: float = 0.2,
+        retry_max_s: float = 10.0,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics or HubMetrics()
+        self._engine = make_engine(
+            settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        self._store = RecordStore(self._engine)
+        self._queue: queue.SimpleQueue[InboundMessage] = queue.SimpleQueue()
+        self._batcher = Batcher(self._queue, settings.batch_max, settings.batch_wait_ms / 1000)
+        self._link = BrokerLink(settings, self._queue.put, self.metrics)
+        self._retry_initial_s = retry_initial_s
+        self._retry_max_s = retry_max_s
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._give_up_at = float("inf")
+        self._failing_since: datetime | None = None
+        self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
+        self.metrics.track_queue_depth(self._queue.qsize)
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        self._link.start()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Connected and subscribed, or ``False`` after ``timeout`` seconds."""
+        return self._link.wait_ready(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages, finish the batch in hand (trying for at most ``timeout`` s if the
+        database is failing: what is not committed then stays unacknowledged), disconnect."""
+        if not self._thread.is_alive() and self._stopping.is_set():
+            return
+        self._give_up_at = time.monotonic() + timeout
+        self._stopping.set()
+        self._wake.set()
+        self._link.stop_receiving()
+        if self._thread.is_alive():
+            self._thread.join(timeout + 1)
+        self._link.close()
+        self._engine.dispose()
+        log.info("ingest worker stopped")
+
+    def status(self) -> IngestStatus:
+        return IngestStatus(
+            running=self._thread.is_alive(),
+            connected=self._link.connected,
+            session_present=self._link.session_present,
+            queue_depth=self._queue.qsize(),
+            failing_since=self._failing_since,
+        )
+
+    # the batcher thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batch = self._batcher.take(_IDLE_POLL_S)
+                if batch:
+                    self._handle(batch)
+            except Exception:
+                # Nothing was acknowledged for this batch: the broker delivers it again.
+                log.exception("ingest batch failed unexpectedly; carrying on")
+                time.sleep(self._retry_initial_s)
+
+    def _handle(self, batch: list[InboundMessage]) -> None:
+        records = [decode(message) for message in batch]
+        result = self._commit(batch, records)
+        if result is None:
+            return
+        acked = self._link.ack(batch)
+        if acked < len(batch):
+            log.info(
+                "%d messages came on an earlier connection; the broker will send them again",
+                len(batch) - acked,
+            )
+        self._publish_receipts(result)
+        self._count(batch, result)
+
+    def _commit(self, batch: list[InboundMessage], records: list[Record]) -> WriteResult | None:
+        """Retry with capped backoff until committed; ``None`` only when stopping gives up."""
+        delay = self._retry_initial_s
+        attempts = 0
+        while True:
+            started = time.monotonic()
+            try:
+                result = self._write(batch, records)
+            except StoreUnavailableError as err:
+                attempts += 1
+                self.metrics.commit_failures.inc()
+                if self._failing_since is None:
+                    self._failing_since = datetime.now(UTC)
+                now = time.monotonic()
+                if now >= self._give_up_at:
+                    log.error(
+                        "stopping with %d messages uncommitted (%s); they were not "
+                        "acknowledged and the broker will deliver them again",
+                        len(batch),
+                        err,
+                    )
+                    return None
+                wait = min(delay, self._give_up_at - now)
+                log.warning(
+                    "could not commit %d messages (%s); attempt %d, retrying in %.1f s",
+                    len(batch),
+                    err,
+                    attempts,
+                    wait,
+                )
+                self._wake.wait(wait)
+                self._wake.clear()
+                delay = min(delay * 2, self._retry_max_s)
+                continue
+            self.metrics.commit_seconds.observe(time.monotonic() - started)
+            if self._failing_since is not None:
+                log.info("the database is back: committed after %d failed attempts", attempts)
+                self._failing_since = None
+            return result
+
+    def _write(self, batch: Sequence[InboundMessage], records: Sequence[Record]) -> WriteResult:
+        """Write the batch; if the database refuses something in it, find that message by
+        halving and dead-letter it, so one bad message cannot stall the worker."""
+        try:
+            return self._store.write(records)
+        except StoreUnavailableError:
+            raise
+        except Exception as err:
+            if len(records) > 1:
+                middle = len(records) // 2
+                result = self._write(batch[:middle], records[:middle])
+                result.merge(self._write(batch[middle:], records[middle:]))
+                return result
+            if isinstance(err, RecordsRejectedError):
+                log.warning("the database refused the message on %s: %s", batch[0].topic, err)
+                kind, reason = DeadLetterKind.REJECTED, f"refused by the database: {err}"
+            else:
+                log.exception("unexpected error recording the message on %s", batch[0].topic)
+                kind, reason = DeadLetterKind.INTERNAL, f"internal error while recording: {err!r}"
+            replacement = dead_letter(batch[0], kind, reason, receipt=_key_of(records[0]))
+            try:
+                return self._store.write([replacement])
+            except RecordsRejectedError as again:
+                raise StoreUnavailableError(f"cannot store even a dead letter: {again}") from again
+
+    def _publish_receipts(self, result: WriteResult) -> None:
+        for site, pairs in result.receipts.items():
+            ranges = ranges_from(list(pairs))
+            for start in range(0, len(ranges), RANGES_PER_RECEIPT):
+                receipt = Receipt(site=site, ranges=ranges[start : start + RANGES_PER_RECEIPT])
+                if self._link.publish(topics.command(site, Command.RECEIPT), receipt.to_bytes()):
+                    self.metrics.receipts_published.inc()
+
+    def _count(self, batch: list[InboundMessage], result: WriteResult) -> None:
+        m = self.metrics
+        kinds: dict[str, int] = {}
+        for message in batch:
+            kind = _topic_kind(message.topic)
+            kinds[kind] = kinds.get(kind, 0) + 1
+        for kind, n in kinds.items():
+            m.messages_received.labels(kind).inc(n)
+        m.batch_size.observe(len(batch))
+        m.events_committed.inc(result.committed)
+        m.duplicates.inc(result.duplicates)
+        for reason, n in result.dead_letters.items():
+            m.dead_letters.labels(reason).inc(n)
+        log.debug(
+            "batch of %d: %d new, %d duplicate, %d dead letters",
+            len(batch),
+            result.committed,
+            result.duplicates,
+            sum(result.dead_letters.values()),
+        )
+
+
+def _key_of(record: Record) -> EventKey | None:
+    if isinstance(record, CheckinRecord):
+        return record.key
+    if isinstance(record, DeadLetterRecord):
+        return record.receipt
+    return None
+
+
+def _topic_kind(topic: str) -> str:
+    try:
+        kind: TopicKind = parse_topic(topic).kind
+    except ValueError:
+        return "invalid"
+    return kind.value

@@ -1,0 +1,74 @@
+"""Prometheus metrics of one hub process, on a registry of its own.
+
+A registry per instance (not the global default) lets several workers live in one test process and
+keeps library collectors out of the hub's ``/metrics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class HubMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.messages_received = Counter(
+            "hub_messages_received",
+            "MQTT messages taken from the broker, by topic kind",
+            ["kind"],
+            registry=r,
+        )
+        self.events_committed = Counter("hub_events_committed", "Events newly recorded", registry=r)
+        self.duplicates = Counter(
+            "hub_events_duplicate",
+            "Events that were already recorded (redelivered, resent)",
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "hub_dead_letters",
+            "Messages stored as dead letters, by reason kind",
+            ["reason"],
+            registry=r,
+        )
+        self.receipts_published = Counter(
+            "hub_receipts_published", "Receipts published to edges", registry=r
+        )
+        self.commit_failures = Counter(
+            "hub_commit_failures", "Batch commits that failed and will be retried", registry=r
+        )
+        self.batch_size = Histogram(
+            "hub_batch_size",
+            "Messages per committed batch",
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000),
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "hub_commit_seconds",
+            "Time to write and commit one batch",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.broker_connected = Gauge(
+            "hub_broker_connected",
+            "1 while the ingest worker is connected to the broker",
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "hub_ingest_queue_depth", "Messages received and not yet committed", registry=r
+        )
+
+    def track_queue_depth(self, depth: Callable[[], float]) -> None:
+        self.queue_depth.set_function(depth)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """A sample's current value (0 when absent): for tests and the health report."""
+        found = self.registry.get_sample_value(name, labels or {})
+        return 0.0 if found is None else found
