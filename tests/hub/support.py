@@ -1,0 +1,249 @@
+"""Helpers for the hub tests: an edge that publishes and collects receipts, events, waiting."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hub.broker.mosquitto import MosquittoBroker
+from hub.core.db import make_engine
+from hub.ingest import IngestWorker
+from mqtt_contract import topics
+from mqtt_contract.credentials import card_hash
+from mqtt_contract.models import (
+    CheckinData,
+    CheckinEvent,
+    DeviceHealth,
+    Health,
+    Status,
+    receipt_of,
+)
+from mqtt_contract.topics import Command, EventKind
+from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL
+
+StartWorker = Callable[..., IngestWorker]
+
+CARD_KEY = b"hub-test-card-key-0123456789"
+BOOT = uuid.UUID("00000000-0000-4000-8000-000000000001")
+T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def checkin(
+    seq: int,
+    *,
+    site: str = "centre-01",
+    device: str = "reader-1",
+    boot: uuid.UUID = BOOT,
+    ts: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+    card: str = "0A1B2C3D4E",
+) -> CheckinEvent:
+    return CheckinEvent(
+        id=event_id or uuid.uuid4(),
+        site=site,
+        device=device,
+        boot=boot,
+        seq=seq,
+        ts=ts or T0 + timedelta(seconds=seq),
+        data=CheckinData(card_hash=card_hash(CARD_KEY, card), decision="allowed"),
+    )
+
+
+def event_topic(event: CheckinEvent) -> str:
+    return topics.event(event.site, event.device, EventKind.CHECKIN)
+
+
+def status(
+    state: str, *, site: str = "centre-01", boot: uuid.UUID = BOOT, since: datetime | None = None
+) -> Status:
+    return Status(
+        site=site,
+        state=state,  # type: ignore[arg-type]
+        boot=boot,
+        since=since or datetime.now(UTC),
+        agent_version="0.1.0",
+    )
+
+
+def health(
+    *,
+    site: str = "centre-01",
+    boot: uuid.UUID = BOOT,
+    ts: datetime | None = None,
+    devices: dict[str, str] | None = None,
+    frame_errors: int = 0,
+    outbox_depth: int = 0,
+) -> Health:
+    return Health(
+        site=site,
+        boot=boot,
+        ts=ts or datetime.now(UTC),
+        uptime_s=12.5,
+        outbox_depth=outbox_depth,
+        oldest_pending_s=None,
+        agent_version="0.1.0",
+        devices=[
+            DeviceHealth(
+                id=device,
+                kind="card_reader",
+                state=state,  # type: ignore[arg-type]
+                frames_ok=100,
+                frame_errors=frame_errors,
+                port_errors=1,
+            )
+            for device, state in (devices or {"reader-1": "ok"}).items()
+        ],
+    )
+
+
+class EdgeClient:
+    """Publishes as an edge account (username = site id) and collects that site's receipts."""
+
+    def __init__(
+        self,
+        broker: MosquittoBroker,
+        site: str = "centre-01",
+        *,
+        account: tuple[str, str] | None = None,
+    ) -> None:
+        self.site = site
+        self._lock = threading.Lock()
+        self.receipts: list[Any] = []
+        self._subscribed = threading.Event()
+        user, password = account or ACCOUNTS.edge(site)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"test-edge-{site}-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.username_pw_set(user, password)
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_: self._subscribed.set()
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+        if account is None:
+            self.client.subscribe(topics.command_filter(site), qos=1)
+            assert self._subscribed.wait(5), "edge client did not get its SUBACK"
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic != topics.command(self.site, Command.RECEIPT):
+            return  # other downlink (a test may publish junk under cmd/)
+        with self._lock:
+            self.receipts.append(receipt_of(message.payload))
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        info.wait_for_publish(10)
+        assert info.rc == mqtt.MQTT_ERR_SUCCESS, mqtt.error_string(info.rc)
+
+    def publish_events(self, events: list[CheckinEvent], window: int = 500) -> None:
+        """Publish at QoS 1 with a bounded window, as paho needs back-pressure."""
+        pending: list[mqtt.MQTTMessageInfo] = []
+        for event in events:
+            pending.append(self.client.publish(event_topic(event), event.to_bytes(), qos=1))
+            if len(pending) >= window:
+                for info in pending:
+                    info.wait_for_publish(10)
+                pending.clear()
+        for info in pending:
+            info.wait_for_publish(10)
+
+    def receipt_count(self) -> int:
+        with self._lock:
+            return len(self.receipts)
+
+    def receipted(self) -> set[tuple[uuid.UUID, int]]:
+        with self._lock:
+            return {
+                (r.boot, seq)
+                for receipt in self.receipts
+                for r in receipt.ranges
+                for seq in range(r.first, r.last + 1)
+            }
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Db:
+    """Read the hub's tables directly, as a second connection would."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    def rows(self, query: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(query), params))
+
+
+class Outage:
+    """Make the database really unavailable to the hub, then bring it back.
+
+    SQLite: another connection holds an exclusive write lock (the hub's writes time out with
+    "database is locked"). PostgreSQL: the database stops accepting connections and the hub's
+    connections are terminated, as when the server goes away.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.engine.make_url(url)
+        self._lock: sqlite3.Connection | None = None
+        self._down = False
+
+    def down(self) -> None:
+        self._down = True
+        if self.url.get_backend_name() == "sqlite":
+            self._lock = sqlite3.connect(str(self.url.database), isolation_level=None)
+            self._lock.execute("BEGIN EXCLUSIVE")
+            return
+        self._admin(
+            f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false',
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{self.url.database}' AND pid <> pg_backend_pid()",
+        )
+
+    def up(self) -> None:
+        if not self._down:
+            return
+        self._down = False
+        if self._lock is not None:
+            self._lock.execute("ROLLBACK")
+            self._lock.close()
+            self._lock = None
+            return
+        self._admin(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS true')
+
+    @staticmethod
+    def _admin(*statements: str) -> None:
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                for statement in statements:
+                    conn.execute(sa.text(statement))
+        finally:
+            admin.dispose()

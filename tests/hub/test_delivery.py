@@ -1,0 +1,91 @@
+"""The delivery guarantees: acknowledge only after the commit, persistent sessions, retry.
+
+The database is made really unavailable (an exclusive lock on SQLite, a database refusing
+connections on PostgreSQL); whether a message was acknowledged is seen from the broker: what was
+not acknowledged is delivered again to the next session with the same client id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from hub.core.settings import HubSettings
+from tests.hub.support import (
+    BOOT,
+    Db,
+    EdgeClient,
+    Outage,
+    StartWorker,
+    checkin,
+    wait_until,
+)
+
+MakeEdge = Callable[..., EdgeClient]
+FAST_RETRY = {"retry_initial_s": 0.05, "retry_max_s": 0.2}
+
+
+def seqs(*numbers: int) -> set[tuple[uuid.UUID, int]]:
+    return {(BOOT, n) for n in numbers}
+
+
+def test_nothing_is_acknowledged_while_the_commit_fails(
+    start_worker: StartWorker, edge: MakeEdge, db: Db, outage: Outage
+) -> None:
+    first = start_worker(**FAST_RETRY)
+    centre = edge()
+    outage.down()
+    centre.publish_events([checkin(seq) for seq in range(1, 6)])
+    wait_until(
+        lambda: first.metrics.value("hub_commit_failures_total") >= 2, what="commits to fail"
+    )
+    assert first.status().failing_since is not None
+    first.stop(timeout=0.3)  # gives up on the batch in hand: it must stay unacknowledged
+    assert centre.receipt_count() == 0
+    outage.up()
+    assert db.count("checkins") == 0
+
+    second = start_worker()  # same client id: the broker's session still holds the messages
+    assert second.status().session_present
+    wait_until(lambda: centre.receipted() == seqs(1, 2, 3, 4, 5), what="redelivered events")
+    assert db.count("checkins") == 5
+    assert second.metrics.value("hub_events_committed_total") == 5
+
+
+def test_a_failing_batch_is_retried_until_the_database_is_back(
+    start_worker: StartWorker, edge: MakeEdge, db: Db, outage: Outage
+) -> None:
+    worker = start_worker(**FAST_RETRY)
+    centre = edge()
+    centre.publish_events([checkin(1)])
+    wait_until(lambda: centre.receipted() == seqs(1), what="first receipt")
+
+    outage.down()
+    centre.publish_events([checkin(seq) for seq in range(2, 12)])
+    wait_until(lambda: worker.metrics.value("hub_commit_failures_total") >= 3, what="failures")
+    assert centre.receipted() == seqs(1)
+    outage.up()
+    wait_until(lambda: centre.receipted() == seqs(*range(1, 12)), what="receipts after recovery")
+    assert db.count("checkins") == 11
+    assert worker.status().failing_since is None
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_a_persistent_session_keeps_what_arrives_while_the_hub_is_away(
+    hub_settings: HubSettings,
+    start_worker: StartWorker,
+    edge: MakeEdge,
+    db: Db,
+    protocol: str,
+) -> None:
+    settings = hub_settings.model_copy(update={"mqtt_protocol": protocol})
+    start_worker(settings).stop()
+    centre = edge()
+    centre.publish_events([checkin(seq) for seq in range(1, 201)])
+
+    worker = start_worker(settings)
+    assert worker.status().session_present
+    wait_until(lambda: centre.receipted() == seqs(*range(1, 201)), what="queued events")
+    assert db.count("checkins") == 200
