@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import partial
 from datetime import UTC, datetime
 from importlib.metadata import version
 
@@ -59,7 +60,7 @@ class EdgeAgent:
             CardReader(
                 device.id,
                 device.port,
-                on_tap=lambda tap, device_id=device.id: self.record_tap(device_id, tap),
+                on_tap=partial(self.record_tap, device.id),
                 baudrate=device.baudrate,
             )
             for device in settings.devices
