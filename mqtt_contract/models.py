@@ -56,8 +56,48 @@ class CheckinEvent(_Envelope):
     data: CheckinData
 
 
-Event = CheckinEvent
-"""Every event kind; becomes a discriminated union on ``kind`` as kinds are added."""
+class CounterData(BaseModel):
+    """Cumulative readings of a people counter at a venue gate (Modbus RTU registers).
+
+    The counters are 32-bit and wrap; ``device_boots`` is the device's own boot counter, which
+    changes when power loss restarts the counters from zero. The hub derives occupancy from these,
+    so duplicates, reordering, resets and wrap give the same answer.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit_id: int = Field(ge=1, le=247, description="Modbus device address")
+    device_boots: int = Field(ge=0, lt=2**32)
+    count_in: int = Field(ge=0, lt=2**32)
+    count_out: int = Field(ge=0, lt=2**32)
+    status: int = Field(default=0, ge=0, lt=2**16)
+
+
+class CounterEvent(_Envelope):
+    kind: Literal["counter"] = "counter"
+    data: CounterData
+
+
+class BaysData(BaseModel):
+    """One bit per parking bay, ``"1"`` occupied, in bay order (bay 1 first)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit_id: int = Field(ge=1, le=247, description="Modbus device address")
+    bays: str = Field(pattern=r"^[01]{1,4096}$")
+
+    @property
+    def occupied(self) -> int:
+        return self.bays.count("1")
+
+
+class BaysEvent(_Envelope):
+    kind: Literal["bays"] = "bays"
+    data: BaysData
+
+
+Event = Annotated[CheckinEvent | CounterEvent | BaysEvent, Field(discriminator="kind")]
+"""Every event kind, told apart by ``kind`` (which must equal the topic's last level)."""
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
@@ -76,15 +116,22 @@ class Status(_Message):
     agent_version: str
 
 
+DeviceKind = Literal["card_reader", "people_counter", "bay_sensor"]
+
+
 class DeviceHealth(BaseModel):
+    """``frame_errors``: bad checksums (EM4100 XOR, Modbus CRC), noise, half frames;
+    ``timeouts``: requests a polled device did not answer."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: DeviceId
-    kind: Literal["card_reader"]
+    kind: DeviceKind
     state: Literal["ok", "degraded", "disconnected"]
     frames_ok: int = Field(ge=0)
     frame_errors: int = Field(ge=0)
     port_errors: int = Field(ge=0)
+    timeouts: int = Field(default=0, ge=0)
     last_frame_at: AwareDatetime | None = None
 
 
@@ -116,6 +163,29 @@ class Receipt(_Message):
     ranges: list[SeqRange] = Field(min_length=1)
 
 
+class Allowlist(_Message):
+    """Retained on ``yp/v1/{site}/cmd/allowlist``: the keyed hashes of the cards allowed at a site.
+
+    The edge keeps the newest version on disk and judges taps by it even while offline.
+    """
+
+    version: int = Field(ge=1)
+    issued_at: AwareDatetime
+    card_hashes: list[HexDigest]
+
+
+class CapacityAlert(_Message):
+    """On ``yp/v1/{site}/cmd/alert`` when a venue reaches (``raised``) or leaves (``cleared``)
+    its capacity threshold."""
+
+    venue: str
+    state: Literal["raised", "cleared"]
+    occupancy: int = Field(ge=0)
+    capacity: int = Field(ge=1)
+    threshold_pct: float = Field(gt=0, le=100)
+    at: AwareDatetime
+
+
 def status_of(payload: bytes | bytearray | str) -> Status:
     return Status.model_validate_json(payload)
 
@@ -143,8 +213,14 @@ def ranges_from(pairs: list[tuple[UUID, int]]) -> list[SeqRange]:
 __all__ = [
     "MAX_PAYLOAD_BYTES",
     "RESERVED_IDS",
+    "Allowlist",
+    "BaysData",
+    "BaysEvent",
+    "CapacityAlert",
     "CheckinData",
     "CheckinEvent",
+    "CounterData",
+    "CounterEvent",
     "DeviceHealth",
     "Event",
     "Health",

@@ -29,10 +29,14 @@ RESERVED_IDS: Final = frozenset({"cmd", "status", "health"})
 
 class EventKind(StrEnum):
     CHECKIN = "checkin"
+    COUNTER = "counter"
+    BAYS = "bays"
 
 
 class Command(StrEnum):
     RECEIPT = "receipt"
+    ALLOWLIST = "allowlist"
+    ALERT = "alert"
 
 
 class TopicKind(StrEnum):

@@ -47,4 +47,8 @@ def test_unknown_topics_are_refused(topic: str) -> None:
 
 
 def test_shared_subscription_prefix() -> None:
-    assert topics.event_filters("hub") == ["$share/hub/yp/v1/+/+/checkin"]
+    assert topics.event_filters("hub") == [
+        "$share/hub/yp/v1/+/+/checkin",
+        "$share/hub/yp/v1/+/+/counter",
+        "$share/hub/yp/v1/+/+/bays",
+    ]
