@@ -12,6 +12,7 @@ import base64
 import hashlib
 import logging
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -107,6 +108,9 @@ class MosquittoBroker:
                     f"autosave_interval {autosave_interval}",
                     f"max_inflight_messages {max_inflight_messages}",
                     "max_queued_messages 100000",
+                    # Mosquitto started as root drops to user "mosquitto", which could not read
+                    # these files; a private broker runs as whoever starts it.
+                    f"user {pwd.getpwuid(os.geteuid()).pw_name}",
                     "log_dest stderr",
                     "log_type error",
                     "log_type warning",
