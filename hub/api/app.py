@@ -1,0 +1,54 @@
+"""The FastAPI application factory.
+
+The app keeps no state of its own beyond its engine, so any number of API processes can serve
+behind a load balancer; the ingest worker is passed in only to report on it (health, metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from hub.api.routes import checkins, dead_letters, health, metrics, sites
+from hub.core.db import make_engine, session_factory
+from hub.core.settings import HubSettings
+from hub.ingest import IngestWorker
+from hub.metrics import HubMetrics
+
+
+def _version() -> str:
+    try:
+        return version("yuanping-community")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(settings: HubSettings, *, ingest: IngestWorker | None = None) -> FastAPI:
+    engine = make_engine(
+        settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Yuanping smart-community hub",
+        summary="Check-ins, sites, devices and dead letters recorded from the edge agents.",
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.ingest = ingest
+    app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
+    for module in (health, metrics, checkins, sites, dead_letters):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,55 @@
+"""Liveness for load balancers and the e2e harness: database reachable, broker connected."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.api.deps import IngestDep, SessionDep
+from hub.api.schemas import HealthOut, IngestOut
+
+log = logging.getLogger(__name__)
+
+BrokerState = Literal["connected", "disconnected", "not running"]
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/healthz",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "the database is unreachable"}},
+)
+def healthz(session: SessionDep, ingest: IngestDep, response: Response) -> HealthOut:
+    """503 only when the database is down; a lost broker is reported but the API still serves."""
+    database_error: str | None = None
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        database_error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        log.warning("health check: database unreachable: %s", database_error)
+    ingest_out: IngestOut | None = None
+    broker: BrokerState = "not running"
+    if ingest is not None:
+        state = ingest.status()
+        broker = "connected" if state.connected else "disconnected"
+        ingest_out = IngestOut(
+            running=state.running,
+            session_present=state.session_present,
+            queue_depth=state.queue_depth,
+            failing_since=state.failing_since,
+        )
+    healthy = database_error is None and broker != "disconnected"
+    if database_error is not None:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return HealthOut(
+        status="ok" if healthy else "degraded",
+        database="ok" if database_error is None else "down",
+        database_error=database_error,
+        broker=broker,
+        ingest=ingest_out,
+    )
