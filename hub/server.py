@@ -1,0 +1,221 @@
+"""``community hub``: migrations, the ingest worker and the API in one process.
+
+SIGTERM/SIGINT stop it cleanly (stop taking messages, finish the batch in hand, disconnect), but
+nothing depends on that: a hub killed -9 at any moment loses nothing, because messages are
+acknowledged only after their commit and every write is idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.api import create_app
+from hub.core.db import upgrade
+from hub.core.settings import HubSettings
+from hub.ingest import IngestWorker
+
+log = logging.getLogger(__name__)
+
+_API_START_TIMEOUT_S = 30.0
+_STOP_TIMEOUT_S = 10.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.log_level)
+    if args.no_api and args.no_ingest:
+        sys.stderr.write("community hub: --no-api and --no-ingest leave nothing to run\n")
+        return 2
+    overrides = {
+        key: value
+        for key, value in (
+            ("database_url", args.database_url),
+            ("mqtt_url", args.mqtt_url),
+            ("http_host", args.http_host),
+            ("http_port", args.http_port),
+        )
+        if value is not None
+    }
+    settings = _load_settings(overrides)
+    if settings is None:
+        return 2
+    try:
+        revision = upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        log.error("cannot migrate %s: %s", settings.database_url_for_display(), exc)
+        return 1
+    log.info("database %s at revision %s", settings.database_url_for_display(), revision)
+    return _Hub(settings, api=not args.no_api, ingest=not args.no_ingest).run()
+
+
+def migrate_main(argv: list[str] | None = None) -> int:
+    """``community hub migrate``: upgrade the database to the latest revision and exit."""
+    parser = argparse.ArgumentParser(
+        prog="community hub migrate", description="Upgrade the hub's database to the latest schema."
+    )
+    parser.add_argument("--database-url", help="default: HUB_DATABASE_URL or sqlite:///data/hub.db")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_level)
+    overrides: dict[str, Any] = {"mode": "demo"}  # migrating needs no broker secret
+    if args.database_url:
+        overrides["database_url"] = args.database_url
+    settings = _load_settings(overrides)
+    if settings is None:
+        return 2
+    try:
+        revision = upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        log.error("cannot migrate %s: %s", settings.database_url_for_display(), exc)
+        return 1
+    log.info("database %s is at revision %s", settings.database_url_for_display(), revision)
+    return 0
+
+
+class _Hub:
+    def __init__(self, settings: HubSettings, *, api: bool, ingest: bool) -> None:
+        self.settings = settings
+        self.stop_requested = threading.Event()
+        self.worker = IngestWorker(settings) if ingest else None
+        self.server: uvicorn.Server | None = None
+        self.api_thread: threading.Thread | None = None
+        if api:
+            app = create_app(settings, ingest=self.worker)
+            config = uvicorn.Config(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+            )
+            self.server = uvicorn.Server(config)
+
+    def run(self) -> int:
+        restore = _on_stop_signals(self._request_stop)
+        try:
+            if self.worker is not None:
+                self.worker.start()
+            where = self._start_api()
+            if where is None:
+                return 1
+            log.info(
+                "hub running: %s; ingest %s; %s",
+                where,
+                "on" if self.worker else "off (--no-ingest)",
+                self.settings.describe(),
+            )
+            return self._wait()
+        finally:
+            self._shutdown()
+            restore()
+
+    def _request_stop(self) -> None:
+        self.stop_requested.set()
+
+    def _start_api(self) -> str | None:
+        if self.server is None:
+            return "API off (--no-api)"
+        server = self.server
+        self.api_thread = threading.Thread(target=server.run, name="hub-api", daemon=True)
+        self.api_thread.start()  # not the main thread: uvicorn leaves the signals to us
+        deadline = time.monotonic() + _API_START_TIMEOUT_S
+        while not server.started:
+            if not self.api_thread.is_alive() or time.monotonic() > deadline:
+                log.error(
+                    "the API could not start on %s:%s",
+                    self.settings.http_host,
+                    self.settings.http_port,
+                )
+                return None
+            time.sleep(0.02)
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        return f"API on http://{host}:{port}"
+
+    def _wait(self) -> int:
+        while not self.stop_requested.wait(0.5):
+            if self.api_thread is not None and not self.api_thread.is_alive():
+                log.error("the API server stopped unexpectedly")
+                return 1
+        log.info("stopping")
+        return 0
+
+    def _shutdown(self) -> None:
+        if self.server is not None and self.api_thread is not None:
+            self.server.should_exit = True
+            self.api_thread.join(_STOP_TIMEOUT_S)
+        if self.worker is not None:
+            self.worker.stop(timeout=_STOP_TIMEOUT_S)
+
+
+def _on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
+    """Route SIGTERM and SIGINT to ``handler``; return what restores the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        handler()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def _load_settings(overrides: dict[str, Any]) -> HubSettings | None:
+    try:
+        return HubSettings(**overrides)
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        sys.stderr.write(f"community hub: invalid settings\n{problems}\n")
+        return None
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    else:
+        root.setLevel(level.upper())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="community hub",
+        description="Run the hub: database migrations, the MQTT ingest worker and the HTTP API. "
+        "Settings come from HUB_* environment variables; these flags override them.",
+        epilog="'community hub migrate' only upgrades the database.",
+    )
+    parser.add_argument("--no-api", action="store_true", help="run the ingest worker only")
+    parser.add_argument("--no-ingest", action="store_true", help="serve the API only")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (HUB_DATABASE_URL)")
+    parser.add_argument("--mqtt-url", help="broker URL, mqtt://host:port (HUB_MQTT_URL)")
+    parser.add_argument("--http-host", help="API address (HUB_HTTP_HOST)")
+    parser.add_argument("--http-port", type=int, help="API port, 0 for any free one")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING... (INFO)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
