@@ -10,8 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 import sqlalchemy as sa
+import uvicorn
+from fastapi import FastAPI
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.broker.mosquitto import MosquittoBroker
@@ -78,7 +81,7 @@ def status(
 ) -> Status:
     return Status(
         site=site,
-        state=state,  # type: ignore[arg-type]
+        state=state,
         boot=boot,
         since=since or datetime.now(UTC),
         agent_version="0.1.0",
@@ -106,7 +109,7 @@ def health(
             DeviceHealth(
                 id=device,
                 kind="card_reader",
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 frames_ok=100,
                 frame_errors=frame_errors,
                 port_errors=1,
@@ -247,3 +250,34 @@ class Outage:
                     conn.execute(sa.text(statement))
         finally:
             admin.dispose()
+
+
+class ApiServer:
+    """The API app served by a real uvicorn on a free port, with an httpx client to it.
+
+    (Starlette's TestClient now wants ``httpx2``; a real server needs nothing more and goes
+    through the same HTTP stack as production.)"""
+
+    def __init__(self, app: FastAPI) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started or not self.thread.is_alive(), what="uvicorn")
+        assert self.server.started, "uvicorn did not start"
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(path, params=params)
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def __enter__(self) -> ApiServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -1,0 +1,61 @@
+"""Settings: environment prefix, validation, no default secrets in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from hub.core.settings import HubSettings
+
+
+def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = HubSettings()
+    assert settings.database_url == "sqlite:///data/hub.db"
+    assert settings.mqtt_protocol == "5"
+    assert settings.receive_maximum == 5000
+    monkeypatch.setenv("HUB_MQTT_URL", "mqtts://broker.example:8884")
+    monkeypatch.setenv("HUB_MQTT_SHARED_GROUP", "hub")
+    monkeypatch.setenv("HUB_BATCH_MAX", "2000")
+    settings = HubSettings()
+    assert (settings.broker.host, settings.broker.port, settings.broker.tls) == (
+        "broker.example",
+        8884,
+        True,
+    )
+    assert settings.mqtt_shared_group == "hub"
+    assert settings.batch_max == 2000
+
+
+def test_production_needs_a_broker_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_MODE", "production")
+    with pytest.raises(ValidationError, match="HUB_MQTT_PASSWORD"):
+        HubSettings()
+    monkeypatch.setenv("HUB_MQTT_PASSWORD", "s3cret")
+    assert HubSettings().mqtt_password is not None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("mqtt_url", "http://broker:1883", "mqtt://host:port"),
+        ("mqtt_url", "mqtt://user:pw@broker", "credentials"),
+        ("database_url", "mysql://x/y", "SQLite and PostgreSQL"),
+        ("mqtt_protocol", "4", "mqtt_protocol"),
+        ("receive_maximum", 70000, "receive_maximum"),
+        ("mqtt_shared_group", "a/b", "mqtt_shared_group"),
+    ],
+)
+def test_invalid_settings_say_what_is_wrong(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        HubSettings.model_validate({field: value})
+
+
+def test_description_hides_the_database_password() -> None:
+    settings = HubSettings(
+        database_url="postgresql+psycopg://hub:topsecret@db.example/hub",
+        mqtt_password=SecretStr("brokersecret"),
+    )
+    text = settings.describe()
+    assert "topsecret" not in text
+    assert "brokersecret" not in text
+    assert "db.example/hub" in text
