@@ -1,7 +1,9 @@
 """The hub's records (SQLAlchemy 2, typed ``Mapped[]``).
 
-A check-in's primary key is the event id made at the edge: that is what makes a redelivered or
-replayed event land once. Sites and devices are registered the first time the hub hears of them.
+Every event table's primary key is the event id made at the edge: that is what makes a redelivered
+or replayed event land once. Sites and devices are registered the first time the hub hears of them.
+Counter and bay readings are kept raw, with their boot and sequence, so that occupancy can be
+derived from them whatever order they arrived in.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class Device(Base):
     frames_ok: Mapped[int] = mapped_column(BigInteger, default=0)
     frame_errors: Mapped[int] = mapped_column(BigInteger, default=0)
     port_errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    timeouts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Checkin(Base):
@@ -107,6 +110,57 @@ class Checkin(Base):
     allowlist_version: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class _EventEnvelope:
+    """The delivery envelope every event table keeps (see ``mqtt_contract.models._Envelope``)."""
+
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    boot: Mapped[uuid.UUID]
+    seq: Mapped[int] = mapped_column(BigInteger)
+    device_time: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class CounterReading(_EventEnvelope, Base):
+    """Cumulative people-counter registers at a venue gate, as read (they wrap and reset)."""
+
+    __tablename__ = "counter_readings"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["site_id", "device_id"],
+            ["devices.site_id", "devices.id"],
+            name="fk_counter_readings_device_devices",
+        ),
+        Index("ix_counter_readings_site_device_time", "site_id", "device_id", "device_time"),
+    )
+
+    unit_id: Mapped[int] = mapped_column(Integer)
+    device_boots: Mapped[int] = mapped_column(BigInteger)
+    count_in: Mapped[int] = mapped_column(BigInteger)
+    count_out: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(Integer)
+
+
+class BayReading(_EventEnvelope, Base):
+    """Which parking bays a bay sensor saw occupied."""
+
+    __tablename__ = "bay_readings"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["site_id", "device_id"],
+            ["devices.site_id", "devices.id"],
+            name="fk_bay_readings_device_devices",
+        ),
+        Index("ix_bay_readings_site_device_time", "site_id", "device_id", "device_time"),
+    )
+
+    unit_id: Mapped[int] = mapped_column(Integer)
+    bays: Mapped[str] = mapped_column(Text, doc='one character per bay, "1" occupied')
+    occupied: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+
+
 class DeadLetter(Base):
     """A message that did not validate, kept with its raw bytes and the reason."""
 
@@ -119,3 +173,7 @@ class DeadLetter(Base):
     size: Mapped[int] = mapped_column(Integer, doc="size of the whole payload; may exceed stored")
     reason_kind: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+
+
+EventTable = type[Checkin] | type[CounterReading] | type[BayReading]
+"""Any table that records events (its primary key is the event id)."""

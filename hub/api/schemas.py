@@ -19,22 +19,40 @@ class Page(BaseModel, Generic[T]):
     count: int = Field(description="how many rows match the filters in all, over every page")
 
 
-class CheckinOut(BaseModel):
+class _EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     event_id: UUID = Field(examples=["0b6f6d4e-8a43-4c1e-9a8e-8d7f3b2a1c0d"])
     site_id: str = Field(examples=["centre-01"])
     device_id: str = Field(examples=["reader-1"])
-    boot: UUID = Field(examples=[_BOOT])
-    seq: int = Field(examples=[1042])
-    device_time: datetime = Field(examples=[_TIME], description="when the card was read")
+    boot: UUID = Field(examples=[_BOOT], description="the edge agent's boot that sent it")
+    seq: int = Field(examples=[1042], description="the site's sequence number")
+    device_time: datetime = Field(examples=[_TIME], description="when the device read it")
     received_at: datetime = Field(examples=["2026-11-27T08:30:00.120Z"])
+
+
+class CheckinOut(_EventOut):
     card_hash: str = Field(
         examples=["3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"],
         description="keyed hash of the card number; the number itself never leaves the edge",
     )
     decision: str = Field(examples=["allowed"])
     allowlist_version: int | None = Field(examples=[12])
+
+
+class CounterReadingOut(_EventOut):
+    unit_id: int = Field(examples=[1], description="Modbus address")
+    device_boots: int = Field(examples=[3], description="changes when the counters restart at 0")
+    count_in: int = Field(examples=[5120])
+    count_out: int = Field(examples=[5004])
+    status: int = Field(examples=[0])
+
+
+class BayReadingOut(_EventOut):
+    unit_id: int = Field(examples=[2])
+    bays: str = Field(examples=["0110100000"], description='one character per bay, "1" occupied')
+    occupied: int = Field(examples=[3])
+    total: int = Field(examples=[10])
 
 
 class SiteOut(BaseModel):
@@ -66,6 +84,7 @@ class DeviceOut(BaseModel):
     frames_ok: int = Field(examples=[5231])
     frame_errors: int = Field(examples=[3], description="bad checksums, garbled frames")
     port_errors: int = Field(examples=[0], description="serial port failures (unplugged...)")
+    timeouts: int = Field(examples=[0], description="requests a polled device did not answer")
 
 
 class DeadLetterOut(BaseModel):

@@ -14,21 +14,33 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from hub.ingest.records import (
-    CheckinRecord,
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
+    EventRecord,
     HealthRecord,
     InboundMessage,
     Record,
     StatusRecord,
 )
-from mqtt_contract.models import MAX_PAYLOAD_BYTES, CheckinEvent, Health, Status
+from mqtt_contract.models import (
+    MAX_PAYLOAD_BYTES,
+    BaysEvent,
+    CheckinEvent,
+    CounterEvent,
+    Health,
+    Status,
+)
 from mqtt_contract.topics import CONTRACT_VERSION, EventKind, Topic, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
 
-_EVENT_MODELS: dict[EventKind, type[CheckinEvent]] = {EventKind.CHECKIN: CheckinEvent}
+EVENT_MODELS: dict[EventKind, type[CheckinEvent | CounterEvent | BaysEvent]] = {
+    EventKind.CHECKIN: CheckinEvent,
+    EventKind.COUNTER: CounterEvent,
+    EventKind.BAYS: BaysEvent,
+}
+_EVENTS = CheckinEvent | CounterEvent | BaysEvent
 _MAX_REASON_ERRORS = 8
 _MAX_SEQ = 2**63
 
@@ -73,7 +85,13 @@ def _decode(message: InboundMessage) -> Record:
         return dead_letter(message, DeadLetterKind.TOPIC, str(exc))
     model: type[BaseModel]
     if topic.kind is TopicKind.EVENT and topic.event_kind is not None:
-        model = _EVENT_MODELS[topic.event_kind]
+        if topic.event_kind not in EVENT_MODELS:
+            return dead_letter(
+                message,
+                DeadLetterKind.TOPIC,
+                f"event kind {topic.event_kind.value!r} is not supported by this hub",
+            )
+        model = EVENT_MODELS[topic.event_kind]
     elif topic.kind is TopicKind.STATUS:
         model = Status
     elif topic.kind is TopicKind.HEALTH:
@@ -92,13 +110,13 @@ def _decode(message: InboundMessage) -> Record:
 
 
 def _checked(message: InboundMessage, topic: Topic, parsed: BaseModel) -> Record:
-    if isinstance(parsed, CheckinEvent | Status | Health) and parsed.site != topic.site:
+    if isinstance(parsed, _EVENTS | Status | Health) and parsed.site != topic.site:
         return dead_letter(
             message,
             DeadLetterKind.MISMATCH,
             f"payload site {parsed.site!r} does not match the topic's site {topic.site!r}",
         )
-    if isinstance(parsed, CheckinEvent):
+    if isinstance(parsed, _EVENTS):
         key = EventKey(parsed.site, parsed.boot, parsed.seq)
         if parsed.device != topic.device:
             return dead_letter(
@@ -108,7 +126,7 @@ def _checked(message: InboundMessage, topic: Topic, parsed: BaseModel) -> Record
                 f"{topic.device!r}",
                 receipt=key,
             )
-        return CheckinRecord(parsed, message.received_at, message.topic, message.payload)
+        return EventRecord(parsed, message.received_at, message.topic, message.payload)
     if isinstance(parsed, Status):
         return StatusRecord(parsed, message.received_at, message.retained)
     if isinstance(parsed, Health):

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from mqtt_contract.models import CheckinEvent, Health, Status
+from mqtt_contract.models import BaysEvent, CheckinEvent, CounterEvent, Health, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,14 @@ class EventKey:
     seq: int
 
 
+AnyEvent = CheckinEvent | CounterEvent | BaysEvent
+
+
 @dataclass(frozen=True, slots=True)
-class CheckinRecord:
-    event: CheckinEvent
+class EventRecord:
+    """A valid event of any kind, with the raw message kept in case it must be dead-lettered."""
+
+    event: AnyEvent
     received_at: datetime
     topic: str
     payload: bytes
@@ -86,4 +91,4 @@ class DeadLetterRecord:
     """Set when the payload still names a site/boot/seq: the edge may let it go, we keep it."""
 
 
-Record = CheckinRecord | StatusRecord | HealthRecord | DeadLetterRecord
+Record = EventRecord | StatusRecord | HealthRecord | DeadLetterRecord

@@ -1,7 +1,7 @@
 """Write one batch of records in one transaction.
 
-Check-ins go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING event_id``: what comes
-back was new, the rest was already recorded. Site and device state is updated with conditional
+Events go in with one bulk ``INSERT ... ON CONFLICT DO NOTHING RETURNING event_id`` per kind: what
+comes back was new, the rest was already recorded. Site and device state is updated with conditional
 ``UPDATE``s so that concurrent workers cannot move it backwards. Database errors are translated
 here into the two cases the worker treats differently.
 """
@@ -22,19 +22,35 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hub.core.types import UTCDateTime
 from hub.ingest.records import (
-    CheckinRecord,
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
+    EventRecord,
     HealthRecord,
     Record,
     StatusRecord,
 )
-from hub.models import Checkin, DeadLetter, Device, Site
+from hub.models import (
+    BayReading,
+    Checkin,
+    CounterReading,
+    DeadLetter,
+    Device,
+    EventTable,
+    Site,
+)
+from mqtt_contract.models import CheckinEvent, CounterEvent
 
 log = logging.getLogger(__name__)
 
 _SELECT_CHUNK = 500
+
+EVENT_TABLES: dict[str, EventTable] = {
+    "checkin": Checkin,
+    "counter": CounterReading,
+    "bays": BayReading,
+}
+"""Where each event kind (the payload's ``kind``) is recorded."""
 
 
 class StoreUnavailableError(Exception):
@@ -73,20 +89,24 @@ class RecordStore:
         self._known_devices: set[tuple[str, str]] = set()
 
     def write(self, records: Sequence[Record], now: datetime | None = None) -> WriteResult:
-        """Record everything in one transaction; raise ``StoreUnavailableError``/``RecordsRejectedError``."""
+        """Record everything in one transaction, or raise ``StoreUnavailableError`` (try again
+        later) or ``RecordsRejectedError`` (something in the batch is refused)."""
         now = now or datetime.now(UTC)
-        checkins = [r for r in records if isinstance(r, CheckinRecord)]
-        unique = _unique_checkins(checkins)
+        events = [r for r in records if isinstance(r, EventRecord)]
+        unique = _unique_events(events)
         dead = [r for r in records if isinstance(r, DeadLetterRecord)]
         states = [r for r in records if isinstance(r, StatusRecord | HealthRecord)]
-        sites = {r.event.site for r in checkins} | {_site_of(r) for r in states}
-        devices = {(r.event.site, r.event.device) for r in checkins}
+        sites = {r.event.site for r in events} | {_site_of(r) for r in states}
+        devices = {(r.event.site, r.event.device) for r in events}
         result = WriteResult()
         try:
             with self._engine.begin() as conn:
                 self._register(conn, sites, devices, now)
-                inserted = self._insert_checkins(conn, unique)
-                dead += self._settle(conn, checkins, unique, inserted, result)
+                inserted: set[UUID] = set()
+                for kind, table in EVENT_TABLES.items():
+                    of_kind = [r for r in unique if r.event.kind == kind]
+                    inserted |= self._insert_events(conn, table, of_kind)
+                dead += self._settle(conn, events, unique, inserted, result)
                 for record in states:
                     self._apply_state(conn, record, now)
                 self._insert_dead_letters(conn, dead, result)
@@ -118,42 +138,44 @@ class RecordStore:
                 [_new_device(site, device, now) for site, device in new_devices],
             )
 
-    # --- check-ins ----------------------------------------------------------------------------
+    # --- events -------------------------------------------------------------------------------
 
-    def _insert_checkins(self, conn: Connection, checkins: list[CheckinRecord]) -> set[UUID]:
-        if not checkins:
+    def _insert_events(
+        self, conn: Connection, table: EventTable, events: list[EventRecord]
+    ) -> set[UUID]:
+        if not events:
             return set()
         stmt = (
-            self._insert(Checkin)
-            .on_conflict_do_nothing(index_elements=[Checkin.event_id])
-            .returning(Checkin.event_id)
+            self._insert(table)
+            .on_conflict_do_nothing(index_elements=[table.event_id])
+            .returning(table.event_id)
         )
-        rows = [_checkin_row(r) for r in checkins]
-        return set(conn.execute(stmt, rows).scalars())
+        return set(conn.execute(stmt, [_event_row(r) for r in events]).scalars())
 
     def _settle(
         self,
         conn: Connection,
-        checkins: list[CheckinRecord],
-        unique: list[CheckinRecord],
+        events: list[EventRecord],
+        unique: list[EventRecord],
         inserted: set[UUID],
         result: WriteResult,
     ) -> list[DeadLetterRecord]:
         """Receipt what was new or already recorded as the same event; dead-letter id clashes.
 
-        ``checkins`` has every check-in of the batch, ``unique`` the first of each event id."""
+        ``events`` has every event of the batch, ``unique`` the first of each event id."""
         result.committed = len(inserted)
         new = {id(r) for r in unique if r.event.id in inserted}
         stored = {r.event.id: r.key for r in unique if r.event.id in inserted}
-        missing = [r.event.id for r in unique if r.event.id not in inserted]
-        for chunk in _chunks(missing, _SELECT_CHUNK):
-            query = select(Checkin.event_id, Checkin.site_id, Checkin.boot, Checkin.seq).where(
-                Checkin.event_id.in_(chunk)
-            )
-            for event_id, site, boot, seq in conn.execute(query):
-                stored[event_id] = EventKey(site, boot, seq)
+        for kind, table in EVENT_TABLES.items():
+            missing = [r.event.id for r in unique if r.event.kind == kind and id(r) not in new]
+            for chunk in _chunks(missing, _SELECT_CHUNK):
+                query = select(table.event_id, table.site_id, table.boot, table.seq).where(
+                    table.event_id.in_(chunk)
+                )
+                for event_id, site, boot, seq in conn.execute(query):
+                    stored[event_id] = EventKey(site, boot, seq)
         clashes: list[DeadLetterRecord] = []
-        for record in checkins:
+        for record in events:
             if id(record) in new:
                 result.receipt(record.key)
             elif stored.get(record.event.id) == record.key:
@@ -230,6 +252,7 @@ class RecordStore:
                     "frames_ok": excluded.frames_ok,
                     "frame_errors": excluded.frame_errors,
                     "port_errors": excluded.port_errors,
+                    "timeouts": excluded.timeouts,
                 },
             ),
             [
@@ -242,6 +265,7 @@ class RecordStore:
                     "frames_ok": d.frames_ok,
                     "frame_errors": d.frame_errors,
                     "port_errors": d.port_errors,
+                    "timeouts": d.timeouts,
                 }
                 for d in health.devices
             ],
@@ -274,10 +298,10 @@ class RecordStore:
                 result.receipt(d.receipt)
 
 
-def _unique_checkins(records: Iterable[CheckinRecord]) -> list[CheckinRecord]:
+def _unique_events(records: Iterable[EventRecord]) -> list[EventRecord]:
     """The first of each event id: a batch may hold a message and its redelivery."""
     seen: set[UUID] = set()
-    unique: list[CheckinRecord] = []
+    unique: list[EventRecord] = []
     for record in records:
         if record.event.id not in seen:
             seen.add(record.event.id)
@@ -299,12 +323,13 @@ def _new_device(site: str, device: str, now: datetime) -> dict[str, Any]:
         "frames_ok": 0,
         "frame_errors": 0,
         "port_errors": 0,
+        "timeouts": 0,
     }
 
 
-def _checkin_row(record: CheckinRecord) -> dict[str, Any]:
+def _event_row(record: EventRecord) -> dict[str, Any]:
     event = record.event
-    return {
+    row: dict[str, Any] = {
         "event_id": event.id,
         "site_id": event.site,
         "device_id": event.device,
@@ -312,13 +337,32 @@ def _checkin_row(record: CheckinRecord) -> dict[str, Any]:
         "seq": event.seq,
         "device_time": event.ts,
         "received_at": record.received_at,
-        "card_hash": event.data.card_hash,
-        "decision": event.data.decision,
-        "allowlist_version": event.data.allowlist_version,
     }
+    if isinstance(event, CheckinEvent):
+        row.update(
+            card_hash=event.data.card_hash,
+            decision=event.data.decision,
+            allowlist_version=event.data.allowlist_version,
+        )
+    elif isinstance(event, CounterEvent):
+        row.update(
+            unit_id=event.data.unit_id,
+            device_boots=event.data.device_boots,
+            count_in=event.data.count_in,
+            count_out=event.data.count_out,
+            status=event.data.status,
+        )
+    else:
+        row.update(
+            unit_id=event.data.unit_id,
+            bays=event.data.bays,
+            occupied=event.data.occupied,
+            total=len(event.data.bays),
+        )
+    return row
 
 
-def _clash(record: CheckinRecord, stored: EventKey | None) -> DeadLetterRecord:
+def _clash(record: EventRecord, stored: EventKey | None) -> DeadLetterRecord:
     event = record.event
     where = (
         f"site {stored.site!r} boot {stored.boot} seq {stored.seq}" if stored else "another event"

@@ -22,10 +22,10 @@ from hub.ingest.batcher import Batcher
 from hub.ingest.decode import dead_letter, decode
 from hub.ingest.link import BrokerLink
 from hub.ingest.records import (
-    CheckinRecord,
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
+    EventRecord,
     InboundMessage,
     Record,
 )
@@ -235,7 +235,7 @@ class IngestWorker:
 
 
 def _key_of(record: Record) -> EventKey | None:
-    if isinstance(record, CheckinRecord):
+    if isinstance(record, EventRecord):
         return record.key
     if isinstance(record, DeadLetterRecord):
         return record.receipt
