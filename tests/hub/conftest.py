@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,26 +14,7 @@ from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
 from tests.hub.support import Db, EdgeClient, Outage, StartWorker
-from tests.services import ACCOUNTS, make_broker
-
-
-def keep_root(broker: MosquittoBroker) -> MosquittoBroker:
-    """Run as root, Mosquitto drops to the ``mosquitto`` user, which cannot read the 0600 password
-    file in pytest's 0700 tmp dir. Until hub/broker/mosquitto.py says ``user root`` itself when
-    started by root, the hub tests add it (a no-op once the config has a ``user`` line)."""
-    config = broker.config_path.read_text()
-    if os.geteuid() == 0 and "\nuser " not in config:
-        broker.config_path.write_text(config + "user root\n")
-    return broker
-
-
-@pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[MosquittoBroker]:
-    """The shared fixture, made to work when the tests run as root (as CI does)."""
-    broker = keep_root(make_broker(tmp_path / "mosquitto"))
-    broker.start()
-    yield broker
-    broker.kill()
+from tests.services import ACCOUNTS
 
 
 @pytest.fixture

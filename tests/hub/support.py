@@ -6,7 +6,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,12 @@ from hub.ingest import IngestWorker
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
+    BaysData,
+    BaysEvent,
     CheckinData,
     CheckinEvent,
+    CounterData,
+    CounterEvent,
     DeviceHealth,
     Health,
     Status,
@@ -72,8 +76,42 @@ def checkin(
     )
 
 
-def event_topic(event: CheckinEvent) -> str:
-    return topics.event(event.site, event.device, EventKind.CHECKIN)
+def counter(
+    seq: int,
+    *,
+    count_in: int,
+    count_out: int,
+    site: str = "centre-01",
+    device: str = "gate-1",
+    device_boots: int = 1,
+) -> CounterEvent:
+    return CounterEvent(
+        id=uuid.uuid4(),
+        site=site,
+        device=device,
+        boot=BOOT,
+        seq=seq,
+        ts=T0 + timedelta(seconds=seq),
+        data=CounterData(
+            unit_id=1, device_boots=device_boots, count_in=count_in, count_out=count_out
+        ),
+    )
+
+
+def bays(seq: int, occupied: str, *, site: str = "centre-01", device: str = "bays-1") -> BaysEvent:
+    return BaysEvent(
+        id=uuid.uuid4(),
+        site=site,
+        device=device,
+        boot=BOOT,
+        seq=seq,
+        ts=T0 + timedelta(seconds=seq),
+        data=BaysData(unit_id=2, bays=occupied),
+    )
+
+
+def event_topic(event: CheckinEvent | CounterEvent | BaysEvent) -> str:
+    return topics.event(event.site, event.device, EventKind(event.kind))
 
 
 def status(
@@ -160,7 +198,9 @@ class EdgeClient:
         info.wait_for_publish(10)
         assert info.rc == mqtt.MQTT_ERR_SUCCESS, mqtt.error_string(info.rc)
 
-    def publish_events(self, events: list[CheckinEvent], window: int = 500) -> None:
+    def publish_events(
+        self, events: Sequence[CheckinEvent | CounterEvent | BaysEvent], window: int = 500
+    ) -> None:
         """Publish at QoS 1 with a bounded window, as paho needs back-pressure."""
         pending: list[mqtt.MQTTMessageInfo] = []
         for event in events:

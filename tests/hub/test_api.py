@@ -13,7 +13,7 @@ from hub.api import create_app
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.decode import decode
-from hub.ingest.records import InboundMessage
+from hub.ingest.records import AnyEvent, InboundMessage
 from hub.ingest.store import RecordStore
 from mqtt_contract import topics
 from tests.hub.support import (
@@ -22,7 +22,9 @@ from tests.hub.support import (
     EdgeClient,
     Outage,
     StartWorker,
+    bays,
     checkin,
+    counter,
     event_topic,
     wait_until,
 )
@@ -44,7 +46,8 @@ def inbound(topic: str, payload: bytes, at: datetime | None = None) -> InboundMe
 
 @pytest.fixture
 def seeded(db_settings: HubSettings) -> HubSettings:
-    """20 check-ins at centre-01 (one a minute from T0), 10 at centre-02, 3 dead letters."""
+    """20 check-ins at centre-01 (one a minute from T0), 10 at centre-02, 3 counter and 2 bay
+    readings, 3 dead letters."""
     events = [checkin(seq, ts=T0 + timedelta(minutes=seq)) for seq in range(1, 21)]
     events += [
         checkin(
@@ -52,7 +55,11 @@ def seeded(db_settings: HubSettings) -> HubSettings:
         )
         for seq in range(1, 11)
     ]
-    messages = [inbound(event_topic(e), e.to_bytes()) for e in events]
+    readings: list[AnyEvent] = [
+        counter(seq, count_in=seq * 10, count_out=seq) for seq in range(21, 24)
+    ]
+    readings += [bays(24, "1100"), bays(25, "1110")]
+    messages = [inbound(event_topic(e), e.to_bytes()) for e in [*events, *readings]]
     topic = topics.event("centre-01", "reader-1", topics.EventKind.CHECKIN)
     messages += [
         inbound(topic, b"not json :("),
@@ -134,7 +141,24 @@ def test_since_after_until_is_refused(api: ApiServer) -> None:
     assert "since" in response.json()["detail"]
 
 
-def test_sites_and_devices_registered_by_checkins(api: ApiServer) -> None:
+def test_counter_and_bay_readings(api: ApiServer) -> None:
+    counters = api.get("/api/v1/counter-readings", site="centre-01").json()
+    assert counters["count"] == 3
+    assert [(r["seq"], r["count_in"], r["count_out"]) for r in counters["data"]] == [
+        (23, 230, 23),
+        (22, 220, 22),
+        (21, 210, 21),
+    ]
+    bay_page = api.get("/api/v1/bay-readings", device="bays-1", limit=1).json()
+    assert bay_page["count"] == 2
+    assert [(r["bays"], r["occupied"], r["total"]) for r in bay_page["data"]] == [("1110", 3, 4)]
+    since = (T0 + timedelta(seconds=24)).isoformat()
+    assert api.get("/api/v1/bay-readings", since=since).json()["count"] == 2
+    assert api.get("/api/v1/counter-readings", since=since).json()["count"] == 0
+    assert api.get("/api/v1/bay-readings", limit=5000).status_code == 422
+
+
+def test_sites_and_devices_registered_by_events(api: ApiServer) -> None:
     sites = api.get("/api/v1/sites").json()
     assert sites["count"] == 2
     assert [(s["id"], s["state"], s["online"]) for s in sites["data"]] == [
@@ -142,9 +166,11 @@ def test_sites_and_devices_registered_by_checkins(api: ApiServer) -> None:
         ("centre-02", "unknown", False),
     ]
     devices = api.get("/api/v1/devices").json()
-    assert [(d["site_id"], d["id"]) for d in devices["data"]] == [
-        ("centre-01", "reader-1"),
-        ("centre-02", "reader-2"),
+    assert [(d["site_id"], d["id"], d["timeouts"]) for d in devices["data"]] == [
+        ("centre-01", "bays-1", 0),
+        ("centre-01", "gate-1", 0),
+        ("centre-01", "reader-1", 0),
+        ("centre-02", "reader-2", 0),
     ]
     assert api.get("/api/v1/devices", site="centre-02").json()["count"] == 1
 
@@ -176,6 +202,8 @@ def test_openapi_documents_the_routes_with_examples(api: ApiServer) -> None:
         "/api/v1/sites",
         "/api/v1/devices",
         "/api/v1/dead-letters",
+        "/api/v1/counter-readings",
+        "/api/v1/bay-readings",
     } <= set(schema["paths"])
     checkin_schema = schema["components"]["schemas"]["CheckinOut"]
     assert checkin_schema["properties"]["site_id"]["examples"] == ["centre-01"]

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.orm import Session
 
 from hub.core.db import head_revision, make_engine, upgrade
+from hub.core.types import UTCDateTime
 from hub.models import Base, Site
 from hub.server import migrate_main
 
@@ -27,6 +28,32 @@ def test_migrations_reach_head_idempotently_and_match_the_models(database_url: s
             if conn.dialect.name == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_database_with_records_keeps_them(database_url: str) -> None:
+    assert upgrade(database_url, "0001") == "0001"
+    engine = make_engine(database_url)
+    at = sa.bindparam("t", datetime(2026, 11, 27, tzinfo=UTC), type_=UTCDateTime())
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sites (id, first_seen, state) VALUES ('centre-01', :t, 'unknown')"
+                ).bindparams(at)
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO devices (site_id, id, first_seen, kind, state, frames_ok,"
+                    " frame_errors, port_errors) VALUES ('centre-01', 'reader-1', :t, 'card_reader',"
+                    " 'ok', 5, 1, 0)"
+                ).bindparams(at)
+            )
+        assert upgrade(database_url) == head_revision()
+        with engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT frames_ok, timeouts FROM devices")).one()
+        assert tuple(row) == (5, 0)
     finally:
         engine.dispose()
 

@@ -8,18 +8,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.ingest.decode import decode, envelope_key
+from hub.ingest.decode import EVENT_MODELS, decode, envelope_key
 from hub.ingest.records import (
-    CheckinRecord,
     DeadLetterRecord,
     EventKey,
+    EventRecord,
     HealthRecord,
     InboundMessage,
     StatusRecord,
 )
+from hub.ingest.store import EVENT_TABLES
 from mqtt_contract import topics
 from mqtt_contract.models import MAX_PAYLOAD_BYTES
-from tests.hub.support import BOOT, checkin, health, status
+from mqtt_contract.topics import EventKind
+from tests.hub.support import BOOT, bays, checkin, counter, event_topic, health, status
 
 TOPIC = topics.event("centre-01", "reader-1", topics.EventKind.CHECKIN)
 
@@ -36,11 +38,19 @@ def message(payload: bytes, topic: str = TOPIC, retained: bool = False) -> Inbou
     )
 
 
+def test_every_event_kind_of_the_contract_has_a_model_and_a_table() -> None:
+    assert set(EVENT_MODELS) == set(EventKind)
+    assert {model.model_fields["kind"].default for model in EVENT_MODELS.values()} == set(
+        EVENT_TABLES
+    )
+
+
 def test_valid_messages_become_records() -> None:
-    event = checkin(3)
-    record = decode(message(event.to_bytes()))
-    assert isinstance(record, CheckinRecord)
-    assert record.key == EventKey("centre-01", BOOT, 3)
+    for event in (checkin(3), counter(3, count_in=1, count_out=0), bays(3, "01")):
+        record = decode(message(event.to_bytes(), event_topic(event)))
+        assert isinstance(record, EventRecord)
+        assert record.event == event
+        assert record.key == EventKey("centre-01", BOOT, 3)
     state = decode(message(status("online").to_bytes(), topics.status("centre-01"), True))
     assert isinstance(state, StatusRecord)
     assert state.retained
@@ -78,6 +88,7 @@ def valid(**overrides: object) -> bytes:
         (valid(), "yp/v1/centre-01/reader-1/bogus", "topic", "unknown event kind", False),
         (valid(), "elsewhere/centre-01/reader-1/checkin", "topic", "not under", False),
         (status("online").to_bytes(), topics.health("centre-01"), "schema", "Health", False),
+        (valid(), "yp/v1/centre-01/reader-1/counter", "schema", "CounterEvent", True),
     ],
 )
 def test_invalid_messages_become_dead_letters_with_a_reason(

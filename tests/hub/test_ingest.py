@@ -9,9 +9,20 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from hub.ingest import IngestWorker
+from hub.ingest.records import AnyEvent
 from mqtt_contract import topics
 from mqtt_contract.models import MAX_PAYLOAD_BYTES
-from tests.hub.support import BOOT, Db, EdgeClient, StartWorker, checkin, event_topic, wait_until
+from tests.hub.support import (
+    BOOT,
+    Db,
+    EdgeClient,
+    StartWorker,
+    bays,
+    checkin,
+    counter,
+    event_topic,
+    wait_until,
+)
 from tests.services import ACCOUNTS
 
 MakeEdge = Callable[..., EdgeClient]
@@ -45,6 +56,35 @@ def test_checkins_are_committed_once_and_receipted(
     }
     assert worker.metrics.value("hub_events_committed_total") == 11
     assert worker.metrics.value("hub_messages_received_total", {"kind": "event"}) == 11
+
+
+def test_counter_and_bay_readings_are_recorded_and_receipted(
+    start_worker: StartWorker, edge: MakeEdge, db: Db
+) -> None:
+    worker = start_worker()
+    centre = edge()
+    readings: list[AnyEvent] = [
+        counter(1, count_in=10, count_out=2),
+        bays(2, "0110"),
+        checkin(3),
+        counter(4, count_in=4_294_967_295, count_out=3),
+    ]
+    centre.publish_events(readings + readings[:2])
+    wait_until(lambda: centre.receipted() == seqs(1, 2, 3, 4), what="receipts")
+    wait_until(
+        lambda: worker.metrics.value("hub_events_duplicate_total") == 2, what="the duplicates"
+    )
+    assert [
+        (r.seq, r.count_in, r.count_out, r.device_boots)
+        for r in db.rows(
+            "SELECT seq, count_in, count_out, device_boots FROM counter_readings ORDER BY seq"
+        )
+    ] == [(1, 10, 2, 1), (4, 4_294_967_295, 3, 1)]
+    (bay,) = db.rows("SELECT bays, occupied, total FROM bay_readings")
+    assert (bay.bays, bay.occupied, bay.total) == ("0110", 2, 4)
+    assert db.count("checkins") == 1
+    devices = {r.id for r in db.rows("SELECT id FROM devices")}
+    assert devices == {"gate-1", "bays-1", "reader-1"}
 
 
 def test_duplicates_are_recorded_once_and_receipted_every_time(
