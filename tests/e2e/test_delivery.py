@@ -65,12 +65,26 @@ def system(
         hub.start()
         for site in sites:
             site.start()
+        wait_readers_open(hub, sites)
         yield broker, hub, sites
     finally:
         for site in sites:
             site.close()
         hub.close()
         broker.kill()
+
+
+def wait_readers_open(hub: HubProcess, sites: list[EdgeSite]) -> None:
+    """Taps before an agent has opened its port would be lost on the wire, as on a real line."""
+    wanted = {(site.site, device) for site in sites for device in site.devices}
+
+    def ready() -> bool:
+        page = hub.get("/api/v1/devices", limit=1000)
+        assert isinstance(page, dict)
+        ok = {(d["site_id"], d["id"]) for d in page["data"] if d["online"] and d["state"] == "ok"}
+        return wanted <= ok
+
+    wait_for(ready, 30, "every edge to report its readers open")
 
 
 def wait_all_receipted(sites: list[EdgeSite], timeout: float = 90) -> None:
