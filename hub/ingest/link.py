@@ -22,6 +22,7 @@ from hub.ingest.records import InboundMessage
 from hub.metrics import HubMetrics
 from mqtt_contract import topics
 from mqtt_contract.session import SessionOptions, connect_async, persistent_client
+from mqtt_contract.topics import TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ class BrokerLink:
                 topic = message.topic
             except UnicodeDecodeError:
                 topic = repr(message._topic)  # the broker should have refused it
+            self._metrics.messages_received.labels(_topic_kind(topic)).inc()
             self._deliver(
                 InboundMessage(
                     topic=topic,
@@ -181,3 +183,12 @@ class BrokerLink:
             )
         except Exception:
             log.exception("could not take a message on %r; it stays unacknowledged", message)
+
+
+def _topic_kind(topic: str) -> str:
+    """The metric label for a topic: event, status, health, command or invalid."""
+    try:
+        kind: TopicKind = parse_topic(topic).kind
+    except ValueError:
+        return "invalid"
+    return kind.value

@@ -33,7 +33,7 @@ from hub.ingest.store import RecordsRejectedError, RecordStore, StoreUnavailable
 from hub.metrics import HubMetrics
 from mqtt_contract import topics
 from mqtt_contract.models import Receipt, ranges_from
-from mqtt_contract.topics import Command, TopicKind, parse_topic
+from mqtt_contract.topics import Command
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,12 @@ class IngestWorker:
                 result.merge(self._write(batch[middle:], records[middle:]))
                 return result
             if isinstance(err, RecordsRejectedError):
-                log.warning("the database refused the message on %s: %s", batch[0].topic, err)
+                log.warning(
+                    "the database refused the message on %s: %s",
+                    batch[0].topic,
+                    err,
+                    exc_info=True,
+                )
                 kind, reason = DeadLetterKind.REJECTED, f"refused by the database: {err}"
             else:
                 log.exception("unexpected error recording the message on %s", batch[0].topic)
@@ -213,13 +218,8 @@ class IngestWorker:
                     self.metrics.receipts_published.inc()
 
     def _count(self, batch: list[InboundMessage], result: WriteResult) -> None:
+        """Counts what was committed (what was received is counted as it arrives)."""
         m = self.metrics
-        kinds: dict[str, int] = {}
-        for message in batch:
-            kind = _topic_kind(message.topic)
-            kinds[kind] = kinds.get(kind, 0) + 1
-        for kind, n in kinds.items():
-            m.messages_received.labels(kind).inc(n)
         m.batch_size.observe(len(batch))
         m.events_committed.inc(result.committed)
         m.duplicates.inc(result.duplicates)
@@ -240,11 +240,3 @@ def _key_of(record: Record) -> EventKey | None:
     if isinstance(record, DeadLetterRecord):
         return record.receipt
     return None
-
-
-def _topic_kind(topic: str) -> str:
-    try:
-        kind: TopicKind = parse_topic(topic).kind
-    except ValueError:
-        return "invalid"
-    return kind.value

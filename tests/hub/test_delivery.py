@@ -89,3 +89,25 @@ def test_a_persistent_session_keeps_what_arrives_while_the_hub_is_away(
     assert worker.status().session_present
     wait_until(lambda: centre.receipted() == seqs(*range(1, 201)), what="queued events")
     assert db.count("checkins") == 200
+
+
+def test_workers_in_a_shared_subscription_split_the_load_and_record_each_event_once(
+    hub_settings: HubSettings, start_worker: StartWorker, edge: MakeEdge, db: Db
+) -> None:
+    shared = hub_settings.model_copy(update={"mqtt_shared_group": "hub"})
+    workers = [
+        start_worker(shared.model_copy(update={"mqtt_client_id": f"{shared.mqtt_client_id}-{n}"}))
+        for n in range(2)
+    ]
+    centre = edge()
+    events = [checkin(seq) for seq in range(1, 1001)]
+    centre.publish_events(events + events[:100])  # resent ones may land on either worker
+    wait_until(lambda: centre.receipted() == seqs(*range(1, 1001)), what="every receipt")
+    wait_until(
+        lambda: sum(w.metrics.value("hub_events_duplicate_total") for w in workers) == 100,
+        what="the resent events",
+    )
+    assert db.count("checkins") == 1000
+    committed = [w.metrics.value("hub_events_committed_total") for w in workers]
+    assert sum(committed) == 1000
+    assert all(n > 0 for n in committed), committed
