@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from hub.broker.mosquitto import MosquittoBroker
 from hub.core.settings import HubSettings
 from tests.hub.support import (
     BOOT,
@@ -111,3 +112,19 @@ def test_workers_in_a_shared_subscription_split_the_load_and_record_each_event_o
     committed = [w.metrics.value("hub_events_committed_total") for w in workers]
     assert sum(committed) == 1000
     assert all(n > 0 for n in committed), committed
+
+
+def test_after_the_broker_loses_everything_the_worker_subscribes_again(
+    mosquitto: MosquittoBroker, start_worker: StartWorker, edge: MakeEdge, db: Db
+) -> None:
+    worker = start_worker()
+    mosquitto.kill()
+    for leftover in mosquitto.workdir.glob("*.db"):
+        leftover.unlink()  # no persistence file: every session and subscription is gone
+    mosquitto.start()
+    wait_until(lambda: worker.status().session_present is False, what="a new session")
+    assert worker.wait_ready(10)  # subscribed again on the new connection
+    centre = edge()
+    centre.publish_events([checkin(seq) for seq in range(1, 6)])
+    wait_until(lambda: centre.receipted() == seqs(1, 2, 3, 4, 5), what="receipts")
+    assert db.count("checkins") == 5
