@@ -116,27 +116,31 @@ class IngestWorker:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            try:
-                batch = self._batcher.take(_IDLE_POLL_S)
-                if batch:
-                    self._handle(batch)
-            except Exception:
-                # Nothing was acknowledged for this batch: the broker delivers it again.
-                log.exception("ingest batch failed unexpectedly; carrying on")
-                time.sleep(self._retry_initial_s)
+            batch = self._batcher.take(_IDLE_POLL_S)
+            if batch:
+                self._handle(batch)
 
     def _handle(self, batch: list[InboundMessage]) -> None:
+        """Never raises: a batch is either committed and acknowledged, or left unacknowledged
+        (only when stopping) for the broker to deliver again."""
         records = [decode(message) for message in batch]
         result = self._commit(batch, records)
         if result is None:
             return
-        acked = self._link.ack(batch)
-        if acked < len(batch):
-            log.info(
-                "%d messages came on an earlier connection; the broker will send them again",
-                len(batch) - acked,
-            )
-        self._publish_receipts(result)
+        try:
+            acked = self._link.ack(batch)
+        except Exception:
+            log.exception("could not acknowledge %d committed messages", len(batch))
+        else:
+            if acked < len(batch):
+                log.info(
+                    "%d messages came on an earlier connection; the broker will send them again",
+                    len(batch) - acked,
+                )
+        try:
+            self._publish_receipts(result)
+        except Exception:
+            log.exception("could not publish receipts; the edges will resend and get them then")
         self._count(batch, result)
 
     def _commit(self, batch: list[InboundMessage], records: list[Record]) -> WriteResult | None:
@@ -147,7 +151,9 @@ class IngestWorker:
             started = time.monotonic()
             try:
                 result = self._write(batch, records)
-            except StoreUnavailableError as err:
+            except Exception as err:
+                if not isinstance(err, StoreUnavailableError):
+                    log.exception("unexpected error writing a batch; it will be retried")
                 attempts += 1
                 self.metrics.commit_failures.inc()
                 if self._failing_since is None:
@@ -206,7 +212,9 @@ class IngestWorker:
             replacement = dead_letter(batch[0], kind, reason, receipt=_key_of(records[0]))
             try:
                 return self._store.write([replacement])
-            except RecordsRejectedError as again:
+            except StoreUnavailableError:
+                raise
+            except Exception as again:
                 raise StoreUnavailableError(f"cannot store even a dead letter: {again}") from again
 
     def _publish_receipts(self, result: WriteResult) -> None:
