@@ -1,0 +1,1 @@
+"""Party-building records: the organisation, members, units, attendance and their reports."""

@@ -1,0 +1,433 @@
+"""The party-building records (SQLAlchemy 2, typed ``Mapped[]``), named by the glossary.
+
+The organisation (sub-districts, communities, grids, party organisations), resident units with
+their alliances and co-building agreements, in-service members and their registrations, service
+centres with their activities, the attendance made from check-ins, volunteer teams, service
+requests and the venue registry.
+
+Personal data is kept to what the rules need: a member has a name and, once a card is enrolled,
+the card's keyed hash (``mqtt_contract.credentials.card_hash``); never a phone or ID number, never
+the clear card number.
+
+Integer ids are the records' own; ``code`` is the key people use in their spreadsheets and roster
+files. A service centre's and a venue's id is the site id of its edge agent (``centre-01``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.models import ID_LENGTH, Base
+
+CODE_LENGTH = 32
+NAME_LENGTH = 120
+
+PARTY_ORG_KINDS = (
+    "working_committee",
+    "community_committee",
+    "grid_branch",
+    "building_group",
+    "household_group",
+)
+"""The five levels (五级组织), top first: 街道党工委 → 社区党委 → 网格党支部 → 楼宇党小组 → 党员家庭联组."""
+
+UNIT_KINDS = ("agency", "enterprise", "institution", "two_new", "other")
+"""机关, 企业, 事业单位, 两新组织 (new economic and social organisations), other."""
+
+ACTIVITY_KINDS = ("themed_activity", "volunteer_service", "registration", "eight_into")
+
+EIGHT_INTO = (
+    "policy",
+    "legal_aid",
+    "democracy_rule_of_law",
+    "science",
+    "civility",
+    "culture",
+    "work_safety",
+    "comprehensive_governance",
+)
+"""The "eight into" (八进) programmes."""
+
+MENU_DIRECTIONS = ("offer", "need")
+TEAM_KINDS = ("station", "alliance", "group")
+REQUEST_STATUSES = ("raised", "transferred", "resolved")
+VENUE_KINDS = ("sports_ground", "car_park", "other")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _code() -> Mapped[str]:
+    return mapped_column(String(CODE_LENGTH), unique=True)
+
+
+def _name() -> Mapped[str]:
+    return mapped_column(String(NAME_LENGTH))
+
+
+# --- the organisation ---------------------------------------------------------------------------
+
+
+class Subdistrict(Base):
+    """街道: a sub-district office (3 in the city)."""
+
+    __tablename__ = "subdistricts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+
+
+class Community(Base):
+    """社区: an urban community, also its level-1 grid; ``centre_id`` is the service centre that
+    serves it (whose allowlist carries its members' cards)."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistricts.id"), index=True)
+    centre_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH),
+        ForeignKey("service_centres.id", use_alter=True, ondelete="SET NULL"),
+        index=True,
+    )
+
+
+class Grid(Base):
+    """网格: level 1 a community, level 2 a compound or street lane, level 3 a "ten households"
+    building unit."""
+
+    __tablename__ = "grids"
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 3", name="level"),
+        CheckConstraint("(level = 1) = (parent_id IS NULL)", name="parent_by_level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+
+
+class PartyOrg(Base):
+    """党组织 at one of the five levels; ``parent_id`` is the level above."""
+
+    __tablename__ = "party_orgs"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", PARTY_ORG_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'working_committee') = (parent_id IS NULL)", name="parent_by_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("party_orgs.id"), index=True)
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistricts.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+
+
+# --- units, alliances, agreements ----------------------------------------------------------------
+
+
+class Alliance(Base):
+    """党建联盟: units assessed together; the chair rotates per period."""
+
+    __tablename__ = "alliances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistricts.id"))
+
+
+class Unit(Base):
+    """驻区单位: a resident unit (agency, enterprise, institution...) employing members."""
+
+    __tablename__ = "units"
+    __table_args__ = (CheckConstraint(_one_of("kind", UNIT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+    kind: Mapped[str] = mapped_column(String(32))
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), index=True, doc="where the unit is"
+    )
+    alliance_id: Mapped[int | None] = mapped_column(ForeignKey("alliances.id"), index=True)
+
+
+class AllianceChair(Base):
+    """轮值主席: the unit chairing an alliance from ``starts_on`` to ``ends_on`` (inclusive)."""
+
+    __tablename__ = "alliance_chairs"
+    __table_args__ = (
+        UniqueConstraint("alliance_id", "starts_on", name="uq_alliance_chairs_period"),
+        CheckConstraint("ends_on >= starts_on", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliances.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class Agreement(Base):
+    """共驻共建协议: a co-building agreement between a community and a unit."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= signed_on", name="period"),
+        Index("ix_agreements_community_unit", "community_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    signed_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ServiceMenuItem(Base):
+    """供需菜单: one line of an agreement's menu, a service the unit offers or the community needs."""
+
+    __tablename__ = "service_menu_items"
+    __table_args__ = (CheckConstraint(_one_of("direction", MENU_DIRECTIONS), name="direction"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+
+
+# --- members and registrations --------------------------------------------------------------------
+
+
+class Member(Base):
+    """在职党员: an in-service party member; the card is kept only as its keyed hash."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id"), index=True, doc="the community the member lives in"
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    party_org_id: Mapped[int | None] = mapped_column(ForeignKey("party_orgs.id"))
+    card_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    in_service: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Registration(Base):
+    """报到: a member's, or a unit's, report to a residential community."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        CheckConstraint("(member_id IS NULL) <> (unit_id IS NULL)", name="member_or_unit"),
+        UniqueConstraint("member_id", "community_id", name="uq_registrations_member_community"),
+        UniqueConstraint("unit_id", "community_id", name="uq_registrations_unit_community"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    registered_on: Mapped[date] = mapped_column(Date)
+
+
+# --- centres, activities, attendance --------------------------------------------------------------
+
+
+class ServiceCentre(Base):
+    """党群服务中心: a site with card readers; its readers are the ``Device`` rows of its site."""
+
+    __tablename__ = "service_centres"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = _name()
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+
+
+class Activity(Base):
+    """活动: a session at a centre that members check in to, open from ``starts_at`` to
+    ``ends_at`` (exclusive); ``month`` is its month in the city's time zone."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ACTIVITY_KINDS), name="kind"),
+        CheckConstraint(
+            f"(kind = 'eight_into' AND {_one_of('eight_into', EIGHT_INTO)}) "
+            "OR (kind <> 'eight_into' AND eight_into IS NULL)",
+            name="eight_into",
+        ),
+        CheckConstraint("ends_at > starts_at", name="window"),
+        Index("ix_activities_centre_starts_at", "centre_id", "starts_at"),
+        Index("ix_activities_community_month", "community_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[str] = mapped_column(ForeignKey("service_centres.id"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(NAME_LENGTH), doc="一月一主题, the month's theme")
+    month: Mapped[str] = mapped_column(String(7), doc="YYYY-MM in Asia/Shanghai")
+    kind: Mapped[str] = mapped_column(String(32))
+    eight_into: Mapped[str | None] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), doc="co-organising unit")
+    volunteer_team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"))
+
+
+class Attendance(Base):
+    """One check-in at a centre, matched: to a member by card (``NULL``: an unknown card) and to
+    the activity open at that centre then (``NULL``: a walk-in service).
+
+    One row per check-in event id, so a replayed check-in cannot count twice. ``local_date`` and
+    ``month`` are the tap's day and month in Asia/Shanghai, for year and month boundaries.
+    """
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        Index("ix_attendance_member_local_date", "member_id", "local_date"),
+        Index("ix_attendance_community_month", "community_id", "month"),
+        Index("ix_attendance_centre_at", "centre_id", "at"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("checkins.event_id", ondelete="CASCADE"), primary_key=True
+    )
+    centre_id: Mapped[str] = mapped_column(ForeignKey("service_centres.id"))
+    device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    card_hash: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"), index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id"), doc="the activity's community, else the centre's"
+    )
+    at: Mapped[datetime] = mapped_column(doc="device time of the tap")
+    local_date: Mapped[date] = mapped_column(Date)
+    month: Mapped[str] = mapped_column(String(7))
+
+
+# --- service --------------------------------------------------------------------------------------
+
+
+class VolunteerTeam(Base):
+    """志愿服务队: a volunteer service station, alliance or group."""
+
+    __tablename__ = "volunteer_teams"
+    __table_args__ = (CheckConstraint(_one_of("kind", TEAM_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = _code()
+    name: Mapped[str] = _name()
+    kind: Mapped[str] = mapped_column(String(16))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+
+class ServiceRequest(Base):
+    """服务事项转办: a resident's request, transferred to the unit that can solve it, resolved.
+
+    It records the matter, not the resident: no name or contact is kept here.
+    """
+
+    __tablename__ = "service_requests"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'raised') OR (unit_id IS NOT NULL AND transferred_at IS NOT NULL)",
+            name="transferred",
+        ),
+        CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)", name="resolved"),
+        Index("ix_service_requests_community_status", "community_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    category: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="raised")
+    raised_at: Mapped[datetime]
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    transferred_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+# --- venues ---------------------------------------------------------------------------------------
+
+
+class Venue(Base):
+    """共享场所: a sports ground or car park a unit opened to residents; its id is the site id of
+    its edge agent (``venue-01``). Opening hours are local time (Asia/Shanghai)."""
+
+    __tablename__ = "venues"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", VENUE_KINDS), name="kind"),
+        CheckConstraint("capacity >= 1", name="capacity"),
+        CheckConstraint(
+            "alert_threshold_pct > 0 AND alert_threshold_pct <= 100", name="alert_threshold"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = _name()
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True, doc="owner unit")
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[time] = mapped_column(Time)
+    closes_at: Mapped[time] = mapped_column(Time)
+    alert_threshold_pct: Mapped[float] = mapped_column(Float, default=90.0, server_default="90")
+
+
+# --- allowlists -----------------------------------------------------------------------------------
+
+
+class AllowlistVersion(Base):
+    """The newest allowlist published to a centre: its version goes up when its content
+    (``digest`` of the sorted card hashes) changes."""
+
+    __tablename__ = "allowlists"
+
+    centre_id: Mapped[str] = mapped_column(
+        ForeignKey("service_centres.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime]
