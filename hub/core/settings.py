@@ -47,6 +47,10 @@ class HubSettings(BaseSettings):
         default=30.0, gt=0, description="a site or device not heard from for this long is offline"
     )
     mode: Literal["demo", "production"] = "demo"
+    card_key: SecretStr | None = Field(
+        default=None,
+        description="key of the card hashes (HMAC), shared with the edges; at least 16 bytes",
+    )
 
     @field_validator("mqtt_url")
     @classmethod
@@ -72,7 +76,20 @@ class HubSettings(BaseSettings):
                 "production mode needs a broker password: set HUB_MQTT_PASSWORD "
                 "(or run with HUB_MODE=demo)"
             )
+        if self.card_key is not None and len(self.card_key.get_secret_value().encode()) < 16:
+            raise ValueError("HUB_CARD_KEY must be at least 16 bytes")
+        if self.mode == "production" and self.card_key is None:
+            raise ValueError(
+                "production mode needs the card key the edges hash cards with: set HUB_CARD_KEY "
+                "(or run with HUB_MODE=demo)"
+            )
         return self
+
+    def card_key_bytes(self) -> bytes:
+        """The card key, or a clear error for the commands that cannot work without it."""
+        if self.card_key is None:
+            raise ValueError("no card key: set HUB_CARD_KEY (the key the edges hash cards with)")
+        return self.card_key.get_secret_value().encode()
 
     @property
     def broker(self) -> BrokerEndpoint:

@@ -13,7 +13,7 @@ from hub.broker.mosquitto import MosquittoBroker
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
-from tests.hub.support import Db, EdgeClient, Outage, StartWorker
+from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker
 from tests.services import ACCOUNTS
 
 
@@ -34,6 +34,7 @@ def hub_settings(db_settings: HubSettings, mosquitto: MosquittoBroker) -> HubSet
             "mqtt_password": SecretStr(password),
             "mqtt_client_id": f"hub-test-{uuid.uuid4().hex[:8]}",
             "mode": "production",
+            "card_key": SecretStr(CARD_KEY.decode()),
             "batch_wait_ms": 20,
             "sqlite_busy_timeout_ms": 100,
         }

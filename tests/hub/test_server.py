@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from hub.broker.mosquitto import MosquittoBroker, free_port
-from tests.hub.support import BOOT, Db, EdgeClient, checkin, wait_until
+from tests.hub.support import BOOT, CARD_KEY, Db, EdgeClient, checkin, wait_until
 from tests.services import ACCOUNTS
 
 MakeEdge = Callable[..., EdgeClient]
@@ -42,6 +42,7 @@ class HubProcess:
             "HUB_MODE": "production",
             "HUB_MQTT_USERNAME": user,
             "HUB_MQTT_PASSWORD": password,
+            "HUB_CARD_KEY": CARD_KEY.decode(),
             "HUB_MQTT_CLIENT_ID": f"hub-proc-{uuid.uuid4().hex[:8]}",
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -31,7 +31,16 @@ def test_production_needs_a_broker_password(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValidationError, match="HUB_MQTT_PASSWORD"):
         HubSettings()
     monkeypatch.setenv("HUB_MQTT_PASSWORD", "s3cret")
-    assert HubSettings().mqtt_password is not None
+    with pytest.raises(ValidationError, match="HUB_CARD_KEY"):
+        HubSettings()
+    monkeypatch.setenv("HUB_CARD_KEY", "short")
+    with pytest.raises(ValidationError, match="at least 16 bytes"):
+        HubSettings()
+    monkeypatch.setenv("HUB_CARD_KEY", "a-card-key-of-24-bytes!!")
+    settings = HubSettings()
+    assert settings.mqtt_password is not None
+    assert settings.card_key_bytes() == b"a-card-key-of-24-bytes!!"
+    assert "a-card-key" not in settings.describe()
 
 
 @pytest.mark.parametrize(
