@@ -39,6 +39,7 @@ from hub.models import (
     EventTable,
     Site,
 )
+from hub.org.attendance import record_attendance
 from mqtt_contract.models import CheckinEvent, CounterEvent
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,10 @@ class RecordStore:
                 inserted: set[UUID] = set()
                 for kind, table in EVENT_TABLES.items():
                     of_kind = [r for r in unique if r.event.kind == kind]
-                    inserted |= self._insert_events(conn, table, of_kind)
+                    new = self._insert_events(conn, table, of_kind)
+                    if table is Checkin and new:
+                        record_attendance(conn, new)  # taps at centres, in the same commit
+                    inserted |= new
                 dead += self._settle(conn, events, unique, inserted, result)
                 for record in states:
                     self._apply_state(conn, record, now)

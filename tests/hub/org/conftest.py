@@ -1,0 +1,32 @@
+"""Fixtures for the records tests: a migrated database (SQLite and PostgreSQL) and a small city."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from hub.core.db import make_engine
+from hub.core.settings import HubSettings
+from hub.ingest.store import RecordStore
+from tests.hub.org.support import City
+
+
+@pytest.fixture
+def engine(db_settings: HubSettings) -> Iterator[Engine]:
+    engine = make_engine(db_settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def city(engine: Engine) -> Iterator[City]:
+    city = City(engine)
+    yield city
+    city.close()
+
+
+@pytest.fixture
+def store(engine: Engine) -> RecordStore:
+    return RecordStore(engine)
