@@ -159,6 +159,7 @@ class BrokerLink:
         for topic_filter in refused:
             log.error("the broker refused the subscription to %s", topic_filter)
         if not refused:
+            log.info("subscribed to %s", ", ".join(self._filters))
             self._subscribed.set()
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:

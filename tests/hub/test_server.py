@@ -48,12 +48,13 @@ class HubProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=5)
 
-    def start(self) -> None:
+    def start(self, *extra: str) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [*self.args, *extra], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        wait_until(self._ready, timeout=30, what="the hub to be ready")
+        if "--no-api" not in extra:
+            wait_until(self._ready, timeout=30, what="the hub to be ready")
 
     def _ready(self) -> bool:
         assert self.process is not None
@@ -125,6 +126,20 @@ def test_kill_minus_nine_mid_burst_loses_and_duplicates_nothing(
     hub_process.process.send_signal(signal.SIGTERM)
     assert hub_process.process.wait(15) == 0
     assert "ingest worker stopped" in hub_process.log()
+
+
+def test_ingest_only_runs_and_stops_on_sigterm(
+    hub_process: HubProcess, edge: MakeEdge, database_url: str
+) -> None:
+    hub_process.start("--no-api")
+    wait_until(lambda: "subscribed to" in hub_process.log(), timeout=30, what="the subscription")
+    centre = edge()
+    centre.publish_events([checkin(1)])
+    wait_until(lambda: centre.receipted() == {(BOOT, 1)}, timeout=30, what="a receipt")
+    assert "hub running: API off (--no-api); ingest on" in hub_process.log()
+    assert hub_process.process is not None
+    hub_process.process.send_signal(signal.SIGTERM)
+    assert hub_process.process.wait(15) == 0
 
 
 def test_production_without_a_broker_password_refuses_to_start(tmp_path: Path) -> None:
