@@ -18,10 +18,12 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.api import create_app
+from hub.api.app import close_live_streams
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
@@ -90,9 +92,10 @@ class _Hub:
         self.stop_requested = threading.Event()
         self.worker = IngestWorker(settings) if ingest else None
         self.server: uvicorn.Server | None = None
+        self.app: FastAPI | None = None
         self.api_thread: threading.Thread | None = None
         if api:
-            app = create_app(settings, ingest=self.worker)
+            self.app = app = create_app(settings, ingest=self.worker)
             config = uvicorn.Config(
                 app,
                 host=settings.http_host,
@@ -154,6 +157,8 @@ class _Hub:
 
     def _shutdown(self) -> None:
         if self.server is not None and self.api_thread is not None:
+            if self.app is not None:
+                close_live_streams(self.app)  # uvicorn waits for open responses to end
             self.server.should_exit = True
             self.api_thread.join(_STOP_TIMEOUT_S)
         if self.worker is not None:

@@ -12,10 +12,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from hub.api.routes import checkins, dead_letters, health, metrics, sites
+from hub.api.routes import checkins, dead_letters, health, metrics, sites, stream
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
+from hub.dashboard import add_dashboard
 from hub.ingest import IngestWorker
+from hub.live import LiveFeed, feed_listener
 from hub.metrics import HubMetrics
 
 
@@ -26,16 +28,23 @@ def _version() -> str:
         return "0.0.0"
 
 
-def create_app(settings: HubSettings, *, ingest: IngestWorker | None = None) -> FastAPI:
+def create_app(
+    settings: HubSettings, *, ingest: IngestWorker | None = None, live: LiveFeed | None = None
+) -> FastAPI:
+    """``live`` feeds ``/api/v1/stream``; with ``ingest`` it is told of every commit."""
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
+    live = live or LiveFeed()
+    if ingest is not None:
+        ingest.add_commit_listener(feed_listener(live))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            live.close()
             engine.dispose()
 
     app = FastAPI(
@@ -48,7 +57,17 @@ def create_app(settings: HubSettings, *, ingest: IngestWorker | None = None) -> 
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.ingest = ingest
+    app.state.live = live
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
     for module in (health, metrics, checkins, sites, dead_letters):
         app.include_router(module.router)
+    app.include_router(stream.router)
+    add_dashboard(app)
     return app
+
+
+def close_live_streams(app: FastAPI) -> None:
+    """End the open live streams, so that the server can stop: it waits for open responses,
+    and a stream never ends by itself."""
+    live: LiveFeed = app.state.live
+    live.close()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
+from hub.live import LiveFeed
 from hub.metrics import HubMetrics
 
 MAX_LIMIT = 1000
@@ -36,10 +37,16 @@ def get_metrics(request: Request) -> HubMetrics:
     return metrics
 
 
+def get_live(request: Request) -> LiveFeed:
+    live: LiveFeed = request.app.state.live
+    return live
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[HubSettings, Depends(get_settings)]
 IngestDep = Annotated[IngestWorker | None, Depends(get_ingest)]
 MetricsDep = Annotated[HubMetrics, Depends(get_metrics)]
+LiveDep = Annotated[LiveFeed, Depends(get_live)]
 
 OffsetQuery = Annotated[int, Query(ge=0, description="rows to skip, for paging")]
 LimitQuery = Annotated[

@@ -68,6 +68,9 @@ class WriteResult:
     duplicates: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
     receipts: dict[str, set[tuple[UUID, int]]] = field(default_factory=dict)
+    new_events: list[EventRecord] = field(default_factory=list)
+    """The events this batch recorded for the first time (for the live stream)."""
+    new_dead_letters: list[DeadLetterRecord] = field(default_factory=list)
 
     def receipt(self, key: EventKey) -> None:
         self.receipts.setdefault(key.site, set()).add((key.boot, key.seq))
@@ -76,6 +79,8 @@ class WriteResult:
         self.committed += other.committed
         self.duplicates += other.duplicates
         self.dead_letters.update(other.dead_letters)
+        self.new_events += other.new_events
+        self.new_dead_letters += other.new_dead_letters
         for site, pairs in other.receipts.items():
             self.receipts.setdefault(site, set()).update(pairs)
 
@@ -168,7 +173,8 @@ class RecordStore:
 
         ``events`` has every event of the batch, ``unique`` the first of each event id."""
         result.committed = len(inserted)
-        new = {id(r) for r in unique if r.event.id in inserted}
+        result.new_events = [r for r in unique if r.event.id in inserted]
+        new = {id(r) for r in result.new_events}
         stored = {r.event.id: r.key for r in unique if r.event.id in inserted}
         for kind, table in EVENT_TABLES.items():
             missing = [r.event.id for r in unique if r.event.kind == kind and id(r) not in new]
@@ -296,6 +302,7 @@ class RecordStore:
                 for d in dead
             ],
         )
+        result.new_dead_letters += dead
         for d in dead:
             result.dead_letters[d.kind.value] += 1
             if d.receipt is not None:

@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 RANGES_PER_RECEIPT = 200  # keeps a receipt far below MAX_PAYLOAD_BYTES
 _IDLE_POLL_S = 0.2
+
+CommitListener = Callable[[Sequence[Record], WriteResult], None]
+"""Told of every committed batch (its decoded records and what the store wrote), on the ingest
+thread: it must return quickly and never block (the live stream only buffers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,7 @@ class IngestWorker:
         self._wake = threading.Event()
         self._give_up_at = float("inf")
         self._failing_since: datetime | None = None
+        self._listeners: list[CommitListener] = []
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self.metrics.track_queue_depth(self._queue.qsize)
 
@@ -83,6 +88,10 @@ class IngestWorker:
     def start(self) -> None:
         self._thread.start()
         self._link.start()
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call ``listener`` after each commit (before ``start``, or from any thread)."""
+        self._listeners = [*self._listeners, listener]
 
     def wait_ready(self, timeout: float) -> bool:
         """Connected and subscribed, or ``False`` after ``timeout`` seconds."""
@@ -142,6 +151,7 @@ class IngestWorker:
         except Exception:
             log.exception("could not publish receipts; the edges will resend and get them then")
         self._count(batch, result)
+        self._notify(records, result)
 
     def _commit(self, batch: list[InboundMessage], records: list[Record]) -> WriteResult | None:
         """Retry with capped backoff until committed; ``None`` only when stopping gives up."""
@@ -224,6 +234,13 @@ class IngestWorker:
                 receipt = Receipt(site=site, ranges=ranges[start : start + RANGES_PER_RECEIPT])
                 if self._link.publish(topics.command(site, Command.RECEIPT), receipt.to_bytes()):
                     self.metrics.receipts_published.inc()
+
+    def _notify(self, records: Sequence[Record], result: WriteResult) -> None:
+        for listener in self._listeners:
+            try:
+                listener(records, result)
+            except Exception:
+                log.exception("a commit listener failed; ingest goes on")
 
     def _count(self, batch: list[InboundMessage], result: WriteResult) -> None:
         """Counts what was committed (what was received is counted as it arrives)."""
