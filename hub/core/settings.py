@@ -51,6 +51,22 @@ class HubSettings(BaseSettings):
         default=None,
         description="key of the card hashes (HMAC), shared with the edges; at least 16 bytes",
     )
+    influx_url: str | None = Field(
+        default=None, description="InfluxDB 2 URL for raw telemetry; the sink is off when unset"
+    )
+    influx_token: SecretStr | None = None
+    influx_org: str = "yuanping"
+    influx_bucket: str = "telemetry"
+    influx_queue_max: int = Field(
+        default=50_000, ge=1, description="points held for InfluxDB; beyond it the oldest go"
+    )
+    influx_batch_size: int = Field(default=2_000, ge=1, le=50_000)
+    influx_flush_ms: int = Field(default=1_000, ge=10, description="longest wait to fill a batch")
+    influx_timeout_ms: int = Field(default=5_000, ge=100, description="per write request")
+    influx_retries: int = Field(default=3, ge=0, le=20, description="then the batch is dropped")
+    occupancy_tick_s: float = Field(
+        default=5.0, gt=0, description="how often rollups, closing resets and alerts are looked at"
+    )
 
     @field_validator("mqtt_url")
     @classmethod
@@ -82,6 +98,15 @@ class HubSettings(BaseSettings):
             raise ValueError(
                 "production mode needs the card key the edges hash cards with: set HUB_CARD_KEY "
                 "(or run with HUB_MODE=demo)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _influx_token_in_production(self) -> HubSettings:
+        if self.mode == "production" and self.influx_url and self.influx_token is None:
+            raise ValueError(
+                "production mode needs an InfluxDB token with HUB_INFLUX_URL: set "
+                "HUB_INFLUX_TOKEN (or leave HUB_INFLUX_URL unset to turn the sink off)"
             )
         return self
 

@@ -1,0 +1,1 @@
+"""Raw telemetry for Grafana: the InfluxDB sink and the points it writes."""
