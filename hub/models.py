@@ -178,6 +178,8 @@ class DeadLetter(Base):
 EventTable = type[Checkin] | type[CounterReading] | type[BayReading]
 """Any table that records events (its primary key is the event id)."""
 
-# The party-building records live in their own package; importing them here puts their tables on
+# The party-building records and the venues' occupancy records live in their own packages;
+# importing them here puts their tables on
 # ``Base.metadata`` wherever the hub's models are loaded (migrations, tests, the API).
-import hub.org.models  # noqa: E402, F401
+import hub.org.models  # noqa: E402
+import hub.venues.models  # noqa: E402, F401
