@@ -49,6 +49,10 @@ class PtyPort:
     def plugged(self) -> bool:
         return self._master is not None
 
+    def fileno(self) -> int | None:
+        """The master end's fd (to wait on it in an event loop), or None while unplugged."""
+        return self._master
+
     def write(self, data: bytes) -> int:
         """Send bytes down the line; returns how many went out (0 while unplugged).
 
