@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import termios
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,16 +84,10 @@ class SerialPort:
         due, waits (cut short by ``stop``) and returns b''. Raises ``PortError`` when the open port
         fails; it is then closed and counted.
         """
+        if not self.ensure_open(stop):
+            return b""
         port = self._serial
-        if port is None:
-            delay = self._retry_at - time.monotonic()
-            if delay > 0:
-                stop.wait(delay)
-                return b""
-            port = self._open()
-            if port is None:
-                self._retry_at = time.monotonic() + self._backoff.next()
-                return b""
+        assert port is not None
         try:
             data = port.read(1)
             waiting = port.in_waiting if data else 0
@@ -107,6 +102,42 @@ class SerialPort:
         # be reopened in a tight loop.
         self._backoff.reset()
         return bytes(data)
+
+    def ensure_open(self, stop: threading.Event) -> bool:
+        """True when the port is open; else try to open it if an attempt is due, or wait (cut
+        short by ``stop``) until one is, and say whether it opened."""
+        if self._serial is not None:
+            return True
+        delay = self._retry_at - time.monotonic()
+        if delay > 0:
+            stop.wait(delay)
+            return False
+        if self._open() is None:
+            self._retry_at = time.monotonic() + self._backoff.next()
+            return False
+        return True
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` whole; raises ``PortError`` (and closes the port) when it fails."""
+        port = self._serial
+        if port is None:
+            raise PortError(f"serial port {self.path} is not open")
+        try:
+            port.write(data)
+        except (serial.SerialException, OSError) as exc:
+            self._lost(exc)
+            raise PortError(f"serial port {self.path} failed: {exc}") from exc
+
+    def discard_input(self) -> None:
+        """Throw away what arrived unasked (a late answer to an earlier request, noise)."""
+        port = self._serial
+        if port is None:
+            return
+        try:
+            port.reset_input_buffer()
+        except (serial.SerialException, OSError, termios.error) as exc:  # tcflush: termios.error
+            self._lost(exc)
+            raise PortError(f"serial port {self.path} failed: {exc}") from exc
 
     def close(self) -> None:
         port, self._serial = self._serial, None
