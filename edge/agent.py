@@ -5,17 +5,33 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from functools import partial
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import version
 
 from edge.card_reader import CardReader, Tap
-from edge.config import EdgeSettings
+from edge.config import (
+    BaySensorSettings,
+    CardReaderSettings,
+    EdgeSettings,
+    ModbusDeviceSettings,
+)
+from edge.modbus_poller import ModbusPoller, PollOptions, Reading
 from edge.outbox import Outbox
 from edge.publisher import Publisher, PublisherConfig
+from edge.venue_sensors import BaySensor, PeopleCounter, VenueSensor
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
-from mqtt_contract.models import CheckinData, CheckinEvent, Health, Status
+from mqtt_contract.models import (
+    BaysData,
+    BaysEvent,
+    CheckinData,
+    CheckinEvent,
+    CounterEvent,
+    Health,
+    Status,
+)
 from mqtt_contract.session import BrokerEndpoint, SessionOptions
 from mqtt_contract.topics import EventKind
 
@@ -42,7 +58,9 @@ class EdgeAgent:
                     protocol=settings.mqtt.protocol,
                     username=settings.mqtt_username,
                     password=(
-                        settings.mqtt.password.get_secret_value() if settings.mqtt.password else None
+                        settings.mqtt.password.get_secret_value()
+                        if settings.mqtt.password
+                        else None
                     ),
                     session_expiry_s=settings.mqtt.session_expiry_s,
                 ),
@@ -64,23 +82,29 @@ class EdgeAgent:
                 baudrate=device.baudrate,
             )
             for device in settings.devices
+            if isinstance(device, CardReaderSettings)
         ]
+        self.pollers = modbus_pollers(settings, self.record_reading)
 
     def start(self) -> None:
         log.info(
             "edge agent for site %s (boot %s), %d device(s), outbox %s",
             self.settings.site,
             self.boot,
-            len(self.readers),
+            len(self.settings.devices),
             self.settings.outbox_path,
         )
         self.publisher.start()
         for reader in self.readers:
             reader.start()
+        for poller in self.pollers:
+            poller.start()
 
     def stop(self) -> None:
         for reader in self.readers:
             reader.stop()
+        for poller in self.pollers:
+            poller.stop()
         self.publisher.stop()
         self.outbox.close()
 
@@ -91,12 +115,43 @@ class EdgeAgent:
 
         def build(seq: int) -> tuple[str, bytes]:
             event = CheckinEvent(
-                id=uuid.uuid4(), site=site, device=device_id, boot=self.boot, seq=seq, ts=tap.at, data=data
+                id=uuid.uuid4(),
+                site=site,
+                device=device_id,
+                boot=self.boot,
+                seq=seq,
+                ts=tap.at,
+                data=data,
             )
             return topics.event(site, device_id, EventKind.CHECKIN), event.to_bytes()
 
         seq = self.outbox.append(self.boot, build)
         log.info("tap on %s committed as seq %d", device_id, seq)
+        self.publisher.wake()
+        return seq
+
+    def record_reading(self, reading: Reading) -> int:
+        """Commit a counter or bay reading to the outbox, then wake the publisher."""
+        site = self.settings.site
+
+        def build(seq: int) -> tuple[str, bytes]:
+            envelope = {
+                "id": uuid.uuid4(),
+                "site": site,
+                "device": reading.device_id,
+                "boot": self.boot,
+                "seq": seq,
+                "ts": reading.at,
+            }
+            event = (
+                BaysEvent(data=reading.data, **envelope)
+                if isinstance(reading.data, BaysData)
+                else CounterEvent(data=reading.data, **envelope)
+            )
+            return topics.event(site, reading.device_id, reading.kind), event.to_bytes()
+
+        seq = self.outbox.append(self.boot, build)
+        log.debug("%s reading committed as seq %d", reading.device_id, seq)
         self.publisher.wake()
         return seq
 
@@ -112,5 +167,41 @@ class EdgeAgent:
                 None if stats.oldest_pending_age_s is None else round(stats.oldest_pending_age_s, 1)
             ),
             agent_version=AGENT_VERSION,
-            devices=[reader.health() for reader in self.readers],
+            devices=[reader.health() for reader in self.readers]
+            + [health for poller in self.pollers for health in poller.health()],
         ).to_bytes()
+
+
+def modbus_pollers(
+    settings: EdgeSettings, on_reading: Callable[[Reading], object]
+) -> list[ModbusPoller]:
+    """One poller per port: the Modbus devices that share a port share its RS-485 line."""
+    lines: dict[str, list[ModbusDeviceSettings]] = {}
+    for device in settings.devices:
+        if not isinstance(device, CardReaderSettings):
+            lines.setdefault(device.port, []).append(device)
+    return [
+        ModbusPoller(
+            port,
+            [(venue_sensor(d), poll_options(d)) for d in devices],
+            on_reading,
+            baudrate=devices[0].baudrate,
+        )
+        for port, devices in lines.items()
+    ]
+
+
+def venue_sensor(device: ModbusDeviceSettings) -> VenueSensor:
+    if isinstance(device, BaySensorSettings):
+        return BaySensor(device.id, device.unit_id, device.bays)
+    return PeopleCounter(device.id, device.unit_id)
+
+
+def poll_options(device: ModbusDeviceSettings) -> PollOptions:
+    return PollOptions(
+        poll_interval_s=device.poll_interval_s,
+        keepalive_s=device.keepalive_s,
+        timeout_s=device.timeout_s,
+        retries=device.retries,
+        degraded_after=device.degraded_after,
+    )

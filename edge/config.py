@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mqtt_contract.models import DeviceId, SiteId
@@ -40,6 +49,47 @@ class CardReaderSettings(BaseModel):
     baudrate: int = 9600
 
 
+class _ModbusDeviceSettings(BaseModel):
+    """A Modbus RTU device; devices that share a ``port`` share one RS-485 line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: DeviceId
+    port: str = Field(description="serial port path of the RS-485 line, e.g. /dev/ttyUSB0")
+    unit_id: int = Field(ge=1, le=247, description="Modbus device address")
+    baudrate: int = 9600
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    keepalive_s: float = Field(default=60.0, gt=0, description="publish unchanged readings")
+    timeout_s: float = Field(default=0.3, gt=0, le=10, description="wait for an answer")
+    retries: int = Field(default=1, ge=0, le=5)
+    degraded_after: int = Field(default=3, ge=1, description="failed requests in a row")
+
+
+class PeopleCounterSettings(_ModbusDeviceSettings):
+    kind: Literal["people_counter"]
+
+
+class BaySensorSettings(_ModbusDeviceSettings):
+    kind: Literal["bay_sensor"]
+    bays: int = Field(ge=1, le=2000, description="bays on this sensor bus, one input each")
+
+
+def _device_kind(value: Any) -> str:
+    """A device without ``kind`` is a card reader, as before there were other kinds."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "card_reader"))
+    return str(getattr(value, "kind", "card_reader"))
+
+
+DeviceSettings = Annotated[
+    Annotated[CardReaderSettings, Tag("card_reader")]
+    | Annotated[PeopleCounterSettings, Tag("people_counter")]
+    | Annotated[BaySensorSettings, Tag("bay_sensor")],
+    Discriminator(_device_kind),
+]
+ModbusDeviceSettings = PeopleCounterSettings | BaySensorSettings
+
+
 class EdgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EDGE_", env_nested_delimiter="__", extra="forbid")
 
@@ -54,7 +104,7 @@ class EdgeSettings(BaseSettings):
         default=86_400.0, ge=0, description="keep receipted events this long"
     )
     mqtt: MqttSettings = MqttSettings()
-    devices: list[CardReaderSettings] = Field(min_length=1)
+    devices: list[DeviceSettings] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> EdgeSettings:
@@ -65,11 +115,29 @@ class EdgeSettings(BaseSettings):
         ids = [d.id for d in self.devices]
         if len(ids) != len(set(ids)):
             raise ValueError(f"device ids must be unique, got {ids}")
+        _check_shared_ports(self.devices)
         return self
 
     @property
     def mqtt_username(self) -> str:
         return self.mqtt.username or self.site
+
+
+def _check_shared_ports(devices: list[DeviceSettings]) -> None:
+    """Only Modbus devices share a port (an RS-485 line): same baud rate, distinct unit ids."""
+    by_port: dict[str, list[DeviceSettings]] = {}
+    for device in devices:
+        by_port.setdefault(device.port, []).append(device)
+    for port, group in by_port.items():
+        if len(group) < 2:
+            continue
+        if any(isinstance(d, CardReaderSettings) for d in group):
+            raise ValueError(f"port {port}: a card reader cannot share its port")
+        if len({d.baudrate for d in group}) > 1:
+            raise ValueError(f"port {port}: devices on one line need the same baudrate")
+        units = [d.unit_id for d in group if not isinstance(d, CardReaderSettings)]
+        if len(units) != len(set(units)):
+            raise ValueError(f"port {port}: unit ids on one line must differ, got {units}")
 
 
 def load_settings(path: Path) -> EdgeSettings:

@@ -13,7 +13,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 # Sites whose edges the test broker knows; username = site id, as in production.
-TEST_SITES = ("centre-01", "centre-02", "centre-03")
+TEST_SITES = ("centre-01", "centre-02", "centre-03", "venue-01", "venue-02")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, load_settings
+from edge.config import BaySensorSettings, ConfigError, PeopleCounterSettings, load_settings
 
 GOOD = """
 site = "centre-01"
@@ -56,3 +56,55 @@ def test_bad_config_says_why(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(tmp_path / "nope.toml")
+
+
+VENUE = """
+site = "venue-01"
+card_key = "0123456789abcdef0123"
+[mqtt]
+password = "pw"
+[[devices]]
+id = "gate-1"
+kind = "people_counter"
+port = "/dev/ttyUSB0"
+unit_id = 1
+[[devices]]
+id = "bays-1"
+kind = "bay_sensor"
+port = "/dev/ttyUSB0"
+unit_id = 2
+bays = 48
+poll_interval_s = 2.0
+"""
+
+
+def test_venue_devices_share_a_line(tmp_path: Path) -> None:
+    counter, bays = load_settings(write(tmp_path, VENUE)).devices
+    assert isinstance(counter, PeopleCounterSettings)
+    assert (counter.unit_id, counter.poll_interval_s, counter.keepalive_s) == (1, 1.0, 60.0)
+    assert isinstance(bays, BaySensorSettings)
+    assert (bays.bays, bays.poll_interval_s) == (48, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('kind = "bay_sensor"', 'kind = "thermometer"', "does not match any of the expected"),
+        ("unit_id = 2", "unit_id = 1", "unit ids on one line must differ"),
+        ("unit_id = 2", "unit_id = 248", "less than or equal to 247"),
+        ("bays = 48", "bays = 2001", "less than or equal to 2000"),
+        ("bays = 48\n", "", "bays: Field required"),
+        ("bays = 48", "bays = 48\nbaudrate = 19200", "need the same baudrate"),
+        ('id = "gate-1"', 'id = "gate-1"\nparity = "E"', "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_venue_devices_say_why(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in VENUE
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, VENUE.replace(old, new, 1)))
+
+
+def test_a_card_reader_does_not_share_its_port(tmp_path: Path) -> None:
+    text = VENUE + '[[devices]]\nid = "reader-1"\nport = "/dev/ttyUSB0"\n'
+    with pytest.raises(ConfigError, match="a card reader cannot share its port"):
+        load_settings(write(tmp_path, text))
