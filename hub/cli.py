@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "edge": ("edge.cli:main", "run one site's edge agent: community edge --config FILE"),
     "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
+    "seed": ("hub.org.cli:seed_main", "fill a database with a synthetic city: --seed N"),
+    "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
 }
 
 USAGE = (

@@ -1,0 +1,17 @@
+"""Roster import: members, units and agreements from the CSV or XLSX files people keep."""
+
+from __future__ import annotations
+
+from hub.org.roster.importer import COLUMNS, ImportReport, RosterKind, RowError, import_roster
+from hub.org.roster.table import FileFormat, TableError, format_of
+
+__all__ = [
+    "COLUMNS",
+    "FileFormat",
+    "ImportReport",
+    "RosterKind",
+    "RowError",
+    "TableError",
+    "format_of",
+    "import_roster",
+]
