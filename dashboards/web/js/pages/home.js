@@ -1,0 +1,65 @@
+// Home: one tile per page, with who it is for and one live figure each.
+
+import { getAll, getJSON, hasRoute } from "/js/api.js";
+import { $, debounce, fill, fmt, h, label } from "/js/dom.js";
+import { cityMidnight } from "/js/i18n.js";
+import { startPage } from "/js/shell.js";
+
+const state = { tapsToday: 0, edgesOnline: 0, edges: 0, venues: null, alerts: 0, deadLetters: 0 };
+
+function tile(id, href, figure) {
+  return h(
+    "a",
+    { class: "tile", href, id: `tile-${id}` },
+    label(`home.${id}.for`, undefined, "div", { class: "for" }),
+    label(`nav.${id}`, undefined, "h2"),
+    label(`home.${id}.what`, undefined, "p"),
+    h("div", { class: "figure" }, figure),
+  );
+}
+
+function figure(n, key, args) {
+  return [fmt("int", n, "strong"), label(key, args)];
+}
+
+function render() {
+  fill(
+    $("#tiles"),
+    tile("venues", "/venues", state.venues === null ? label("home.venues.none") : figure(state.venues, "home.venues.figure", { alerts: state.alerts })),
+    tile("checkins", "/checkins", figure(state.tapsToday, "home.checkins.figure")),
+    tile("operations", "/operations", figure(state.edgesOnline, "home.operations.figure", { total: state.edges, dead: state.deadLetters })),
+    tile("records", "/records", label("home.records.figure")),
+  );
+}
+
+async function load() {
+  const [today, sites, dead, venues] = await Promise.all([
+    getJSON("/api/v1/checkins", { since: cityMidnight(), limit: 1 }),
+    getAll("/api/v1/sites"),
+    getJSON("/api/v1/dead-letters", { limit: 1 }),
+    (async () => ((await hasRoute("/api/v1/venues")) ? getAll("/api/v1/venues") : null))(),
+  ]);
+  state.tapsToday = today.count;
+  state.edges = sites.length;
+  state.edgesOnline = sites.filter((s) => s.online).length;
+  state.deadLetters = dead.count;
+  state.venues = venues === null ? null : venues.length;
+  state.alerts = venues === null ? 0 : venues.filter((v) => v.alert && v.alert !== "clear" && v.alert !== "cleared").length;
+  render();
+}
+
+const reload = debounce(load, 500);
+
+startPage({
+  page: "home",
+  topics: ["checkins", "devices", "dead_letters"],
+  handlers: {
+    checkins: () => {
+      state.tapsToday += 1;
+      render();
+    },
+    devices: reload,
+    dead_letters: reload,
+  },
+  load,
+});

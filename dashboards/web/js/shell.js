@@ -1,0 +1,161 @@
+// What every page shares: the header (navigation, live state, language switch), loading the
+// page's state when the stream connects (and again whenever events were lost), and the "ready"
+// mark that tests and the load benchmark wait for.
+
+import { apply, currentLanguage, format, initI18n, onLanguageChange, setLanguage } from "/js/i18n.js";
+import { fill, h, label } from "/js/dom.js";
+import { LiveStream } from "/js/live.js";
+
+export const PAGES = [
+  { id: "home", path: "/", key: "nav.home" },
+  { id: "venues", path: "/venues", key: "nav.venues" },
+  { id: "checkins", path: "/checkins", key: "nav.checkins" },
+  { id: "operations", path: "/operations", key: "nav.operations" },
+  { id: "records", path: "/records", key: "nav.records" },
+];
+
+const FIRST_LOAD_WITHOUT_STREAM_MS = 1500;
+const REFRESH_RELATIVE_MS = 15000;
+
+function liveState(state) {
+  const pill = document.getElementById("live-state");
+  if (!pill) return;
+  pill.dataset.state = state;
+  fill(pill, h("span", { class: "dot", "aria-hidden": "true" }), label(`live.${state}`));
+}
+
+function renderShell(page) {
+  const header = document.getElementById("shell");
+  const other = currentLanguage() === "en" ? "zh-CN" : "en";
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "lang-switch",
+      id: "lang-switch",
+      dataset: { i18nAttr: "title:lang.switch_title;aria-label:lang.switch_title" },
+      on: {
+        click: async () => {
+          const next = currentLanguage() === "en" ? "zh-CN" : "en";
+          await setLanguage(next);
+        },
+      },
+    },
+    label("lang.switch"),
+  );
+  button.dataset.target = other;
+  fill(
+    header,
+    h(
+      "a",
+      { class: "brand", href: "/" },
+      h("span", { class: "brand-mark", "aria-hidden": "true" }),
+      label("app.title", undefined, "span", { class: "brand-name" }),
+    ),
+    h(
+      "nav",
+      { class: "nav", dataset: { i18nAttr: "aria-label:nav.label" } },
+      PAGES.map((p) =>
+        label(p.key, undefined, "a", {
+          href: p.path,
+          class: p.id === page ? "active" : undefined,
+          "aria-current": p.id === page ? "page" : undefined,
+        }),
+      ),
+    ),
+    h(
+      "div",
+      { class: "tools" },
+      h("span", { class: "live-pill", id: "live-state", role: "status", "aria-live": "polite" }),
+      button,
+    ),
+  );
+  const footer = document.getElementById("footer");
+  if (footer) fill(footer, label("footer.timezone"), label("footer.source"));
+}
+
+/** Show (or clear, with key null) a problem at the top of the page. */
+export function notice(key, detail) {
+  let box = document.getElementById("notice");
+  if (!box) {
+    box = h("div", { id: "notice", class: "notice", role: "alert" });
+    document.getElementById("main").prepend(box);
+  }
+  if (!key) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.hidden = false;
+  const parts = [label(key)];
+  if (detail) parts.push(h("code", { dataset: { value: "" } }, document.createTextNode(detail)));
+  fill(box, ...parts);
+}
+
+/**
+ * Start a page: load the language, draw the shell, open the live stream for topics, and call
+ * load() to fetch the page's state when the stream is up (and again whenever events were lost).
+ * onLanguage() redraws what apply() cannot (charts).
+ */
+export async function startPage({ page, topics = [], handlers = {}, load, onLanguage }) {
+  await initI18n();
+  renderShell(page);
+  apply(document);
+  liveState("connecting");
+
+  let running = null;
+  let again = false;
+  let firstDone;
+  const first = new Promise((resolve) => {
+    firstDone = resolve;
+  });
+  async function sync() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await load();
+          notice(null);
+        } catch (error) {
+          console.warn("load failed", error);
+          notice("error.load", error && error.message);
+        }
+      } while (again);
+      running = null;
+      firstDone();
+    })();
+    return running;
+  }
+
+  if (topics.length) {
+    new LiveStream(topics, { handlers, onSync: () => sync(), onState: liveState });
+    const fallback = setTimeout(() => sync(), FIRST_LOAD_WITHOUT_STREAM_MS);
+    first.then(() => clearTimeout(fallback));
+  } else {
+    liveState("idle");
+    sync();
+  }
+
+  onLanguageChange(() => {
+    const switcher = document.getElementById("lang-switch");
+    if (switcher) switcher.dataset.target = currentLanguage() === "en" ? "zh-CN" : "en";
+    if (onLanguage) onLanguage();
+    document.documentElement.dataset.lang = currentLanguage();
+  });
+  document.documentElement.dataset.lang = currentLanguage();
+  setInterval(() => {
+    for (const el of document.querySelectorAll('[data-fmt="relative"]')) {
+      el.textContent = format("relative", el.dataset.raw);
+    }
+  }, REFRESH_RELATIVE_MS);
+
+  await first;
+  // Charts draw on the next frame; mark ready after it so a screenshot shows them.
+  requestAnimationFrame(() => {
+    document.documentElement.dataset.ready = "true";
+  });
+}
