@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "card-reader":
         return _card_reader(args)
+    if args.command == "venue":
+        from firmware_sim.venue_cli import run_venue  # noqa: PLC0415 - pymodbus only when needed
+
+        return run_venue(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
 
 
@@ -91,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="stop after N taps (default: run until Ctrl-C)",
     )
+    from firmware_sim.venue_cli import add_venue_parser  # noqa: PLC0415
+
+    add_venue_parser(commands)
     return parser
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import serial
 
+from edge import modbus_rtu
 from edge.em4100 import FrameParser
 from firmware_sim.cli import main
 from firmware_sim.roster import RosterError, load_roster
@@ -141,3 +142,79 @@ def test_runs_until_interrupted_then_cleans_up(tmp_path: Path, sig: signal.Signa
     assert "stopped:" in out
     assert "Traceback" not in err
     assert not link.is_symlink()
+
+
+def venue_process(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from firmware_sim.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    argv = ["venue", "--link-dir", str(tmp_path), "--venue", "venue-07", *args]
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_venue_runs_its_rhythm_and_takes_faults_from_stdin(tmp_path: Path) -> None:
+    link = tmp_path / "venue-07-rs485"
+    with venue_process(
+        tmp_path,
+        "--kind", "car_park", "--capacity", "30", "--start", "2026-11-24T09:00",
+        "--acceleration", "3600", "--seed", "3", "--near-wrap", "5",
+    ) as proc:  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            assert proc.stdin is not None
+            first = proc.stdout.readline()
+            assert f"venue venue-07 (car_park, capacity 30, open 07:00-21:00) on {link}" in first
+            config = [proc.stdout.readline() for _ in range(13)]
+            assert 'kind = "people_counter"' in "".join(config)
+            assert "bays = 30" in "".join(config)
+            with serial.Serial(str(link), timeout=0.5) as port:
+                request = modbus_rtu.read_request(1, modbus_rtu.READ_INPUT_REGISTERS, 0, 6)
+                port.write(request)
+                regs = modbus_rtu.registers(modbus_rtu.decode_response(request, port.read(17)))
+            assert regs[4] == 1  # first boot
+            proc.stdin.write("power-loss\nstatus\nsilence 3\nfly\n")
+            proc.stdin.flush()
+            replies = [proc.stdout.readline() for _ in range(4)]
+            assert "power lost" in replies[0]
+            assert "boots 2" in replies[1]
+            assert "error: no unit 3" in replies[2]
+            assert "unknown command 'fly'" in replies[3]
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped: in" in out
+    assert "Traceback" not in err
+    assert not link.is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["--kind", "stadium"], "invalid choice", 2),
+        (["--venue", "Venue 1"], "not a site id", 2),
+        (["--opens", "7 am"], "not a time of day", 2),
+        (["--opens", "22:00", "--closes", "06:00"], "opens before it closes", 2),
+        (["--kind", "car_park", "--bays", "10"], "a bay for each place", 2),
+    ],
+)
+def test_venue_bad_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str, code: int
+) -> None:
+    argv = ["venue", "--link-dir", str(tmp_path), "--venue", "venue-01", *args]
+    try:
+        result = main(argv)
+    except SystemExit as exit_info:
+        result = int(str(exit_info.code))
+    assert result == code
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "venue-01-rs485").exists()
