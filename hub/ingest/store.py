@@ -119,9 +119,15 @@ class RecordStore:
                 for record in states:
                     self._apply_state(conn, record, now)
                 self._insert_dead_letters(conn, dead, result)
-        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as err:
+        except (exc.IntegrityError, exc.DataError) as err:
+            raise RecordsRejectedError(_describe(err)) from err
+        except exc.DBAPIError as err:
+            # connection, lock, schema (a missing table), server trouble: nothing to do with one
+            # message, so the whole batch waits and is retried
             raise StoreUnavailableError(_describe(err)) from err
-        except (exc.DBAPIError, exc.StatementError) as err:
+        except exc.TimeoutError as err:  # no connection free in the pool
+            raise StoreUnavailableError(_describe(err)) from err
+        except exc.StatementError as err:  # a value the driver could not even send
             raise RecordsRejectedError(_describe(err)) from err
         self._known_sites |= sites
         self._known_devices |= devices

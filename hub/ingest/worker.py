@@ -216,10 +216,12 @@ class IngestWorker:
                     exc_info=True,
                 )
                 kind, reason = DeadLetterKind.REJECTED, f"refused by the database: {err}"
+                receipt = _key_of(records[0])
             else:
                 log.exception("unexpected error recording the message on %s", batch[0].topic)
                 kind, reason = DeadLetterKind.INTERNAL, f"internal error while recording: {err!r}"
-            replacement = dead_letter(batch[0], kind, reason, receipt=_key_of(records[0]))
+                receipt = None  # a valid message met a bug: the edge resends it to a fixed hub
+            replacement = dead_letter(batch[0], kind, reason, receipt=receipt)
             try:
                 return self._store.write([replacement])
             except StoreUnavailableError:

@@ -128,3 +128,21 @@ def test_after_the_broker_loses_everything_the_worker_subscribes_again(
     centre.publish_events([checkin(seq) for seq in range(1, 6)])
     wait_until(lambda: centre.receipted() == seqs(1, 2, 3, 4, 5), what="receipts")
     assert db.count("checkins") == 5
+
+
+def test_a_schema_problem_holds_the_batch_instead_of_dead_lettering_it(
+    start_worker: StartWorker, edge: MakeEdge, db: Db
+) -> None:
+    """A missing table is not the message's fault: wait for the database to be put right."""
+    worker = start_worker(**FAST_RETRY)
+    centre = edge()
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE checkins RENAME TO checkins_away")
+    centre.publish_events([checkin(1), checkin(2)])
+    wait_until(lambda: worker.metrics.value("hub_commit_failures_total") >= 2, what="failures")
+    assert centre.receipt_count() == 0
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE checkins_away RENAME TO checkins")
+    wait_until(lambda: centre.receipted() == seqs(1, 2), what="receipts once the table is back")
+    assert db.count("checkins") == 2
+    assert db.count("dead_letters") == 0
