@@ -1,0 +1,343 @@
+"""A hub for the dashboard tests (ingest worker + API + dashboard on a real Mosquitto), records
+seeded through the real store, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
+
+from hub.api import create_app
+from hub.api.app import close_live_streams
+from hub.core.db import make_engine
+from hub.core.settings import HubSettings
+from hub.ingest import IngestWorker
+from hub.ingest.decode import decode
+from hub.ingest.records import InboundMessage
+from hub.ingest.store import RecordStore
+from mqtt_contract import topics
+from mqtt_contract.credentials import card_hash
+from mqtt_contract.models import (
+    CheckinData,
+    CheckinEvent,
+    DeviceHealth,
+    Health,
+    Status,
+)
+from mqtt_contract.topics import EventKind
+from tests.hub.support import CARD_KEY, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CITY = ZoneInfo("Asia/Shanghai")
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "tablet": {"width": 768, "height": 1024}}
+
+CENTRES = ("centre-01", "centre-02", "centre-03")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Debian's chromium, never a downloaded browser: missing is a failure, not a skip."""
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `bash .ci/services chromium`"
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+    )
+
+
+class ApiThread:
+    """The app under a real uvicorn on ``port`` (0: any free one), in a thread."""
+
+    def __init__(self, app: FastAPI, port: int = 0) -> None:
+        self.app = app
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started or not self.thread.is_alive(), 10, "uvicorn")
+        assert self.server.started, "uvicorn did not start"
+        self.port: int = self.server.servers[0].sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        close_live_streams(self.app)  # uvicorn waits for open responses, and streams never end
+        self.server.should_exit = True
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "uvicorn did not stop"
+
+
+@dataclass
+class DashboardHub:
+    """Ingest worker, API and dashboard of one hub, as ``community hub`` runs them."""
+
+    settings: HubSettings
+    worker: IngestWorker = field(init=False)
+    api: ApiThread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.worker = IngestWorker(self.settings)
+        self.worker.start()
+        assert self.worker.wait_ready(10), "ingest worker did not connect"
+        self.api = ApiThread(create_app(self.settings, ingest=self.worker))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api.port}"
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = httpx.get(self.url + path, params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stop_api(self) -> None:
+        self.api.stop()
+
+    def start_api(self) -> None:
+        """Again, on the same port, as a restarted hub would be."""
+        self.api = ApiThread(create_app(self.settings, ingest=self.worker), self.api.port)
+
+    def close(self) -> None:
+        if self.api.thread.is_alive():
+            self.api.stop()
+        self.worker.stop(timeout=2)
+
+
+# --- records seeded through the real store ----------------------------------------------------
+
+
+def today_at(hour: int, minute: int = 0) -> datetime:
+    """A time today in the city (as the centre staff's "today"), in UTC."""
+    local = datetime.now(CITY).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
+def tap(
+    site: str,
+    seq: int,
+    ts: datetime,
+    *,
+    device: str = "reader-1",
+    card: str = "0A1B2C3D4E",
+    decision: str = "allowed",
+    boot: uuid.UUID | None = None,
+) -> CheckinEvent:
+    return CheckinEvent(
+        id=uuid.uuid4(),
+        site=site,
+        device=device,
+        boot=boot or uuid.UUID(int=CENTRES.index(site) + 1 if site in CENTRES else 99),
+        seq=seq,
+        ts=ts,
+        data=CheckinData(card_hash=card_hash(CARD_KEY, card), decision=decision),  # type: ignore[arg-type]
+    )
+
+
+def heartbeat(
+    site: str, devices: dict[str, tuple[str, str]], *, boot: uuid.UUID | None = None
+) -> Health:
+    """``devices``: id → (kind, state)."""
+    return Health(
+        site=site,
+        boot=boot or uuid.UUID(int=CENTRES.index(site) + 1 if site in CENTRES else 99),
+        ts=datetime.now(UTC),
+        uptime_s=3600.0,
+        outbox_depth=0,
+        oldest_pending_s=None,
+        agent_version="0.1.0",
+        devices=[
+            DeviceHealth(
+                id=device,
+                kind=kind,  # type: ignore[arg-type]
+                state=state,  # type: ignore[arg-type]
+                frames_ok=1200,
+                frame_errors=3,
+                port_errors=0,
+            )
+            for device, (kind, state) in devices.items()
+        ],
+    )
+
+
+def online(site: str) -> Status:
+    return Status(
+        site=site,
+        state="online",
+        boot=uuid.UUID(int=CENTRES.index(site) + 1 if site in CENTRES else 99),
+        since=datetime.now(UTC),
+        agent_version="0.1.0",
+    )
+
+
+def inbound(topic: str, payload: bytes) -> InboundMessage:
+    return InboundMessage(
+        topic=topic,
+        payload=payload,
+        mid=1,
+        qos=1,
+        retained=False,
+        received_at=datetime.now(UTC),
+        generation=1,
+    )
+
+
+def seed_centres(database_url: str) -> None:
+    """Three centres with a reader each, a morning of taps at each, two dead letters."""
+    messages: list[InboundMessage] = []
+    seq = 0
+    now = datetime.now(UTC) - timedelta(seconds=30)
+    midnight = today_at(0)
+    for n, site in enumerate(CENTRES):
+        messages.append(inbound(topics.status(site), online(site).to_bytes()))
+        messages.append(
+            inbound(
+                topics.health(site),
+                heartbeat(site, {"reader-1": ("card_reader", "ok")}).to_bytes(),
+            )
+        )
+        taps = 12 + 4 * n
+        for i in range(taps):
+            seq += 1
+            ts = midnight + (now - midnight) * (0.3 + 0.7 * (i + n / 3) / (taps + 1))
+            decision = "unknown" if i % 5 == 4 else "allowed"
+            event = tap(site, seq, ts, card=f"{n:02X}{i:08X}", decision=decision)
+            messages.append(
+                inbound(topics.event(site, "reader-1", EventKind.CHECKIN), event.to_bytes())
+            )
+    reader = topics.event("centre-01", "reader-1", EventKind.CHECKIN)
+    messages.append(inbound(reader, b"not json :("))
+    messages.append(inbound(reader, b'{"v": 1, "site": "centre-01", "kind": "checkin"}'))
+    write(database_url, messages)
+
+
+def write(database_url: str, messages: Sequence[InboundMessage]) -> None:
+    engine = make_engine(database_url)
+    try:
+        RecordStore(engine).write([decode(m) for m in messages])
+    finally:
+        engine.dispose()
+
+
+# --- a page under watch -----------------------------------------------------------------------
+
+
+@dataclass
+class Watched:
+    """A page with every console error, failed request and error response it met."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type in {"error", "warning"}:
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def on_failed(self, request: Request) -> None:
+        failure = request.failure or ""
+        stream = request.url.endswith("/api/v1/stream") or "/api/v1/stream?" in request.url
+        if stream and ("ERR_ABORTED" in failure or "ERR_INCOMPLETE_CHUNKED_ENCODING" in failure):
+            return  # a stream ended when the test closed the page or stopped the server
+        self.problems.append(f"request failed: {request.method} {request.url} {failure}")
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}"
+            )
+
+    def on_page_error(self, error: Exception) -> None:
+        self.problems.append(f"page error: {error}")
+
+
+@contextmanager
+def watched(
+    browser: Browser, viewport: str = "desktop", lang: str | None = None
+) -> Iterator[Watched]:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")  # type: ignore[arg-type]
+    if lang:
+        context.add_init_script(f"localStorage.setItem('yp.lang', {lang!r})")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    w = Watched(page)
+    page.on("console", w.on_console)
+    page.on("requestfailed", w.on_failed)
+    page.on("response", w.on_response)
+    page.on("pageerror", w.on_page_error)
+    try:
+        yield w
+    finally:
+        context.close()
+
+
+def open_page(w: Watched, url: str) -> None:
+    """Load and wait for the page's first complete render (its ``data-ready`` mark)."""
+    w.page.goto(url)
+    w.page.wait_for_function("document.documentElement.dataset.ready === 'true'")
+
+
+def screenshot(w: Watched, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    w.page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+UNTRANSLATED_JS = """() => {
+  // Visible text that is neither a catalogue label, a formatted value nor data from the records.
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const text = node.textContent.trim();
+    if (!text) continue;
+    const el = node.parentElement;
+    if (!el || el.closest('[data-i18n],[data-fmt],[data-value],[data-chart],script,style')) continue;
+    if (!el.getClientRects().length) continue;
+    found.push(text);
+  }
+  return found;
+}"""
+
+LABELS_JS = """() => [...document.querySelectorAll('[data-i18n]')]
+  .filter((el) => el.getClientRects().length && !el.closest('head'))
+  .map((el) => ({key: el.dataset.i18n, text: el.textContent}))"""
+
+
+def untranslated(page: Page) -> list[str]:
+    result: list[str] = page.evaluate(UNTRANSLATED_JS)
+    return result
+
+
+def labels(page: Page) -> list[dict[str, str]]:
+    result: list[dict[str, str]] = page.evaluate(LABELS_JS)
+    return result
+
+
+def within(seconds: float, condition: Callable[[], bool]) -> float:
+    """How long ``condition`` took to come true; fails after ``seconds``."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"not within {seconds} s")
+        time.sleep(0.01)
+    return time.monotonic() - started

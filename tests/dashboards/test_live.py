@@ -1,0 +1,112 @@
+"""What is published on MQTT is on the page within a second, with no reload; a page that loses
+the hub says so and picks up again by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from playwright.sync_api import Browser
+
+from mqtt_contract import topics
+from mqtt_contract.topics import EventKind
+from tests.dashboards.support import DashboardHub, heartbeat, open_page, tap, watched
+from tests.hub.support import EdgeClient
+
+MakeEdge = Callable[..., EdgeClient]
+SECOND_MS = 1000
+"""The promise: a tap or a reading is on the screen within 1 s of reaching the hub."""
+
+
+def _mark_no_reload(page: object) -> None:
+    page.evaluate("window.__same_page = true")  # type: ignore[attr-defined]
+
+
+def _same_page(page: object) -> bool:
+    return bool(page.evaluate("window.__same_page === true"))  # type: ignore[attr-defined]
+
+
+def test_a_tap_is_on_the_checkins_page_within_a_second(
+    browser: Browser, hub: DashboardHub, edge: MakeEdge
+) -> None:
+    client = edge("centre-01")
+    with watched(browser) as w:
+        open_page(w, hub.url + "/checkins?site=centre-01")
+        _mark_no_reload(w.page)
+        before = w.page.locator("#stat-today .figure").inner_text()
+        for seq in (1001, 1002):
+            event = tap("centre-01", seq, datetime.now(UTC), card="FFEE001122", decision="unknown")
+            client.publish(
+                topics.event("centre-01", "reader-1", EventKind.CHECKIN), event.to_bytes()
+            )
+            row = w.page.wait_for_selector(
+                f'#feed-table tr[data-event-id="{event.id}"]', timeout=SECOND_MS
+            )
+            assert row is not None
+        top = w.page.locator("#feed-table tbody tr").first
+        assert top.get_attribute("data-event-id") == str(event.id), "newest first"
+        assert top.locator(".badge").inner_text() == "未登记卡"
+        assert "FFEE001122" not in w.page.content()
+        assert int(w.page.locator("#stat-today .figure").inner_text()) == int(before) + 2
+        other = tap("centre-02", 1003, datetime.now(UTC))
+        edge("centre-02").publish(
+            topics.event("centre-02", "reader-1", EventKind.CHECKIN), other.to_bytes()
+        )
+        w.page.wait_for_timeout(300)
+        assert w.page.locator(f'tr[data-event-id="{other.id}"]').count() == 0, "another centre"
+        assert _same_page(w.page)
+        assert w.problems == []
+
+
+def test_device_state_and_dead_letters_reach_operations_within_a_second(
+    browser: Browser, hub: DashboardHub, edge: MakeEdge
+) -> None:
+    client = edge("centre-01")
+    with watched(browser) as w:
+        open_page(w, hub.url + "/operations")
+        _mark_no_reload(w.page)
+        degraded = heartbeat("centre-01", {"reader-1": ("card_reader", "degraded")})
+        client.publish(topics.health("centre-01"), degraded.to_bytes())
+        w.page.wait_for_selector(
+            '#devices-table tr[data-site="centre-01"][data-device="reader-1"][data-state="degraded"]',
+            timeout=SECOND_MS,
+        )
+        client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), b"\xff\xfe")
+        w.page.wait_for_function(
+            "document.querySelectorAll('#dead-letters-table tbody tr').length === 3",
+            timeout=SECOND_MS,
+        )
+        assert "非 UTF-8" in w.page.locator("#dead-letters-table tbody tr").first.inner_text()
+        assert _same_page(w.page)
+        assert w.problems == []
+
+
+def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
+    browser: Browser, hub: DashboardHub, edge: MakeEdge
+) -> None:
+    client = edge("centre-01")
+    with watched(browser) as w:
+        open_page(w, hub.url + "/checkins?site=centre-01")
+        _mark_no_reload(w.page)
+        pill = w.page.locator("#live-state")
+        assert pill.get_attribute("data-state") == "open"
+        assert pill.inner_text() == "实时"
+
+        hub.stop_api()
+        w.page.wait_for_function(
+            "document.getElementById('live-state').dataset.state !== 'open'", timeout=5000
+        )
+        assert pill.inner_text() in {"正在连接…", "连接已断开，正在重连"}
+        missed = tap("centre-01", 2001, datetime.now(UTC))  # committed while the page is cut off
+        client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), missed.to_bytes())
+
+        hub.start_api()
+        w.page.wait_for_function(
+            "document.getElementById('live-state').dataset.state === 'open'", timeout=10_000
+        )
+        w.page.wait_for_selector(f'tr[data-event-id="{missed.id}"]', timeout=5000)
+        fresh = tap("centre-01", 2002, datetime.now(UTC))
+        client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), fresh.to_bytes())
+        w.page.wait_for_selector(f'tr[data-event-id="{fresh.id}"]', timeout=SECOND_MS)
+        assert _same_page(w.page), "no reload"
+        assert w.problems == []
