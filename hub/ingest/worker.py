@@ -82,10 +82,28 @@ class IngestWorker:
         self._listeners: list[CommitListener] = []
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self.metrics.track_queue_depth(self._queue.qsize)
+        # imported here: both import hub.ingest.records, whose package imports this module
+        from hub.telemetry.influx import make_sink  # noqa: PLC0415
+        from hub.venues.service import OccupancyService  # noqa: PLC0415
+
+        self.telemetry = make_sink(settings, self.metrics.registry)
+        if self.telemetry is not None:
+            sink = self.telemetry
+            self.add_commit_listener(lambda records, _result: sink.offer(records))
+        self.occupancy = OccupancyService(
+            self._engine,
+            self.metrics.registry,
+            publish=self._link.publish,
+            telemetry=self.telemetry.offer if self.telemetry is not None else None,
+            tick_s=settings.occupancy_tick_s,
+        )
 
     # lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.telemetry is not None:
+            self.telemetry.start()
+        self.occupancy.start()
         self._thread.start()
         self._link.start()
 
@@ -108,7 +126,10 @@ class IngestWorker:
         self._link.stop_receiving()
         if self._thread.is_alive():
             self._thread.join(timeout + 1)
+        self.occupancy.stop()
         self._link.close()
+        if self.telemetry is not None:
+            self.telemetry.stop()
         self._engine.dispose()
         log.info("ingest worker stopped")
 
@@ -134,7 +155,7 @@ class IngestWorker:
         (only when stopping) for the broker to deliver again."""
         records = [decode(message) for message in batch]
         result = self._commit(batch, records)
-        if result is None:
+        if result is None or not self._derive(records):
             return
         try:
             acked = self._link.ack(batch)
@@ -194,6 +215,25 @@ class IngestWorker:
                 log.info("the database is back: committed after %d failed attempts", attempts)
                 self._failing_since = None
             return result
+
+    def _derive(self, records: list[Record]) -> bool:
+        """Derive venue occupancy after the commit and before the ack, so that a hub killed in
+        between gets the batch again and derives again (idempotently). ``False`` only when
+        stopping gives up while the database fails: the batch stays unacknowledged."""
+        delay = self._retry_initial_s
+        while True:
+            try:
+                self.occupancy.after_commit(records)
+            except StoreUnavailableError as err:
+                if time.monotonic() >= self._give_up_at:
+                    log.error("stopping before occupancy was derived (%s); not acknowledged", err)
+                    return False
+                log.warning("could not derive occupancy (%s); retrying in %.1f s", err, delay)
+                self._wake.wait(min(delay, max(0.0, self._give_up_at - time.monotonic())))
+                self._wake.clear()
+                delay = min(delay * 2, self._retry_max_s)
+                continue
+            return True
 
     def _write(self, batch: Sequence[InboundMessage], records: Sequence[Record]) -> WriteResult:
         """Write the batch; if the database refuses something in it, find that message by

@@ -158,11 +158,16 @@ class GateLedger:
     first_boot: Mapping[str, int]
     boots: dict[BootKey, BootState] = field(default_factory=dict)
     visits: int = 0
+    bases: dict[BootKey, Counts] = field(default_factory=dict)
+    """Where boots not yet in the ledger start, when it is known (a boot's last reading of an
+    earlier day); otherwise ``boot_base`` decides."""
 
     def apply(self, reading: GateReading) -> None:
         state = self.boots.get(reading.boot)
         if state is None:
-            base = boot_base(reading, self.first_boot.get(reading.device))
+            base = self.bases.get(reading.boot) or boot_base(
+                reading, self.first_boot.get(reading.device)
+            )
             state = self.boots[reading.boot] = BootState(current=base, base=base)
         self.visits += increase(reading.count_in, state.current.count_in)
         state.current = reading.counts

@@ -1,0 +1,238 @@
+"""The occupancy service: derives venue occupancy from each committed ingest batch, and keeps
+rollups, closing-time resets and alert messages going on a thread of its own.
+
+``after_commit`` runs on the ingest thread after the batch's commit and before its
+acknowledgement, in one transaction of its own: if the hub dies in between, the broker delivers
+the batch again and the (idempotent) derivation runs again. A database that fails here raises
+``StoreUnavailableError`` (the worker retries); any other failure is logged and counted, the
+venues are recomputed by the next tick, and ingest goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import Connection, Engine, exc, select
+
+from hub.ingest.records import EventRecord, Record
+from hub.ingest.store import StoreUnavailableError
+from hub.telemetry.points import Sample, occupancy_sample
+from hub.venues import alerts, rollups, state
+from hub.venues.models import CapacityAlertRecord
+from hub.venues.occupancy import BayReading, GateReading
+from hub.venues.registry import VenueInfo, VenueRegistry
+from mqtt_contract.models import BaysEvent, CounterEvent
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Offer = Callable[[Sequence[Sample]], None]
+
+ROLLUP_GRACE = timedelta(seconds=2)
+"""A bucket is rolled up this long after it closed (readings still in the batcher)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.updates = Counter(
+            "hub_occupancy_updates",
+            "Ingest batches that updated venue occupancy",
+            registry=registry,
+        )
+        self.failures = Counter(
+            "hub_occupancy_failures",
+            "Occupancy updates that failed unexpectedly (recomputed on the next tick)",
+            registry=registry,
+        )
+        self.rollups = Counter(
+            "hub_occupancy_rollups", "5-minute buckets recomputed", registry=registry
+        )
+        self.alerts = Counter(
+            "hub_capacity_alert_transitions", "Capacity alerts raised or cleared", registry=registry
+        )
+        self.published = Counter(
+            "hub_capacity_alerts_published", "Capacity alert messages published", registry=registry
+        )
+
+
+class OccupancyService:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: CollectorRegistry,
+        *,
+        publish: alerts.Publish,
+        telemetry: Offer | None = None,
+        tick_s: float = 5.0,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self._engine = engine
+        self._publish = publish
+        self._telemetry = telemetry
+        self._tick_s = tick_s
+        self._clock = clock
+        self.venues = VenueRegistry()
+        self.metrics = _Metrics(registry)
+        self._stale: set[str] = set()
+        self._stale_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hub-occupancy", daemon=True)
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(30)
+
+    # the ingest hook ---------------------------------------------------------------------------
+
+    def after_commit(self, records: Sequence[Record]) -> None:
+        """Derive occupancy from a committed batch (duplicates included: it is idempotent)."""
+        gates: list[tuple[str, GateReading]] = []
+        bays: list[tuple[str, BayReading]] = []
+        for record in records:
+            if not isinstance(record, EventRecord):
+                continue
+            e = record.event
+            if isinstance(e, CounterEvent):
+                d = e.data
+                gates.append(
+                    (
+                        e.site,
+                        GateReading(
+                            e.device, d.device_boots, e.boot, e.seq, e.ts, d.count_in, d.count_out
+                        ),
+                    )
+                )
+            elif isinstance(e, BaysEvent):
+                bays.append((e.site, BayReading(e.device, e.boot, e.seq, e.ts, e.data.bays)))
+        if not gates and not bays:
+            return
+        try:
+            self._derive(gates, bays)
+        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as err:
+            raise StoreUnavailableError(str(err).splitlines()[0]) from err
+        except Exception:
+            self.metrics.failures.inc()
+            log.exception("could not update occupancy; the next tick recomputes those venues")
+            with self._stale_lock:
+                self._stale.update(v for v, _ in gates)
+                self._stale.update(v for v, _ in bays)
+
+    def _derive(
+        self, gates: list[tuple[str, GateReading]], bays: list[tuple[str, BayReading]]
+    ) -> None:
+        now = self._clock()
+        with self._engine.begin() as conn:
+            venues = self.venues.venues(conn)
+            gates = [(v, r) for v, r in gates if v in venues]
+            bays = [(v, r) for v, r in bays if v in venues]
+            if not gates and not bays:
+                return
+            state.merge_readings(conn, venues, gates, bays)
+            touched = sorted({v for v, _ in gates} | {v for v, _ in bays})
+            transitions = self._refresh(conn, venues, [venues[v] for v in touched], now)
+        self.metrics.updates.inc()
+        if transitions:
+            self._publish_alerts(now)
+
+    def _refresh(
+        self,
+        conn: Connection,
+        venues: dict[str, VenueInfo],
+        which: Sequence[VenueInfo],
+        now: datetime,
+    ) -> int:
+        """Live occupancy and alerts of ``which``, in the caller's transaction."""
+        lives = state.live_occupancy(conn, which, now)
+        state.store_live(conn, lives, now)
+        transitions = alerts.apply_alerts(conn, venues, lives, now)
+        self.metrics.alerts.inc(transitions)
+        if self._telemetry is not None:
+            open_alerts = _open_alerts(conn, [live.venue_id for live in lives])
+            self._telemetry(
+                [
+                    occupancy_sample(
+                        live.venue_id,
+                        venues[live.venue_id].kind,
+                        occupancy=live.occupancy,
+                        capacity=live.capacity,
+                        alert=live.venue_id in open_alerts,
+                        at=live.as_of if live.as_of and live.as_of > live.day_start else now,
+                    )
+                    for live in lives
+                ]
+            )
+        return transitions
+
+    def _publish_alerts(self, now: datetime) -> None:
+        try:
+            self.metrics.published.inc(alerts.publish_pending(self._engine, self._publish, now))
+        except Exception:
+            log.exception("could not publish capacity alerts; the next tick tries again")
+
+    # the service's own thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("occupancy tick failed; trying again in %.0f s", self._tick_s)
+            self._stopping.wait(self._tick_s)
+
+    def tick(self) -> None:
+        """Closing-time resets and recomputations, due rollups, unpublished alert messages."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            venues = self.venues.venues(conn)
+            with self._stale_lock:
+                stale_ids, self._stale = self._stale, set()
+            due = state.stale_days(conn, list(venues.values()), now)
+            due += [venues[v] for v in stale_ids if v in venues and venues[v] not in due]
+            if due:
+                self._refresh(conn, venues, due, now)
+        self.roll_up(now)
+        self._publish_alerts(now)
+
+    def roll_up(self, now: datetime | None = None) -> int:
+        """Recompute every dirty 5-minute bucket that has closed; how many were."""
+        now = now or self._clock()
+        done = 0
+        while not self._stopping.is_set():
+            with self._engine.connect() as conn:
+                venues = self.venues.venues(conn)
+                marks = rollups.due_marks(conn, now - ROLLUP_GRACE)
+            if not marks:
+                break
+            for mark in marks:
+                venue = venues.get(mark.venue_id)
+                with self._engine.begin() as conn:
+                    if venue is None:  # left the registry: nothing to roll up
+                        rollups.drop_mark(conn, mark)
+                        continue
+                    rollups.recompute(conn, venue, mark, now)
+                done += 1
+            if len(marks) < rollups.MARKS_PER_PASS:
+                break
+        self.metrics.rollups.inc(done)
+        return done
+
+
+def _open_alerts(conn: Connection, venue_ids: Sequence[str]) -> set[str]:
+    a = CapacityAlertRecord
+    return set(
+        conn.scalars(select(a.venue_id).where(a.venue_id.in_(venue_ids), a.cleared_at.is_(None)))
+    )
