@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 
+from edge.allowlist import AllowlistCache, path_beside
 from edge.card_reader import CardReader, Tap
 from edge.config import (
     BaySensorSettings,
@@ -47,6 +48,7 @@ class EdgeAgent:
         self._started = time.monotonic()
         self._card_key = settings.card_key.get_secret_value().encode()
         self.outbox = Outbox(settings.outbox_path)
+        self.allowlist = AllowlistCache(path_beside(settings.outbox_path), settings.site)
         since = datetime.now(UTC)
         status = {"site": settings.site, "boot": self.boot, "since": since}
         self.publisher = Publisher(
@@ -73,6 +75,7 @@ class EdgeAgent:
             offline_status=Status(state="offline", agent_version=AGENT_VERSION, **status),
             heartbeat=self._heartbeat,
             heartbeat_interval_s=settings.heartbeat_interval_s,
+            on_allowlist=self.allowlist.offer,
         )
         self.readers = [
             CardReader(
@@ -111,7 +114,9 @@ class EdgeAgent:
     def record_tap(self, device_id: str, tap: Tap) -> int:
         """Commit the tap to the outbox (before anything else), then wake the publisher."""
         site = self.settings.site
-        data = CheckinData(card_hash=card_hash(self._card_key, tap.card))
+        hashed = card_hash(self._card_key, tap.card)
+        decision, allowlist_version = self.allowlist.judge(hashed)  # locally, even offline
+        data = CheckinData(card_hash=hashed, decision=decision, allowlist_version=allowlist_version)
 
         def build(seq: int) -> tuple[str, bytes]:
             event = CheckinEvent(

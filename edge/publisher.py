@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from edge.outbox import Outbox
 from mqtt_contract import topics
-from mqtt_contract.models import Receipt, Status, receipt_of
+from mqtt_contract.models import Allowlist, Receipt, Status, receipt_of
 from mqtt_contract.session import BrokerEndpoint, SessionOptions, connect_async, persistent_client
 from mqtt_contract.topics import Command, TopicKind, parse_topic
 
@@ -51,12 +51,14 @@ class Publisher:
         offline_status: Status,
         heartbeat: Callable[[], bytes],
         heartbeat_interval_s: float,
+        on_allowlist: Callable[[Allowlist], object] | None = None,
     ) -> None:
         self._config = config
         self._outbox = outbox
         self._online = online_status
         self._heartbeat = heartbeat
         self._heartbeat_interval_s = heartbeat_interval_s
+        self._on_allowlist = on_allowlist  # called on paho's thread: keep it short
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._receipts: queue.SimpleQueue[Receipt] = queue.SimpleQueue()
@@ -145,6 +147,8 @@ class Publisher:
             if topic.command is Command.RECEIPT:
                 self._receipts.put(receipt_of(message.payload))
                 self._wake.set()
+            elif topic.command is Command.ALLOWLIST and self._on_allowlist is not None:
+                self._on_allowlist(Allowlist.model_validate_json(message.payload))
         except (ValueError, ValidationError) as exc:
             log.warning("ignoring downlink on %s: %s", message.topic, exc)
 

@@ -27,6 +27,7 @@ from hub.api.app import close_live_streams
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
+from hub.org.allowlist_publisher import AllowlistPublisher
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class _Hub:
         self.settings = settings
         self.stop_requested = threading.Event()
         self.worker = IngestWorker(settings) if ingest else None
+        self.allowlists = AllowlistPublisher(settings) if ingest else None
         self.server: uvicorn.Server | None = None
         self.app: FastAPI | None = None
         self.api_thread: threading.Thread | None = None
@@ -111,6 +113,8 @@ class _Hub:
         try:
             if self.worker is not None:
                 self.worker.start()
+            if self.allowlists is not None:
+                self.allowlists.start()
             where = self._start_api()
             if where is None:
                 return 1
@@ -161,6 +165,8 @@ class _Hub:
                 close_live_streams(self.app)  # uvicorn waits for open responses to end
             self.server.should_exit = True
             self.api_thread.join(_STOP_TIMEOUT_S)
+        if self.allowlists is not None:
+            self.allowlists.stop()
         if self.worker is not None:
             self.worker.stop(timeout=_STOP_TIMEOUT_S)
 

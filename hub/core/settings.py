@@ -51,6 +51,9 @@ class HubSettings(BaseSettings):
         default=None,
         description="key of the card hashes (HMAC), shared with the edges; at least 16 bytes",
     )
+    allowlist_interval_s: float = Field(
+        default=5.0, gt=0, description="how often the records are checked for allowlist changes"
+    )
     influx_url: str | None = Field(
         default=None, description="InfluxDB 2 URL for raw telemetry; the sink is off when unset"
     )

@@ -19,6 +19,7 @@ import uuid
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -427,7 +428,7 @@ class AllowlistVersion(Base):
     centre_id: Mapped[str] = mapped_column(
         ForeignKey("service_centres.id", ondelete="CASCADE"), primary_key=True
     )
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime]

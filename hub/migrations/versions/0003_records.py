@@ -374,7 +374,7 @@ def _centres(postgres: bool) -> None:
     op.create_table(
         "allowlists",
         sa.Column("centre_id", sa.String(ID), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("issued_at", UTC_DATETIME, nullable=False),

@@ -1,0 +1,132 @@
+"""Publishes every centre's allowlist, retained at QoS 1, on ``yp/v1/{site}/cmd/allowlist``.
+
+At start, after every reconnect (a broker may have lost its retained messages) and whenever a
+centre's list changes. Changes are found by looking at the records every ``interval_s`` seconds
+(or at once after :meth:`wake`), so an import or an API change made by any hub process reaches the
+edges without the processes talking to each other. paho stays in here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub.core.db import make_engine
+from hub.core.settings import HubSettings
+from hub.org.allowlist import current_allowlists
+from mqtt_contract import topics
+from mqtt_contract.session import SessionOptions, connect_async, persistent_client
+from mqtt_contract.topics import Command
+
+log = logging.getLogger(__name__)
+
+_PUBLISH_TIMEOUT_S = 10.0
+
+
+class AllowlistPublisher:
+    def __init__(self, settings: HubSettings, *, interval_s: float | None = None) -> None:
+        self._engine = make_engine(
+            settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        self._interval_s = interval_s or settings.allowlist_interval_s
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        self._options = SessionOptions(
+            client_id=f"{settings.mqtt_client_id}-allowlist"[:64],
+            protocol=settings.mqtt_protocol,
+            username=settings.mqtt_username,
+            password=password,
+            session_expiry_s=60,
+        )
+        self._endpoint = settings.broker
+        self._client = persistent_client(self._options)
+        self._client.enable_logger(logging.getLogger(f"{__name__}.paho"))
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._connected = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._published: dict[str, int] = {}  # site -> version the broker acknowledged
+        self._thread = threading.Thread(target=self._run, name="hub-allowlists", daemon=True)
+
+    def start(self) -> None:
+        connect_async(self._client, self._endpoint, self._options)
+        self._client.loop_start()
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the records now (after a change this process made)."""
+        self._wake.set()
+
+    def published(self) -> dict[str, int]:
+        """Site → the version the broker has acknowledged, for health and tests."""
+        with self._lock:
+            return dict(self._published)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(_PUBLISH_TIMEOUT_S + 2)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._engine.dispose()
+
+    # paho's network thread ----------------------------------------------------------------------
+
+    def _on_connect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the allowlist publisher: %s", reason)
+            return
+        with self._lock:
+            self._published.clear()  # publish everything again on this connection
+        self._connected.set()
+        self._wake.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("allowlist publisher disconnected: %s", reason)
+
+    # our thread ---------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval_s)
+            self._wake.clear()
+            if self._stop.is_set() or not self._connected.is_set():
+                continue
+            try:
+                self._publish_due()
+            except SQLAlchemyError as exc:
+                log.warning("cannot read the allowlists now (%s); trying again", exc)
+            except Exception:
+                log.exception("allowlist publishing failed; trying again")
+
+    def _publish_due(self) -> None:
+        for allowlist, changed in current_allowlists(self._engine):
+            site = allowlist.site
+            if changed:
+                log.info(
+                    "allowlist of %s is now version %d (%d cards)",
+                    site,
+                    allowlist.version,
+                    len(allowlist.card_hashes),
+                )
+            if self.published().get(site) == allowlist.version:
+                continue
+            info = self._client.publish(
+                topics.command(site, Command.ALLOWLIST), allowlist.to_bytes(), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(_PUBLISH_TIMEOUT_S)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("allowlist for %s not published (%s); will retry", site, exc)
+                return
+            if info.is_published():
+                with self._lock:
+                    self._published[site] = allowlist.version

@@ -1,0 +1,163 @@
+"""Allowlists from the records to the edge: versions follow content, the edge judges taps from its
+cached list with the broker stopped, and takes a new version when one is published."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from edge.agent import EdgeAgent
+from edge.config import EdgeSettings
+from firmware_sim.card_reader import CardReaderSim
+from hub.broker.mosquitto import MosquittoBroker
+from hub.core.settings import HubSettings
+from hub.org.allowlist import current_allowlists
+from hub.org.allowlist_publisher import AllowlistPublisher
+from mqtt_contract.models import CheckinEvent, parse_event
+from tests.hub.org.support import City, hashed
+from tests.hub.support import CARD_KEY, wait_until
+from tests.services import ACCOUNTS
+
+KNOWN, STRANGER = "0A1B2C3D4E", "FFEEDDCCBB"
+
+
+def test_versions_change_only_with_the_content(city: City, engine: Engine) -> None:
+    unit = city.add_unit("U01")
+    member = city.add_member(unit, card=KNOWN)
+    idle = city.add_centre("centre-02", city.add_community("C02", "康乐社区"))
+    city.commit()
+    now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    first = {a.site: (a, changed) for a, changed in current_allowlists(engine, now)}
+    allowlist, changed = first["centre-01"]
+    assert changed
+    assert allowlist.card_hashes == [hashed(KNOWN)]
+    assert allowlist.version == int(now.timestamp())
+    assert first[idle.id][0].card_hashes == []
+    again = {a.site: (a, c) for a, c in current_allowlists(engine, now + timedelta(minutes=1))}
+    assert again["centre-01"] == (allowlist, False)
+
+    member.in_service = False  # leaves: no longer allowed
+    city.commit()
+    later = now + timedelta(seconds=1)
+    (bumped, changed) = next(
+        (a, c) for a, c in current_allowlists(engine, later) if a.site == "centre-01"
+    )
+    assert changed
+    assert bumped.card_hashes == []
+    assert bumped.version == allowlist.version + 1
+    # A clock that went backwards never makes a version go backwards.
+    member.in_service = True
+    city.commit()
+    (back, _) = next(
+        (a, c)
+        for a, c in current_allowlists(engine, now - timedelta(days=1))
+        if a.site == "centre-01"
+    )
+    assert back.version == bumped.version + 1
+
+
+class Centre:
+    """An edge agent with a simulated card reader behind a pty, as at a service centre."""
+
+    def __init__(self, tmp_path: Path, broker: MosquittoBroker) -> None:
+        self.link = tmp_path / "reader-1.tty"
+        self.outbox = tmp_path / "outbox.db"
+        self.sim = CardReaderSim(self.link)
+        self.settings = EdgeSettings(
+            site="centre-01",
+            outbox_path=self.outbox,
+            card_key=CARD_KEY.decode(),
+            heartbeat_interval_s=1.0,
+            mqtt={"url": broker.url, "password": ACCOUNTS.edge("centre-01")[1]},
+            devices=[{"id": "reader-1", "port": str(self.link)}],
+        )
+        self.agent = self.start()
+
+    def start(self) -> EdgeAgent:
+        agent = EdgeAgent(self.settings)
+        agent.start()
+        wait_until(lambda: agent.readers[0].health().state == "ok", what="the reader to open")
+        return agent
+
+    def restart(self) -> None:
+        self.agent.stop()
+        self.agent = self.start()
+
+    def taps(self) -> list[CheckinEvent]:
+        with closing(sqlite3.connect(self.outbox)) as conn:
+            payloads = [row[0] for row in conn.execute("SELECT payload FROM outbox ORDER BY seq")]
+        return [e for e in map(parse_event, payloads) if isinstance(e, CheckinEvent)]
+
+    def tap(self, card: str) -> CheckinEvent:
+        # A card is a new tap only once the last one has been off the reader for a while.
+        wait_until(self._reader_idle, what="the last card to leave the reader")
+        before = len(self.taps())
+        self.sim.tap(card, hold_s=0.2)
+        wait_until(lambda: len(self.taps()) > before, what=f"the tap of {card}")
+        return self.taps()[-1]
+
+    def _reader_idle(self) -> bool:
+        last = self.agent.readers[0].health().last_frame_at
+        return last is None or datetime.now(UTC) - last > timedelta(seconds=0.5)
+
+    def close(self) -> None:
+        self.agent.stop()
+        self.sim.close()
+
+
+@pytest.fixture
+def centre(tmp_path: Path, mosquitto: MosquittoBroker) -> Iterator[Centre]:
+    handle = Centre(tmp_path / "edge", mosquitto)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def publisher(hub_settings: HubSettings) -> Iterator[AllowlistPublisher]:
+    handle = AllowlistPublisher(hub_settings, interval_s=0.2)
+    yield handle
+    handle.stop()
+
+
+def test_the_edge_answers_offline_and_takes_new_versions(
+    city: City, publisher: AllowlistPublisher, centre: Centre, mosquitto: MosquittoBroker
+) -> None:
+    unit = city.add_unit("U01")
+    city.add_member(unit, card=KNOWN)
+    newcomer = city.add_member(unit)
+    city.commit()
+    assert centre.tap(KNOWN).data.decision == "unchecked", "no list has come yet"
+
+    publisher.start()
+    wait_until(lambda: centre.agent.allowlist.version is not None, what="the first allowlist")
+    first = centre.agent.allowlist.version
+    assert publisher.published() == {"centre-01": first}
+    tap = centre.tap(KNOWN)
+    assert (tap.data.decision, tap.data.allowlist_version) == ("allowed", first)
+
+    mosquitto.kill()
+    centre.restart()  # with the broker down: the list comes from disk
+    assert not centre.agent.publisher.connected
+    assert centre.agent.allowlist.version == first
+    known, stranger = centre.tap(KNOWN), centre.tap(STRANGER)
+    assert (known.data.decision, known.data.allowlist_version) == ("allowed", first)
+    assert (stranger.data.decision, stranger.data.allowlist_version) == ("unknown", first)
+
+    newcomer.card_hash = hashed(STRANGER)  # the card is enrolled meanwhile
+    city.commit()
+    mosquitto.start()
+    wait_until(
+        lambda: (centre.agent.allowlist.version or 0) > (first or 0),
+        timeout=30,
+        what="the new allowlist version at the edge",
+    )
+    second = centre.agent.allowlist.version
+    assert publisher.published() == {"centre-01": second}
+    tap = centre.tap(STRANGER)
+    assert (tap.data.decision, tap.data.allowlist_version) == ("allowed", second)
