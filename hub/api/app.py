@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from hub.api.records import router as records_router
 from hub.api.routes import checkins, dead_letters, health, metrics, sites, stream
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
@@ -62,6 +63,7 @@ def create_app(
     for module in (health, metrics, checkins, sites, dead_letters):
         app.include_router(module.router)
     app.include_router(stream.router)
+    app.include_router(records_router)
     add_dashboard(app)
     return app
 

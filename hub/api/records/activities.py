@@ -1,0 +1,214 @@
+"""Activities (list, detail, create, update) and the attendance made from check-ins.
+
+Entering, moving or correcting an activity matches the check-ins at its centre in the old and the
+new time window again, in the same transaction: taps that were walk-ins join it, taps outside it
+become walk-ins again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.filters import SinceQuery, UntilQuery
+from hub.api.records.common import found, page_of, referenced
+from hub.api.records.schemas import (
+    ActivityDetailOut,
+    ActivityIn,
+    ActivityKind,
+    ActivityOut,
+    ActivityPatch,
+    AttendanceOut,
+)
+from hub.api.schemas import Page
+from hub.org.attendance import rematch_activities
+from hub.org.calendar import month_of
+from hub.org.models import (
+    Activity,
+    Attendance,
+    Community,
+    ServiceCentre,
+    Unit,
+    VolunteerTeam,
+)
+from mqtt_contract.topics import ID_PATTERN
+
+router = APIRouter(prefix="/api/v1", tags=["activities"])
+
+IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
+SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
+MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])]
+
+
+@router.get("/activities", response_model=Page[ActivityOut])
+def list_activities(
+    session: SessionDep,
+    *,
+    centre_id: SiteQuery = None,
+    community_id: IdQuery = None,
+    month: MonthQuery = None,
+    kind: ActivityKind | None = None,
+    theme: Annotated[str | None, Query(max_length=120)] = None,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 100,
+) -> Page[ActivityOut]:
+    """活动, newest first; ``month`` is YYYY-MM in Asia/Shanghai."""
+    where = []
+    if centre_id is not None:
+        where.append(Activity.centre_id == centre_id)
+    if community_id is not None:
+        where.append(Activity.community_id == community_id)
+    if month is not None:
+        where.append(Activity.month == month)
+    if kind is not None:
+        where.append(Activity.kind == kind)
+    if theme is not None:
+        where.append(Activity.theme == theme)
+    count, rows = page_of(
+        session,
+        Activity,
+        where,
+        [Activity.starts_at.desc(), Activity.id.desc()],
+        offset=offset,
+        limit=limit,
+    )
+    return Page(data=[ActivityOut.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/activities/{activity_id}", response_model=ActivityDetailOut)
+def get_activity(session: SessionDep, activity_id: int) -> ActivityDetailOut:
+    """An activity with how many check-ins, and how many members, it counted."""
+    return _detail(session, found(session, Activity, activity_id, "activity"))
+
+
+@router.post("/activities", response_model=ActivityDetailOut, status_code=status.HTTP_201_CREATED)
+def create_activity(session: SessionDep, body: ActivityIn) -> ActivityDetailOut:
+    centre = session.get(ServiceCentre, body.centre_id)
+    if centre is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"centre_id: no centre {body.centre_id}"
+        )
+    values = body.model_dump()
+    values["community_id"] = values["community_id"] or centre.community_id
+    _check(session, values)
+    activity = Activity(**values, month=month_of(body.starts_at))
+    session.add(activity)
+    session.flush()
+    rematch_activities(session.connection(), activity.centre_id, [(body.starts_at, body.ends_at)])
+    _commit(session)
+    return _detail(session, activity)
+
+
+@router.patch("/activities/{activity_id}", response_model=ActivityDetailOut)
+def update_activity(
+    session: SessionDep, activity_id: int, body: ActivityPatch
+) -> ActivityDetailOut:
+    activity = found(session, Activity, activity_id, "activity")
+    before = (activity.starts_at, activity.ends_at)
+    changes = body.model_dump(exclude_unset=True)
+    values = {c.key: getattr(activity, c.key) for c in Activity.__table__.columns} | changes
+    if "kind" in changes and changes["kind"] != "eight_into" and "eight_into" not in changes:
+        values["eight_into"] = None
+    _check(session, values)
+    for field, value in values.items():
+        setattr(activity, field, value)
+    activity.month = month_of(activity.starts_at)
+    session.flush()
+    rematch_activities(
+        session.connection(), activity.centre_id, [before, (activity.starts_at, activity.ends_at)]
+    )
+    _commit(session)
+    return _detail(session, activity)
+
+
+@router.get("/attendance", response_model=Page[AttendanceOut])
+def list_attendance(
+    session: SessionDep,
+    *,
+    centre_id: SiteQuery = None,
+    community_id: IdQuery = None,
+    member_id: IdQuery = None,
+    activity_id: IdQuery = None,
+    unknown: Annotated[bool | None, Query(description="true: only unknown cards")] = None,
+    walk_in: Annotated[bool | None, Query(description="true: only walk-in services")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 100,
+) -> Page[AttendanceOut]:
+    """Check-ins at centres as attendance, newest first: member (null for an unknown card) and
+    activity (null for a walk-in service)."""
+    where = []
+    for column, value in (
+        (Attendance.centre_id, centre_id),
+        (Attendance.community_id, community_id),
+        (Attendance.member_id, member_id),
+        (Attendance.activity_id, activity_id),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if unknown is not None:
+        where.append(
+            Attendance.member_id.is_(None) if unknown else Attendance.member_id.is_not(None)
+        )
+    if walk_in is not None:
+        where.append(
+            Attendance.activity_id.is_(None) if walk_in else Attendance.activity_id.is_not(None)
+        )
+    if since is not None:
+        where.append(Attendance.at >= since)
+    if until is not None:
+        where.append(Attendance.at < until)
+    count, rows = page_of(
+        session,
+        Attendance,
+        where,
+        [Attendance.at.desc(), Attendance.event_id],
+        offset=offset,
+        limit=limit,
+    )
+    return Page(data=[AttendanceOut.model_validate(r) for r in rows], count=count)
+
+
+def _check(session: Session, values: dict[str, Any]) -> None:
+    starts: datetime = values["starts_at"]
+    ends: datetime = values["ends_at"]
+    if ends <= starts:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "ends_at must be after starts_at"
+        )
+    if (values["kind"] == "eight_into") != (values.get("eight_into") is not None):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "eight_into names the programme of an eight_into activity, and only of one",
+        )
+    referenced(session, Community, values.get("community_id"), "community_id")
+    referenced(session, Unit, values.get("unit_id"), "unit_id")
+    referenced(session, VolunteerTeam, values.get("volunteer_team_id"), "volunteer_team_id")
+
+
+def _detail(session: Session, activity: Activity) -> ActivityDetailOut:
+    taps, members = session.execute(
+        select(func.count(), func.count(distinct(Attendance.member_id))).where(
+            Attendance.activity_id == activity.id
+        )
+    ).one()
+    return ActivityDetailOut(
+        **ActivityOut.model_validate(activity).model_dump(), attendance=taps, members=members
+    )
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"refused by the records: {exc.orig}"
+        ) from None

@@ -1,0 +1,49 @@
+"""What the records routes share: paging a query, finding a row or answering 404/422."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, status
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+def page_of(
+    session: Session,
+    model: type[T],
+    conditions: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[T]]:
+    """Rows of ``model`` matching ``conditions``, one page, and how many match in all."""
+    count = session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+    query: Select[T] = (
+        select(model).where(*conditions).order_by(*order_by).offset(offset).limit(limit)
+    )
+    return count, session.scalars(query).all()
+
+
+def found(session: Session, model: type[T], ident: object, what: str) -> T:
+    """The row, or 404 naming what was not found."""
+    row = session.get(model, ident)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {what} {ident}")
+    return row
+
+
+def referenced(session: Session, model: type[Any], ident: object | None, field: str) -> None:
+    """422 when a request refers to a record that does not exist."""
+    if ident is not None and session.get(model, ident) is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"{field}: no record {ident}"
+        )
+
+
+def conflict(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, detail=detail)

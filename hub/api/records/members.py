@@ -1,0 +1,220 @@
+"""In-service members and registrations: list, detail, create and update (what staff do by hand).
+
+A card number given on enrolment is hashed with the card key at once and never stored or
+returned; the allowlists of the centres follow within ``HUB_ALLOWLIST_INTERVAL_S``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
+from hub.api.records.common import conflict, found, page_of, referenced
+from hub.api.records.schemas import (
+    MemberDetailOut,
+    MemberIn,
+    MemberOut,
+    MemberPatch,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationPatch,
+)
+from hub.api.schemas import Page
+from hub.core.settings import HubSettings
+from hub.org.models import Community, Grid, Member, PartyOrg, Registration, Unit
+from hub.org.names import mask_name
+from mqtt_contract.credentials import card_hash
+
+router = APIRouter(prefix="/api/v1", tags=["members"])
+
+IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
+
+
+def member_out(member: Member) -> MemberOut:
+    return MemberOut(
+        id=member.id,
+        code=member.code,
+        name=mask_name(member.name),
+        unit_id=member.unit_id,
+        community_id=member.community_id,
+        grid_id=member.grid_id,
+        party_org_id=member.party_org_id,
+        in_service=member.in_service,
+        card_enrolled=member.card_hash is not None,
+    )
+
+
+@router.get("/members", response_model=Page[MemberOut])
+def list_members(
+    session: SessionDep,
+    *,
+    unit_id: IdQuery = None,
+    community_id: IdQuery = None,
+    party_org_id: IdQuery = None,
+    in_service: bool | None = None,
+    registered: Annotated[
+        bool | None, Query(description="has (or has not) registered with a community")
+    ] = None,
+    code: Annotated[str | None, Query(max_length=32, examples=["M00042"])] = None,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 100,
+) -> Page[MemberOut]:
+    """在职党员: in-service members; names are masked."""
+    where = []
+    if unit_id is not None:
+        where.append(Member.unit_id == unit_id)
+    if community_id is not None:
+        where.append(Member.community_id == community_id)
+    if party_org_id is not None:
+        where.append(Member.party_org_id == party_org_id)
+    if in_service is not None:
+        where.append(Member.in_service.is_(in_service))
+    if code is not None:
+        where.append(Member.code == code)
+    if registered is not None:
+        has = exists().where(Registration.member_id == Member.id)
+        where.append(has if registered else ~has)
+    count, rows = page_of(session, Member, where, [Member.code], offset=offset, limit=limit)
+    return Page(data=[member_out(m) for m in rows], count=count)
+
+
+@router.get("/members/{member_id}", response_model=MemberDetailOut)
+def get_member(session: SessionDep, member_id: int) -> MemberDetailOut:
+    return _detail(session, found(session, Member, member_id, "member"))
+
+
+@router.post("/members", response_model=MemberDetailOut, status_code=status.HTTP_201_CREATED)
+def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) -> MemberDetailOut:
+    """Enrol a member; ``card`` (optional) is hashed, never stored."""
+    _check_references(session, body.model_dump())
+    values = body.model_dump(exclude={"card"})
+    member = Member(**values, card_hash=_hashed(settings, body.card))
+    session.add(member)
+    _commit(session, f"member code {body.code!r} or its card is taken")
+    return _detail(session, member)
+
+
+@router.patch("/members/{member_id}", response_model=MemberDetailOut)
+def update_member(
+    session: SessionDep, settings: SettingsDep, member_id: int, body: MemberPatch
+) -> MemberDetailOut:
+    member = found(session, Member, member_id, "member")
+    changes = body.model_dump(exclude_unset=True)
+    _check_references(session, changes)
+    if "card" in changes:
+        member.card_hash = _hashed(settings, changes.pop("card"))
+    for field, value in changes.items():
+        if value is None and field in {"name", "unit_id", "community_id", "in_service"}:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} cannot be null")
+        setattr(member, field, value)
+    _commit(session, "that card is enrolled for another member")
+    return _detail(session, member)
+
+
+@router.get("/registrations", response_model=Page[RegistrationOut])
+def list_registrations(
+    session: SessionDep,
+    *,
+    community_id: IdQuery = None,
+    member_id: IdQuery = None,
+    unit_id: IdQuery = None,
+    offset: OffsetQuery = 0,
+    limit: LimitQuery = 100,
+) -> Page[RegistrationOut]:
+    """报到: members' and units' reports to communities, newest first."""
+    where = []
+    if community_id is not None:
+        where.append(Registration.community_id == community_id)
+    if member_id is not None:
+        where.append(Registration.member_id == member_id)
+    if unit_id is not None:
+        where.append(Registration.unit_id == unit_id)
+    count, rows = page_of(
+        session,
+        Registration,
+        where,
+        [Registration.registered_on.desc(), Registration.id.desc()],
+        offset=offset,
+        limit=limit,
+    )
+    return Page(data=[RegistrationOut.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut)
+def get_registration(session: SessionDep, registration_id: int) -> RegistrationOut:
+    return RegistrationOut.model_validate(
+        found(session, Registration, registration_id, "registration")
+    )
+
+
+@router.post("/registrations", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED)
+def create_registration(session: SessionDep, body: RegistrationIn) -> RegistrationOut:
+    """Record a member's or a unit's report to a community (exactly one of the two)."""
+    if (body.member_id is None) == (body.unit_id is None):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "give exactly one of member_id and unit_id"
+        )
+    referenced(session, Community, body.community_id, "community_id")
+    referenced(session, Member, body.member_id, "member_id")
+    referenced(session, Unit, body.unit_id, "unit_id")
+    registration = Registration(**body.model_dump())
+    session.add(registration)
+    _commit(session, "already registered with that community")
+    return RegistrationOut.model_validate(registration)
+
+
+@router.patch("/registrations/{registration_id}", response_model=RegistrationOut)
+def update_registration(
+    session: SessionDep, registration_id: int, body: RegistrationPatch
+) -> RegistrationOut:
+    registration = found(session, Registration, registration_id, "registration")
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    referenced(session, Community, changes.get("community_id"), "community_id")
+    for field, value in changes.items():
+        setattr(registration, field, value)
+    _commit(session, "already registered with that community")
+    return RegistrationOut.model_validate(registration)
+
+
+def _detail(session: Session, member: Member) -> MemberDetailOut:
+    registrations = session.scalars(
+        select(Registration)
+        .where(Registration.member_id == member.id)
+        .order_by(Registration.registered_on)
+    )
+    return MemberDetailOut(
+        **member_out(member).model_dump(),
+        registrations=[RegistrationOut.model_validate(r) for r in registrations],
+    )
+
+
+def _check_references(session: Session, values: dict[str, Any]) -> None:
+    for field, model in (
+        ("unit_id", Unit),
+        ("community_id", Community),
+        ("grid_id", Grid),
+        ("party_org_id", PartyOrg),
+    ):
+        referenced(session, model, values.get(field), field)
+
+
+def _hashed(settings: HubSettings, card: str | None) -> str | None:
+    if card is None:
+        return None
+    try:
+        return card_hash(settings.card_key_bytes(), card)
+    except ValueError as exc:  # no card key on this hub
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+
+
+def _commit(session: Session, clash: str) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(clash) from None
