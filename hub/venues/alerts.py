@@ -72,7 +72,7 @@ def apply_alerts(
         )
     }
     transitions = 0
-    raises = []
+    raises: list[dict[str, object]] = []
     for live in lives:
         venue = venues[live.venue_id]
         current = open_alerts.get(live.venue_id)
@@ -106,11 +106,14 @@ def apply_alerts(
                 .where(a.id == current.id, a.peak_occupancy < live.occupancy)
                 .values(peak_occupancy=live.occupancy)
             )
-    if raises:
-        stmt = insert_for(conn)(a).on_conflict_do_nothing(
-            index_elements=[a.venue_id], index_where=a.cleared_at.is_(None)
+    for values in raises:  # rare: one statement each, so each says whether it was the one
+        stmt = (
+            insert_for(conn)(a)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[a.venue_id], index_where=a.cleared_at.is_(None))
+            .returning(a.id)
         )
-        transitions += conn.execute(stmt, raises).rowcount or 0
+        transitions += conn.execute(stmt).first() is not None
     return transitions
 
 

@@ -112,9 +112,7 @@ class CapacityAlertRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    venue_id: Mapped[str] = mapped_column(
-        ForeignKey("venues.id", ondelete="CASCADE"), index=True
-    )
+    venue_id: Mapped[str] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"), index=True)
     raised_at: Mapped[datetime]
     cleared_at: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(Integer)

@@ -224,20 +224,32 @@ def _bays(
 
 def series(
     conn: Connection, venue_id: str, step: str, since: datetime, until: datetime
-) -> list[OccupancyRollup]:
+) -> list[BucketStats]:
+    """The stored rollups of a venue with ``since <= bucket_start < until``, oldest first."""
     r = OccupancyRollup
-    return list(
-        conn.execute(
-            select(r)
-            .where(
-                r.venue_id == venue_id,
-                r.step == step,
-                r.bucket_start >= since,
-                r.bucket_start < until,
-            )
-            .order_by(r.bucket_start)
-        ).scalars()
+    size = STEPS[step]
+    rows = conn.execute(
+        select(r.bucket_start, r.readings, r.visits, r.peak, r.mean, r.last)
+        .where(
+            r.venue_id == venue_id,
+            r.step == step,
+            r.bucket_start >= since,
+            r.bucket_start < until,
+        )
+        .order_by(r.bucket_start)
     )
+    return [
+        BucketStats(
+            start=row.bucket_start,
+            end=row.bucket_start + size,
+            readings=row.readings,
+            visits=row.visits,
+            peak=row.peak,
+            mean=row.mean,
+            last=row.last,
+        )
+        for row in rows
+    ]
 
 
 def pending_count(conn: Connection) -> int:

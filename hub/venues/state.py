@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, or_, select, tuple_
+from sqlalchemy import Connection, and_, case, exists, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -109,9 +109,7 @@ def merge_readings(
             ),
             latest_bays,
         )
-    marks = sorted(
-        {(v, bucket_of(r.time)) for v, r in gates} | {(v, bucket_of(r.time)) for v, r in bays}
-    )
+    marks = sorted(_touched_buckets(conn, gates, bays))
     if marks:
         stmt = insert(OccupancyDirty)
         conn.execute(
@@ -121,6 +119,52 @@ def merge_readings(
             ),
             [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in marks],
         )
+
+
+MAX_MARKED_SPAN = timedelta(days=2)
+
+
+def _touched_buckets(
+    conn: Connection,
+    gates: Sequence[tuple[str, GateReading]],
+    bays: Sequence[tuple[str, BayReading]],
+) -> set[tuple[str, datetime]]:
+    """The 5-minute buckets whose rollup the batch changes: for each device boot (or bay
+    sensor), from its earliest reading in the batch to its latest reading known. A reading that
+    arrives late also changes the buckets after it (their state at the start, the next reading's
+    visits, the next day's base); in order, this is just the batch's own buckets."""
+    earliest: dict[tuple[str, str, int], datetime] = {}
+    for v, r in gates:
+        key = (v, r.device, r.device_boots)
+        earliest[key] = min(earliest.get(key, r.time), r.time)
+    spans: list[tuple[str, datetime, datetime]] = []
+    if earliest:
+        t = OccupancyGateDay
+        latest = conn.execute(
+            select(t.venue_id, t.device_id, t.device_boots, func.max(t.last_time))
+            .where(tuple_(t.venue_id, t.device_id, t.device_boots).in_(sorted(earliest)))
+            .group_by(t.venue_id, t.device_id, t.device_boots)
+        )
+        spans += [(v, earliest[(v, d, b)], last) for v, d, b, last in latest]
+    earliest_bay: dict[tuple[str, str], datetime] = {}
+    for v, b in bays:
+        earliest_bay[(v, b.device)] = min(earliest_bay.get((v, b.device), b.time), b.time)
+    if earliest_bay:
+        s = OccupancyBaySensor
+        sensors = conn.execute(
+            select(s.venue_id, s.device_id, s.last_time).where(
+                tuple_(s.venue_id, s.device_id).in_(sorted(earliest_bay))
+            )
+        )
+        spans += [(v, earliest_bay[(v, d)], last) for v, d, last in sensors]
+    marks = {(v, bucket_of(r.time)) for v, r in gates} | {(v, bucket_of(r.time)) for v, r in bays}
+    for venue_id, low, high in spans:
+        bucket = bucket_of(low)
+        end = min(high, low + MAX_MARKED_SPAN)
+        while bucket <= end:
+            marks.add((venue_id, bucket))
+            bucket += BUCKET
+    return marks
 
 
 def _gate_day_rows(
@@ -230,11 +274,11 @@ def gate_days(conn: Connection, days: Iterable[tuple[str, datetime]]) -> list[Ga
         restarted.label("restarted"),
     ).where(tuple_(g.venue_id, g.day_start).in_(pairs))
     out: list[GateDay] = []
-    for row, base_in, base_out, was_restarted in conn.execute(query):
+    for row in conn.execute(query):
         first = Counts(row.first_in, row.first_out)
-        if base_in is not None and base_out is not None:
-            base = Counts(base_in, base_out)
-        elif was_restarted:
+        if row.base_in is not None and row.base_out is not None:
+            base = Counts(row.base_in, row.base_out)
+        elif row.restarted:
             base = ZERO
         else:
             base = first

@@ -4,8 +4,6 @@ power losses, counters that wrap) against what its readings say, in any order, w
 from __future__ import annotations
 
 import random
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import given, settings
@@ -23,83 +21,7 @@ from hub.venues.occupancy import (
     occupancy_at,
     unique_sorted,
 )
-
-T0 = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 08:00 in Yuanping
-EDGE_BOOTS = [uuid.UUID(int=n + 1) for n in range(3)]
-
-
-@dataclass
-class Gate:
-    name: str
-    boots: int
-    count_in: int
-    count_out: int
-
-
-@dataclass
-class Venue:
-    """A venue as it really is: the people inside and what its gates' registers say."""
-
-    gates: list[Gate]
-    inside: int = 0
-    entered: int = 0
-    clock: datetime = T0
-    seq: int = 0
-    edge_boot: uuid.UUID = EDGE_BOOTS[0]
-    readings: list[GateReading] = field(default_factory=list)
-    people_at_poll: dict[int, int] = field(default_factory=dict)
-
-    def tick(self) -> None:
-        self.clock += timedelta(seconds=1)
-
-    def enter(self, gate: int, n: int) -> None:
-        g = self.gates[gate]
-        g.count_in = (g.count_in + n) % WRAP
-        self.inside += n
-        self.entered += n
-        self.tick()
-
-    def leave(self, gate: int, n: int) -> None:
-        n = min(n, self.inside)
-        g = self.gates[gate]
-        g.count_out = (g.count_out + n) % WRAP
-        self.inside -= n
-        self.tick()
-
-    def poll(self, gate: int) -> None:
-        g = self.gates[gate]
-        self.seq += 1
-        self.readings.append(
-            GateReading(
-                device=g.name,
-                device_boots=g.boots,
-                edge_boot=self.edge_boot,
-                seq=self.seq,
-                time=self.clock,
-                count_in=g.count_in,
-                count_out=g.count_out,
-            )
-        )
-        self.tick()
-
-    def poll_all(self) -> datetime:
-        for i in range(len(self.gates)):
-            self.poll(i)
-        self.people_at_poll[len(self.readings)] = self.inside
-        return self.clock
-
-    def power_loss(self, gate: int) -> None:
-        """Read just before the power goes (so nothing is lost), then restart from zero."""
-        self.poll(gate)
-        g = self.gates[gate]
-        g.boots += 1
-        g.count_in = g.count_out = 0
-        self.tick()
-
-    def edge_restart(self) -> None:
-        """The edge agent restarts: new boot id, its sequence goes on."""
-        self.edge_boot = EDGE_BOOTS[(EDGE_BOOTS.index(self.edge_boot) + 1) % len(EDGE_BOOTS)]
-
+from tests.hub.venues.support import EDGE_BOOTS, T0, Gate, SimVenue
 
 near_wrap = st.integers(min_value=WRAP - 40, max_value=WRAP - 1)
 start_count = st.one_of(st.integers(min_value=0, max_value=1000), near_wrap)
@@ -114,13 +36,13 @@ op = st.one_of(
 
 
 @st.composite
-def venues(draw: st.DrawFn) -> Venue:
+def venues(draw: st.DrawFn) -> SimVenue:
     n = draw(st.integers(1, 3))
     gates = [
         Gate(f"gate-{i}", draw(st.integers(0, 5)), draw(start_count), draw(start_count))
         for i in range(n)
     ]
-    venue = Venue(gates=gates)
+    venue = SimVenue(gates=gates)
     venue.poll_all()  # the venue opens empty and every gate is read
     for kind, drawn_gate, k in draw(st.lists(op, max_size=60)):
         gate = drawn_gate % n
@@ -151,7 +73,7 @@ BEFORE = T0 - timedelta(hours=1)
 
 
 @given(venues(), st.integers(0, 10_000))
-def test_any_order_with_duplicates_gives_the_true_occupancy(venue: Venue, seed: int) -> None:
+def test_any_order_with_duplicates_gives_the_true_occupancy(venue: SimVenue, seed: int) -> None:
     """Across power losses, wraps and edge restarts, every reading once or twice, in any order."""
     capacity = 10_000
     expected = venue.inside
@@ -161,13 +83,13 @@ def test_any_order_with_duplicates_gives_the_true_occupancy(venue: Venue, seed: 
 
 
 @given(venues(), st.integers(1, 60))
-def test_clamped_to_capacity(venue: Venue, capacity: int) -> None:
+def test_clamped_to_capacity(venue: SimVenue, capacity: int) -> None:
     got = occupancy_at(venue.readings, venue.clock, reset_at=BEFORE, capacity=capacity)
     assert got == min(venue.inside, capacity)
 
 
 @given(venues(), st.data())
-def test_closing_resets_to_zero_and_counts_from_there(venue: Venue, data: st.DataObject) -> None:
+def test_closing_resets_to_zero_and_counts_from_there(venue: SimVenue, data: st.DataObject) -> None:
     """Reset right after a reading of every gate: afterwards only the net flow since counts."""
     polls = sorted(venue.people_at_poll)
     upto = data.draw(st.sampled_from(polls))
@@ -214,7 +136,7 @@ def test_order_and_duplicates_never_matter_even_for_nonsense(
 
 @settings(max_examples=50)
 @given(venues(), st.integers(2, 20))
-def test_buckets_replay_the_same_occupancy(venue: Venue, bucket_s: int) -> None:
+def test_buckets_replay_the_same_occupancy(venue: SimVenue, bucket_s: int) -> None:
     """Rollup buckets carried one into the next end where the reference says, and their visits
     add up to everyone who came in."""
     readings = unique_sorted(venue.readings)
