@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from firmware_sim.card_reader import CardReaderSim
+from firmware_sim.venue import CITY_VENUES
 from hub.broker.mosquitto import MosquittoBroker, contract_acl, free_port, mosquitto_binary
+from hub.demo_venues import registry_venues, start_venues, venue_edge_config, venue_sites
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedded", choices=["auto", "mosquitto", "amqtt"], default="auto")
     parser.add_argument("--centres", type=int, default=2, help="simulated service centres")
     parser.add_argument("--tap-interval", type=float, default=4.0, help="mean seconds between taps")
+    parser.add_argument("--venues", type=int, default=52, help="simulated shared venues (0-52)")
+    parser.add_argument(
+        "--acceleration", type=float, default=60.0, help="venue clock speed (60: a day in 24 min)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -195,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     data_dir: Path = args.data_dir.resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     sites = [f"centre-{n:02d}" for n in range(1, args.centres + 1)]
-    creds = load_credentials(data_dir, sites)
+    if not 0 <= args.venues <= CITY_VENUES or args.acceleration <= 0:
+        parser.error(f"--venues must be 0..{CITY_VENUES} and --acceleration > 0")
+    venues = venue_sites(args.venues)
+    creds = load_credentials(data_dir, sites + venues)
     http_port = choose_port(args.http_port, 8000, "HTTP")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -247,11 +256,24 @@ def main(argv: list[str] | None = None) -> int:
             threading.Thread(
                 target=tap_forever, args=(sim, cards, args.tap_interval, stop), daemon=True
             ).start()
+        if venues:
+            specs = registry_venues(f"sqlite:///{data_dir / 'hub.db'}", venues)
+            sims = start_venues(specs, data_dir, args.acceleration, cleanup)
+            configs = [venue_edge_config(s, data_dir, broker_url, protocol, creds) for s in sims]
+            venue_edge = spawn(
+                ["edge", *(arg for c in configs for arg in ("--config", str(c)))],
+                {},
+                data_dir / "logs" / "edge-venues.log",
+            )
+            cleanup.callback(stop_process, venue_edge)  # before the simulators close
+            children.append(venue_edge)
         cleanup.callback(stop.set)  # runs first: the tappers stop before the edges
 
         print(
             f"\n  Yuanping smart community demo is running ({len(sites)} service centres)\n"
             f"  API:          {api}/api/v1/checkins   (docs: {api}/docs)\n"
+            f"  Venues:       {len(venues)} (clock x{args.acceleration:g}): "
+            f"{api}/api/v1/counter-readings, {api}/api/v1/bay-readings\n"
             f"  Health:       {api}/healthz    metrics: {api}/metrics\n"
             f"  MQTT broker:  {broker_url} (MQTT {protocol})\n"
             f"  Credentials:  {data_dir / 'credentials.json'}\n"

@@ -8,6 +8,7 @@ terminal, or a test through a pipe, can pull the power or make the line noisy wh
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import sys
 import threading
@@ -98,6 +99,7 @@ def run_venue(args: argparse.Namespace) -> int:
     from firmware_sim.venue import VenueSim, venue_spec  # noqa: PLC0415
 
     seed: int = args.seed if args.seed is not None else random.randrange(2**32)
+    logging.getLogger("pymodbus").setLevel(logging.WARNING)
     try:
         spec = venue_spec(args.venue, args.kind, args.capacity, args.opens, args.closes)
         if args.bays is not None:
