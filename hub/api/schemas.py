@@ -108,6 +108,18 @@ class IngestOut(BaseModel):
     failing_since: datetime | None = Field(description="set while batch commits keep failing")
 
 
+class InfluxOut(BaseModel):
+    state: Literal["ok", "failing", "stopped"] = Field(examples=["ok"])
+    url: str = Field(examples=["http://127.0.0.1:8086"])
+    bucket: str = Field(examples=["telemetry"])
+    queue_depth: int = Field(examples=[0], description="points waiting to be written")
+    written: int = Field(examples=[120345])
+    dropped: int = Field(examples=[0], description="points given up (queue full or write failed)")
+    errors: int = Field(examples=[0], description="failed write requests, retries included")
+    failing_since: datetime | None = Field(default=None, examples=[None])
+    last_error: str | None = Field(default=None, examples=[None])
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"] = Field(examples=["ok"])
     database: Literal["ok", "down"] = Field(examples=["ok"])
@@ -116,3 +128,6 @@ class HealthOut(BaseModel):
         examples=["connected"], description="as the ingest worker of this process reports it"
     )
     ingest: IngestOut | None = None
+    influx: InfluxOut | None = Field(
+        default=None, description="the telemetry sink; absent when HUB_INFLUX_URL is unset"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter, Response, status
@@ -10,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.api.deps import IngestDep, SessionDep
-from hub.api.schemas import HealthOut, IngestOut
+from hub.api.schemas import HealthOut, InfluxOut, IngestOut
+from hub.ingest import IngestWorker
 
 log = logging.getLogger(__name__)
 
@@ -52,4 +54,13 @@ def healthz(session: SessionDep, ingest: IngestDep, response: Response) -> Healt
         database_error=database_error,
         broker=broker,
         ingest=ingest_out,
+        influx=_influx(ingest),
     )
+
+
+def _influx(ingest: IngestWorker | None) -> InfluxOut | None:
+    """The sink's state; a failing sink leaves the hub healthy (SQL is whole)."""
+    sink = ingest.telemetry if ingest is not None else None
+    if sink is None:
+        return None
+    return InfluxOut.model_validate(asdict(sink.status()))
