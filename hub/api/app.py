@@ -14,11 +14,12 @@ from fastapi import FastAPI
 
 from hub.api.records import router as records_router
 from hub.api.routes import checkins, dead_letters, health, metrics, sites, stream
+from hub.api.routes.live import router as live_checkins_router
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
 from hub.dashboard import add_dashboard
 from hub.ingest import IngestWorker
-from hub.live import LiveFeed, feed_listener
+from hub.live import LiveFeed, LivePublisher
 from hub.metrics import HubMetrics
 
 
@@ -37,15 +38,18 @@ def create_app(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
     live = live or LiveFeed()
+    publisher = LivePublisher(live, engine)
     if ingest is not None:
-        ingest.add_commit_listener(feed_listener(live))
+        ingest.add_commit_listener(publisher)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        publisher.start()
         try:
             yield
         finally:
             live.close()
+            publisher.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -63,6 +67,7 @@ def create_app(
     for module in (health, metrics, checkins, sites, dead_letters):
         app.include_router(module.router)
     app.include_router(stream.router)
+    app.include_router(live_checkins_router)
     app.include_router(records_router)
     add_dashboard(app)
     return app

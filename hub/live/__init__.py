@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from hub.live.events import feed_listener, live_events
+from hub.live.events import live_events
 from hub.live.feed import LiveEvent, LiveFeed, LiveTopic, Subscription, Take
+from hub.live.publisher import LivePublisher
 
 __all__ = [
     "LiveEvent",
     "LiveFeed",
+    "LivePublisher",
     "LiveTopic",
     "Subscription",
     "Take",
-    "feed_listener",
     "live_events",
 ]

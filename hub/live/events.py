@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from hub.ingest.records import DeadLetterRecord, EventRecord, HealthRecord, Record, StatusRecord
 from hub.ingest.store import WriteResult
-from hub.live.feed import LiveEvent, LiveFeed, LiveTopic
+from hub.live.feed import LiveEvent, LiveTopic
 from mqtt_contract.models import CheckinEvent, CounterEvent
 
 PREVIEW_CHARS = 200
@@ -24,19 +24,6 @@ def live_events(records: Sequence[Record], result: WriteResult) -> list[LiveEven
             events.append(_state(record))
     events += [_dead_letter(record) for record in result.new_dead_letters]
     return events
-
-
-def feed_listener(feed: LiveFeed) -> _Publisher:
-    """The ingest worker's commit listener that publishes to ``feed``."""
-    return _Publisher(feed)
-
-
-class _Publisher:
-    def __init__(self, feed: LiveFeed) -> None:
-        self._feed = feed
-
-    def __call__(self, records: Sequence[Record], result: WriteResult) -> None:
-        self._feed.publish(live_events(records, result))
 
 
 def _event(record: EventRecord) -> LiveEvent:

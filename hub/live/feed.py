@@ -106,6 +106,13 @@ class Subscription:
             self._closed = True
         self._signal()
 
+    def lose(self) -> None:
+        """What was buffered and what was never offered is gone: the client must resync."""
+        with self._lock:
+            self._buffer.clear()
+            self._overflowed = True
+        self._signal()
+
     async def take(self, timeout: float) -> Take:
         """Wait up to ``timeout`` s for events; an empty, open ``Take`` means nothing came."""
         with contextlib.suppress(TimeoutError):
@@ -197,6 +204,13 @@ class LiveFeed:
         sub.close()
         with self._lock:
             self._subscribers.discard(sub)
+
+    def resync_all(self) -> None:
+        """Events were lost before reaching the feed: every client must fetch afresh."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for sub in subscribers:
+            sub.lose()
 
     def count_resync(self) -> None:
         with self._lock:

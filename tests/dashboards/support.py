@@ -28,6 +28,7 @@ from hub.ingest import IngestWorker
 from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
 from hub.ingest.store import RecordStore
+from hub.org.seed import Scale, member_card, seed_city
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
@@ -201,8 +202,31 @@ def inbound(topic: str, payload: bytes) -> InboundMessage:
     )
 
 
+SMALL_CITY = Scale(
+    communities=4,
+    grids=20,
+    grid_branches=6,
+    party_groups=8,
+    units=12,
+    members=120,
+    centres=2,
+    venues=5,
+    volunteer_teams=10,
+    activities=96,
+    service_requests=30,
+)
+CITY_SEED = 1
+
+
 def seed_centres(database_url: str) -> None:
-    """Three centres with a reader each, a morning of taps at each, two dead letters."""
+    """A small seeded city (``community seed``'s, 2 centres, 120 members, last year's records),
+    then today: a morning of taps at three centres' readers (seeded members' cards, and some
+    unknown ones), their heartbeats, two dead letters."""
+    engine = make_engine(database_url)
+    try:
+        seed_city(engine, seed=CITY_SEED, key=CARD_KEY, scale=SMALL_CITY)
+    finally:
+        engine.dispose()
     messages: list[InboundMessage] = []
     seq = 0
     now = datetime.now(UTC) - timedelta(seconds=30)
@@ -219,11 +243,12 @@ def seed_centres(database_url: str) -> None:
         for i in range(taps):
             seq += 1
             ts = midnight + (now - midnight) * (0.3 + 0.7 * (i + n / 3) / (taps + 1))
-            decision = "unknown" if i % 5 == 4 else "allowed"
-            event = tap(site, seq, ts, card=f"{n:02X}{i:08X}", decision=decision)
-            messages.append(
-                inbound(topics.event(site, "reader-1", EventKind.CHECKIN), event.to_bytes())
-            )
+            unknown = i % 5 == 4
+            card = f"{n:02X}{i:08X}" if unknown else member_card(CITY_SEED, 1 + (7 * seq) % 120)
+            decision = "unknown" if unknown else "allowed"
+            event = tap(site, 10_000 + seq, ts, card=card, decision=decision)
+            topic = topics.event(site, "reader-1", EventKind.CHECKIN)
+            messages.append(inbound(topic, event.to_bytes()))
     reader = topics.event("centre-01", "reader-1", EventKind.CHECKIN)
     messages.append(inbound(reader, b"not json :("))
     messages.append(inbound(reader, b'{"v": 1, "site": "centre-01", "kind": "checkin"}'))

@@ -4,10 +4,17 @@ each is written to test-artifacts/screenshots/ for a person to look at."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser
 
+from hub.core.db import make_engine
+from hub.org.models import Member
+from hub.org.seed import member_card
 from tests.dashboards.support import (
+    CITY_SEED,
     VIEWPORTS,
     DashboardHub,
     open_page,
@@ -15,6 +22,16 @@ from tests.dashboards.support import (
     untranslated,
     watched,
 )
+
+
+def member_names(hub: DashboardHub) -> list[str]:
+    engine = make_engine(hub.settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.select(Member.name)).scalars())
+    finally:
+        engine.dispose()
+
 
 PAGES = {
     "home": "/",
@@ -44,12 +61,19 @@ def test_pages_show_the_records(browser: Browser, hub: DashboardHub) -> None:
     with watched(browser) as w:
         open_page(w, hub.url + "/checkins?site=centre-02")
         rows = w.page.locator("#feed-table tbody tr")
-        assert rows.count() == 16, "centre-02's morning: 16 taps"
+        assert rows.count() == 50, "the newest 50 (today's, then last year's seeded taps)"
         assert w.page.locator("#centre").input_value() == "centre-02"
-        assert w.page.locator("#stat-today .figure").inner_text().startswith("16")
+        assert w.page.locator("#stat-today .figure").inner_text() == "16", "centre-02's morning"
         first = rows.first.inner_text()
         assert "centre-02" not in first, "one centre: the reader column names the reader only"
-        assert "0A1B2C3D4E" not in w.page.content(), "never a card number"
+        members = w.page.locator("#feed-table tbody td:nth-child(2)").all_inner_texts()
+        masked = [m for m in members if re.fullmatch(r"\S\*+\S?", m)]
+        assert masked, "seeded members' taps show their masked names"
+        assert all(m.startswith("卡 ") or m in masked for m in members), members
+        assert not set(member_names(hub)) & set(members), "never a whole name"
+        page_text = w.page.content()
+        cards = [member_card(CITY_SEED, n) for n in range(1, 121)]
+        assert not [c for c in cards if c in page_text], "never a card number"
         open_page(w, hub.url + "/operations")
         assert w.page.locator("#edges-table tbody tr").count() == 3
         assert w.page.locator("#devices-table tbody tr").count() == 3

@@ -4,8 +4,8 @@ import { getAll, getJSON } from "/js/api.js";
 import { base, categoryAxis, COLORS, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, debounce, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityMidnight, cityParts, t } from "/js/i18n.js";
+import { attendanceToday, describeTap, summarise } from "/js/records.js";
 import { startPage } from "/js/shell.js";
-import { attendanceToday, describeTap } from "/js/records.js";
 
 const FEED_ROWS = 50;
 const DECISIONS = {
@@ -25,7 +25,8 @@ const state = {
   feed: [], // newest first
   today: [], // today's taps at the selected centre
   readers: [],
-  activities: null, // null: the hub has no attendance records
+  activities: [], // today's activities at the centre
+  todayActivities: [],
   midnight: cityMidnight(),
 };
 let hourChart = null;
@@ -108,17 +109,16 @@ function renderReaders() {
 }
 
 function renderActivities() {
-  if (state.activities === null) {
-    fill($("#activities"), label("checkins.no_attendance_records", undefined, "p", { class: "muted" }));
-    return;
-  }
   const rows = state.activities.length
     ? state.activities.map((a) =>
-        row([
-          value(a.title),
-          fmt("hm", a.starts_at),
-          h("td", { class: "num" }, fmt("int", a.attended)),
-        ]),
+        row(
+          [
+            a.id === null ? label("checkins.walk_in", undefined, "span", { class: "muted" }) : value(a.title),
+            a.starts_at ? fmt("hm", a.starts_at) : label("common.none"),
+            h("td", { class: "num" }, fmt("int", a.attended)),
+          ],
+          { dataset: { activity: a.id === null ? "walk-in" : a.id } },
+        ),
       )
     : [emptyRow(3, "checkins.no_activities")];
   fill($("#activities"), table(["checkins.col.activity", "checkins.col.starts", "checkins.col.attended"], rows, { id: "activities-table" }));
@@ -160,16 +160,16 @@ async function loadCentres() {
 async function load() {
   state.midnight = cityMidnight();
   const site = state.site || undefined;
-  const [devices, feed, today, activities] = await Promise.all([
+  const [devices, feed, today] = await Promise.all([
     loadCentres(),
-    getJSON("/api/v1/checkins", { site, limit: FEED_ROWS }),
-    getAll("/api/v1/checkins", { site, since: state.midnight }, 5000),
-    attendanceToday(site),
+    getJSON("/api/v1/live/checkins", { site, limit: FEED_ROWS }),
+    getAll("/api/v1/live/checkins", { site, since: state.midnight }, 5000),
   ]);
   state.readers = devices.filter((d) => d.kind === "card_reader" && (!site || d.site_id === site));
   state.feed = feed.data;
   state.today = today;
-  state.activities = activities;
+  state.activities = await attendanceToday(site, today, state.midnight);
+  state.todayActivities = state.activities.filter((a) => a.id !== null && a.starts_at);
   renderAll();
 }
 
@@ -195,6 +195,8 @@ function onTap(tap) {
   state.feed.length = Math.min(state.feed.length, FEED_ROWS);
   if (new Date(tap.device_time) >= new Date(state.midnight)) {
     state.today.push(tap);
+    state.activities = summarise(state.todayActivities, state.today);
+    renderActivities();
   }
   renderStats();
   renderFeed(tap.event_id);

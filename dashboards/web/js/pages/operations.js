@@ -35,13 +35,13 @@ function stat(key, figure, tone, id, total, note) {
   );
 }
 
+const SINK_STATES = { ok: ["ops.sink.ok", "ok"], failing: ["ops.sink.failing", "bad"], stopped: ["ops.sink.stopped", "bad"] };
+
+/** The InfluxDB sink as /healthz reports it (absent: the hub writes no telemetry). */
 function telemetryState(health) {
-  const sink = health && health.telemetry;
+  const sink = health && health.influx;
   if (!sink) return ["ops.sink.off", "idle"];
-  const status = typeof sink === "string" ? sink : sink.state || sink.status;
-  if (["ok", "connected", "writing", "up"].includes(status)) return ["ops.sink.ok", "ok"];
-  if (["disabled", "off", "not configured", "not_configured"].includes(status)) return ["ops.sink.off", "idle"];
-  return ["ops.sink.failing", "bad"];
+  return SINK_STATES[sink.state] || ["ops.sink.failing", "bad"];
 }
 
 function renderStats() {
@@ -73,6 +73,13 @@ function renderHub() {
     }
     const [sinkKey, sinkTone] = telemetryState(health);
     rows.push(row([label("ops.hub.sink"), badge(sinkKey, sinkTone)]));
+    if (health.influx) {
+      const sink = health.influx;
+      rows.push(row([label("ops.hub.sink_written"), fmt("int", sink.written)]));
+      rows.push(row([label("ops.hub.sink_waiting"), fmt("int", sink.queue_depth)]));
+      rows.push(row([label("ops.hub.sink_dropped"), fmt("int", sink.dropped)]));
+      if (sink.last_error) rows.push(row([label("ops.hub.sink_error"), value(sink.last_error, "span", { class: "mono" })]));
+    }
   }
   fill($("#hub"), table(["ops.col.what", "common.state"], rows.length ? rows : [emptyRow(2)], { id: "hub-table" }));
 }
