@@ -28,6 +28,7 @@ from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from hub.broker.mosquitto import MosquittoBroker, contract_acl, free_port, mosquitto_binary
 from hub.demo_venues import registry_venues, start_venues, venue_edge_config, venue_sites
+from hub.org.demo_city import demo_cards, seed_on_first_run
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             broker, protocol = start_broker(args, data_dir, creds)
             cleanup.callback(broker.stop)
             broker_url = broker.url
+        database_url = f"sqlite:///{data_dir / 'hub.db'}"
+        year = seed_on_first_run(database_url, creds["card_key"].encode())
         hub_log = data_dir / "logs" / "hub.log"
         hub = spawn(
             [
@@ -241,8 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         api = f"http://127.0.0.1:{http_port}"
         wait_http(f"{api}/healthz", 60, hub, hub_log)
 
-        rng = random.Random(7)
-        cards = [f"{rng.getrandbits(40):010X}" for _ in range(40)]
+        cards = {site: demo_cards(database_url, site) for site in sites}  # seeded members' cards
         children = [hub]
         for site in sites:
             config = edge_config(site, data_dir, broker_url, protocol, creds)
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             cleanup.callback(stop_process, edge)
             children.append(edge)
             threading.Thread(
-                target=tap_forever, args=(sim, cards, args.tap_interval, stop), daemon=True
+                target=tap_forever, args=(sim, cards[site], args.tap_interval, stop), daemon=True
             ).start()
         if venues:
             specs = registry_venues(f"sqlite:///{data_dir / 'hub.db'}", venues)
@@ -274,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  API:          {api}/api/v1/checkins   (docs: {api}/docs)\n"
             f"  Venues:       {len(venues)} (clock x{args.acceleration:g}): "
             f"{api}/api/v1/counter-readings, {api}/api/v1/bay-readings\n"
+            f"  Records:      {api}/api/v1/members, {api}/api/v1/attendance, "
+            f"{api}/api/v1/reports/assessment?year={year} (docs/records.md)\n"
             f"  Health:       {api}/healthz    metrics: {api}/metrics\n"
             f"  MQTT broker:  {broker_url} (MQTT {protocol})\n"
             f"  Credentials:  {data_dir / 'credentials.json'}\n"
