@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from hub.ingest.store import RecordStore
 from hub.org.attendance import record_missing_attendance, rematch_activities
 from hub.org.models import Attendance
 from tests.hub.org.support import City, hashed, tap
+from tests.hub.support import BOOT, EdgeClient, StartWorker, checkin, wait_until
 
 KNOWN, STRANGER = "0A1B2C3D4E", "FFEEDDCCBB"
 T = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)  # 09:00 in Yuanping
@@ -118,3 +120,28 @@ def test_a_centre_registered_after_its_first_taps_gets_them_matched(
         assert record_missing_attendance(conn) == 1
         assert record_missing_attendance(conn) == 0
     assert attendance(engine)[key(before)].member_id == member.id
+
+
+def test_checkins_over_the_broker_become_attendance_once(
+    city: City, engine: Engine, start_worker: StartWorker, edge: Callable[..., EdgeClient]
+) -> None:
+    """Through a real Mosquitto and the ingest worker: matched in the commit, redelivery absorbed."""
+    member = city.add_member(city.add_unit("U01"), card=KNOWN)
+    activity = city.add_activity(T)
+    city.commit()
+    start_worker()
+    centre = edge("centre-01")
+    events = [
+        checkin(1, card=KNOWN, ts=T + timedelta(minutes=1)),
+        checkin(2, card=STRANGER, ts=T + timedelta(hours=5)),
+    ]
+    centre.publish_events(events)
+    centre.publish_events(events)  # the edge resends before the receipt arrives
+    wait_until(lambda: centre.receipted() == {(BOOT, 1), (BOOT, 2)}, what="receipts")
+    rows = attendance(engine)
+    assert len(rows) == 2
+    assert (rows[events[0].id.hex].member_id, rows[events[0].id.hex].activity_id) == (
+        member.id,
+        activity.id,
+    )
+    assert (rows[events[1].id.hex].member_id, rows[events[1].id.hex].activity_id) == (None, None)
