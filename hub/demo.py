@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from hub.broker.mosquitto import MosquittoBroker, contract_acl, free_port, mosquitto_binary
-from hub.demo_venues import registry_venues, start_venues, venue_edge_config, venue_sites
+from hub.demo_venues import registry_venues, start_venues, venue_devices, venue_sites
 from hub.org.demo_city import demo_cards, seed_on_first_run
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,15 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes], log_pa
 
 
 def edge_config(
-    site: str, data_dir: Path, broker_url: str, protocol: str, creds: dict[str, Any]
+    site: str,
+    data_dir: Path,
+    broker_url: str,
+    protocol: str,
+    creds: dict[str, Any],
+    *,
+    devices: str | None = None,
 ) -> Path:
+    """The site's TOML config; ``devices`` (``[[devices]]`` entries) defaults to one card reader."""
     site_dir = data_dir / "edges" / site
     site_dir.mkdir(parents=True, exist_ok=True)
     path = site_dir / "edge.toml"
@@ -157,9 +164,7 @@ def edge_config(
                 f'url = "{broker_url}"',
                 f'password = "{creds["edges"][site]}"',
                 f'protocol = "{protocol}"',
-                "[[devices]]",
-                'id = "reader-1"',
-                f'port = "{site_dir / "reader-1.tty"}"',
+                devices or f'[[devices]]\nid = "reader-1"\nport = "{site_dir / "reader-1.tty"}"',
                 "",
             ]
         )
@@ -261,7 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         if venues:
             specs = registry_venues(f"sqlite:///{data_dir / 'hub.db'}", venues)
             sims = start_venues(specs, data_dir, args.acceleration, cleanup)
-            configs = [venue_edge_config(s, data_dir, broker_url, protocol, creds) for s in sims]
+            configs = [
+                edge_config(
+                    s.spec.site, data_dir, broker_url, protocol, creds, devices=venue_devices(s)
+                )
+                for s in sims
+            ]
             venue_edge = spawn(
                 ["edge", *(arg for c in configs for arg in ("--config", str(c)))],
                 {},

@@ -13,7 +13,6 @@ import logging
 from contextlib import ExitStack
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -87,33 +86,9 @@ def venue_clock_start(now: datetime) -> datetime:
     return datetime.combine(day, OPENING, tzinfo=CITY_TZ)
 
 
-def venue_edge_config(
-    sim: VenueSim, data_dir: Path, broker_url: str, protocol: str, creds: dict[str, Any]
-) -> Path:
-    site = sim.spec.site
-    site_dir = data_dir / "edges" / site
-    site_dir.mkdir(parents=True, exist_ok=True)
-    devices = [{**device, **POLL} for device in sim.edge_devices()]
-    path = site_dir / "edge.toml"
-    path.write_text(
-        "\n".join(
-            [
-                f'site = "{site}"',
-                'mode = "demo"',
-                f'outbox_path = "{site_dir / "outbox.db"}"',
-                f'card_key = "{creds["card_key"]}"',
-                "heartbeat_interval_s = 5.0",
-                "[mqtt]",
-                f'url = "{broker_url}"',
-                f'password = "{creds["edges"][site]}"',
-                f'protocol = "{protocol}"',
-                edge_devices_toml(devices),
-                "",
-            ]
-        )
-    )
-    path.chmod(0o600)
-    return path
+def venue_devices(sim: VenueSim) -> str:
+    """The ``[[devices]]`` entries of the edge config that reads this venue's line."""
+    return edge_devices_toml([{**device, **POLL} for device in sim.edge_devices()])
 
 
 def _clock(value: object) -> time:

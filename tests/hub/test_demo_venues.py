@@ -11,11 +11,12 @@ from edge.config import BaySensorSettings, PeopleCounterSettings, load_settings
 from firmware_sim.venue import city_venues
 from firmware_sim.venue_scenario import CITY_TZ
 from hub.core.db import upgrade
+from hub.demo import edge_config
 from hub.demo_venues import (
     registry_venues,
     start_venues,
     venue_clock_start,
-    venue_edge_config,
+    venue_devices,
     venue_sites,
 )
 
@@ -56,7 +57,10 @@ def test_each_venue_gets_an_edge_config_that_loads(tmp_path: Path) -> None:
     creds = {"card_key": "demo-card-key-0123456789", "edges": {specs[0].site: "pw"}}
     with ExitStack() as cleanup:
         (sim,) = start_venues(specs, tmp_path, 60.0, cleanup)
-        path = venue_edge_config(sim, tmp_path, "mqtt://127.0.0.1:1883", "5", creds)
+        devices = venue_devices(sim)
+        path = edge_config(
+            sim.spec.site, tmp_path, "mqtt://127.0.0.1:1883", "5", creds, devices=devices
+        )
         assert path.stat().st_mode & 0o777 == 0o600
         settings = load_settings(path)
         assert sim.link.is_symlink()
