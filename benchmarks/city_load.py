@@ -53,6 +53,7 @@ from benchmarks._services import (
     private_broker,
     versions,
 )
+from benchmarks._venue_registry import register_venues
 from hub.models import BayReading, CounterReading
 
 TARGET_CPU_PCT = 10.0
@@ -126,11 +127,14 @@ def measure(
     idle_s: float = 20.0,
     warmup_s: float = 10.0,
     duration_s: float = 60.0,
+    registry: bool = True,
 ) -> CityLoadResult:
     accounts = Accounts.make(venue_sites(venues))
     with ExitStack() as stack:
         broker = stack.enter_context(private_broker(workdir / "mosquitto", accounts))
         url = stack.enter_context(fresh_database(database, workdir))
+        if registry:  # the venues registered: the hub derives occupancy as in service
+            register_venues(url, venue_sites(venues))
         http_port = free_port()
         hub = hub_program(
             workdir, url, broker, accounts, card_key=secrets.token_hex(16), http_port=http_port
@@ -241,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
                 idle_s=args.idle,
                 warmup_s=args.warmup,
                 duration_s=args.duration,
+                registry=not args.no_registry,
             )
+            print(f"venue registry: {'off' if args.no_registry else 'on'}", flush=True)
             print(render(result), flush=True)
     except (BenchmarkError, ServiceUnavailableError) as exc:
         print(f"city_load: {exc}", file=sys.stderr)
@@ -279,6 +285,11 @@ def _parser() -> argparse.ArgumentParser:
         help="repeatable; default postgresql",
     )
     parser.add_argument("--venues", type=int, default=VENUES)
+    parser.add_argument(
+        "--no-registry",
+        action="store_true",
+        help="leave the venues unregistered: readings are recorded, no occupancy is derived",
+    )
     parser.add_argument("--counters", type=int, default=COUNTERS_PER_VENUE, help="per venue")
     parser.add_argument("--bay-modules", type=int, default=BAY_MODULES_PER_VENUE, help="per venue")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds measured idle")

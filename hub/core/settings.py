@@ -70,6 +70,12 @@ class HubSettings(BaseSettings):
     occupancy_tick_s: float = Field(
         default=5.0, gt=0, description="how often rollups, closing resets and alerts are looked at"
     )
+    occupancy_live_ms: int = Field(
+        default=1_000,
+        ge=0,
+        description="live occupancy of the venues readings touched is recomputed this often; "
+        "0: after every ingest batch",
+    )
 
     @field_validator("mqtt_url")
     @classmethod

@@ -96,6 +96,7 @@ class IngestWorker:
             publish=self._link.publish,
             telemetry=self.telemetry.offer if self.telemetry is not None else None,
             tick_s=settings.occupancy_tick_s,
+            live_s=settings.occupancy_live_ms / 1000,
         )
 
     # lifecycle ---------------------------------------------------------------------------------

@@ -68,9 +68,18 @@ def drop_mark(conn: Connection, mark: DirtyMark) -> None:
 
 
 def recompute(conn: Connection, venue: VenueInfo, mark: DirtyMark, now: datetime) -> BucketStats:
-    """Recompute one 5-minute bucket and its hour; drop the mark if no batch touched it since."""
+    """Recompute one 5-minute bucket and its hour; drop the mark if no batch touched it since.
+    A bucket has a row only when it has readings: a gap is a time the sensors were silent."""
     stats = bucket(conn, venue, mark.bucket_start)
-    _upsert(conn, venue, "5m", stats, now)
+    if stats.readings:
+        _upsert(conn, venue, "5m", stats, now)
+    else:  # no reading in it (a late one marked it): no row, as if it had come in order
+        r = OccupancyRollup
+        conn.execute(
+            delete(r).where(
+                r.venue_id == venue.id, r.step == "5m", r.bucket_start == mark.bucket_start
+            )
+        )
     hour = bucket_of(mark.bucket_start, HOUR)
     _upsert(conn, venue, "1h", hour_from_buckets(conn, venue, hour), now)
     drop_mark(conn, mark)

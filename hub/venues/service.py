@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -72,13 +73,20 @@ class OccupancyService:
         publish: alerts.Publish,
         telemetry: Offer | None = None,
         tick_s: float = 5.0,
+        live_s: float = 0.0,
         clock: Clock = _utcnow,
     ) -> None:
+        """``live_s``: 0 recomputes the live occupancy of the venues a batch touched in the
+        batch's own derivation; more gathers them and recomputes them that often (the merge of
+        the readings, which is what must happen before the ack, is per batch either way)."""
         self._engine = engine
         self._publish = publish
         self._telemetry = telemetry
         self._tick_s = tick_s
+        self._live_s = live_s
         self._clock = clock
+        self._marked: set[tuple[str, datetime]] = set()
+        self._started_ticking = False
         self.venues = VenueRegistry()
         self.metrics = _Metrics(registry)
         self._stale: set[str] = set()
@@ -141,9 +149,14 @@ class OccupancyService:
             bays = [(v, r) for v, r in bays if v in venues]
             if not gates and not bays:
                 return
-            state.merge_readings(conn, venues, gates, bays)
+            state.merge_readings(conn, venues, gates, bays, now=now, marked=self._marked)
             touched = sorted({v for v, _ in gates} | {v for v, _ in bays})
-            transitions = self._refresh(conn, venues, [venues[v] for v in touched], now)
+            if self._live_s > 0:
+                with self._stale_lock:
+                    self._stale.update(touched)
+                transitions = 0
+            else:
+                transitions = self._refresh(conn, venues, [venues[v] for v in touched], now)
         self.metrics.updates.inc()
         if transitions:
             self._publish_alerts(now)
@@ -186,26 +199,45 @@ class OccupancyService:
     # the service's own thread ------------------------------------------------------------------
 
     def _run(self) -> None:
+        step = min(self._live_s or self._tick_s, self._tick_s)
+        next_tick = 0.0
         while not self._stopping.is_set():
             try:
-                self.tick()
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + self._tick_s
+                    self.tick()
+                else:
+                    self.refresh_live()
             except Exception:
-                log.exception("occupancy tick failed; trying again in %.0f s", self._tick_s)
-            self._stopping.wait(self._tick_s)
+                log.exception("occupancy tick failed; trying again in %.0f s", step)
+            self._stopping.wait(step)
 
-    def tick(self) -> None:
-        """Closing-time resets and recomputations, due rollups, unpublished alert messages."""
+    def refresh_live(self, *, everything: bool = False) -> int:
+        """Recompute the live occupancy and alerts of the venues touched since the last time
+        (of every venue with ``everything``, as at start-up: what a killed hub left behind),
+        and of those whose day has changed (closing time passed)."""
         now = self._clock()
         with self._engine.begin() as conn:
             venues = self.venues.venues(conn)
             with self._stale_lock:
                 stale_ids, self._stale = self._stale, set()
+            if everything:
+                stale_ids |= set(venues)
             due = state.stale_days(conn, list(venues.values()), now)
-            due += [venues[v] for v in stale_ids if v in venues and venues[v] not in due]
-            if due:
-                self._refresh(conn, venues, due, now)
-        self.roll_up(now)
-        self._publish_alerts(now)
+            due += [venues[v] for v in sorted(stale_ids) if v in venues and venues[v] not in due]
+            transitions = self._refresh(conn, venues, due, now) if due else 0
+        if transitions:
+            self._publish_alerts(now)
+        return len(due)
+
+    def tick(self) -> None:
+        """Live occupancy (closing-time resets, touched venues), due rollups, unpublished alert
+        messages."""
+        first = not self._started_ticking
+        self._started_ticking = True
+        self.refresh_live(everything=first)
+        self.roll_up()
+        self._publish_alerts(self._clock())
 
     def roll_up(self, now: datetime | None = None) -> int:
         """Recompute every dirty 5-minute bucket that has closed; how many were."""

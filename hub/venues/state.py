@@ -61,10 +61,19 @@ def merge_readings(
     venues: dict[str, VenueInfo],
     gates: Sequence[tuple[str, GateReading]],
     bays: Sequence[tuple[str, BayReading]],
+    *,
+    now: datetime,
+    marked: set[tuple[str, datetime]] | None = None,
 ) -> None:
-    """Fold readings (venue id, reading) into the gate days and bay sensors; mark buckets."""
+    """Fold readings (venue id, reading) into the gate days and bay sensors; mark buckets.
+
+    ``marked`` remembers, per process, the marks of buckets that are still open: a mark cannot
+    be consumed before its bucket closes, so marking it once is enough (this saves a statement
+    for nearly every batch)."""
     insert = insert_for(conn)
     rows = _gate_day_rows(venues, gates)
+    spans: list[tuple[str, datetime, datetime]] = []
+    past: dict[tuple[str, str, int], datetime] = {}
     if rows:
         stmt = insert(OccupancyGateDay)
         ex = stmt.excluded
@@ -85,12 +94,20 @@ def merge_readings(
             name: case((later, getattr(ex, name)), else_=getattr(t, name))
             for name in ("last_time", "last_seq", "last_in", "last_out")
         }
-        conn.execute(
+        merged = conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[t.venue_id, t.device_id, t.device_boots, t.day_start], set_=set_
-            ),
+            ).returning(t.venue_id, t.device_id, t.device_boots, t.day_start, t.last_time),
             rows,
         )
+        sent = {(r["venue_id"], r["device_id"], r["device_boots"], r["day_start"]): r for r in rows}
+        for venue_id, device, boots, day, last in merged:
+            row = sent[(venue_id, device, boots, day)]
+            if last > row["last_time"]:  # late: readings after it were there already
+                spans.append((venue_id, row["first_time"], last))
+            if day < day_start(now, venues[venue_id].closes_at):  # may move a later day's base
+                key = (venue_id, device, boots)
+                past[key] = min(past.get(key, row["first_time"]), row["first_time"])
     latest_bays = _latest_bays(bays)
     if latest_bays:
         stmt = insert(OccupancyBaySensor)
@@ -99,64 +116,23 @@ def merge_readings(
         newer = or_(
             ex.last_time > b.last_time, and_(ex.last_time == b.last_time, ex.last_seq > b.last_seq)
         )
-        conn.execute(
+        merged = conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[b.venue_id, b.device_id],
                 set_={
                     name: case((newer, getattr(ex, name)), else_=getattr(b, name))
                     for name in ("last_time", "last_seq", "bays", "occupied")
                 },
-            ),
+            ).returning(b.venue_id, b.device_id, b.last_time),
             latest_bays,
         )
-    marks = sorted(_touched_buckets(conn, gates, bays))
-    if marks:
-        stmt = insert(OccupancyDirty)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[OccupancyDirty.venue_id, OccupancyDirty.bucket_start],
-                set_={"generation": OccupancyDirty.generation + 1},
-            ),
-            [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in marks],
-        )
-
-
-MAX_MARKED_SPAN = timedelta(days=2)
-
-
-def _touched_buckets(
-    conn: Connection,
-    gates: Sequence[tuple[str, GateReading]],
-    bays: Sequence[tuple[str, BayReading]],
-) -> set[tuple[str, datetime]]:
-    """The 5-minute buckets whose rollup the batch changes: for each device boot (or bay
-    sensor), from its earliest reading in the batch to its latest reading known. A reading that
-    arrives late also changes the buckets after it (their state at the start, the next reading's
-    visits, the next day's base); in order, this is just the batch's own buckets."""
-    earliest: dict[tuple[str, str, int], datetime] = {}
-    for v, r in gates:
-        key = (v, r.device, r.device_boots)
-        earliest[key] = min(earliest.get(key, r.time), r.time)
-    spans: list[tuple[str, datetime, datetime]] = []
-    if earliest:
-        t = OccupancyGateDay
-        latest = conn.execute(
-            select(t.venue_id, t.device_id, t.device_boots, func.max(t.last_time))
-            .where(tuple_(t.venue_id, t.device_id, t.device_boots).in_(sorted(earliest)))
-            .group_by(t.venue_id, t.device_id, t.device_boots)
-        )
-        spans += [(v, earliest[(v, d, b)], last) for v, d, b, last in latest]
-    earliest_bay: dict[tuple[str, str], datetime] = {}
-    for v, b in bays:
-        earliest_bay[(v, b.device)] = min(earliest_bay.get((v, b.device), b.time), b.time)
-    if earliest_bay:
-        s = OccupancyBaySensor
-        sensors = conn.execute(
-            select(s.venue_id, s.device_id, s.last_time).where(
-                tuple_(s.venue_id, s.device_id).in_(sorted(earliest_bay))
-            )
-        )
-        spans += [(v, earliest_bay[(v, d)], last) for v, d, last in sensors]
+        earliest_bay: dict[tuple[str, str], datetime] = {}
+        for v, r in bays:
+            earliest_bay[(v, r.device)] = min(earliest_bay.get((v, r.device), r.time), r.time)
+        for venue_id, device, last in merged:
+            spans.append((venue_id, earliest_bay[(venue_id, device)], last))
+    if past:
+        spans += _later_days(conn, past)
     marks = {(v, bucket_of(r.time)) for v, r in gates} | {(v, bucket_of(r.time)) for v, r in bays}
     for venue_id, low, high in spans:
         bucket = bucket_of(low)
@@ -164,7 +140,37 @@ def _touched_buckets(
         while bucket <= end:
             marks.add((venue_id, bucket))
             bucket += BUCKET
-    return marks
+    known = marked if marked is not None else set()
+    todo = sorted(marks - known)
+    if todo:
+        stmt = insert(OccupancyDirty)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[OccupancyDirty.venue_id, OccupancyDirty.bucket_start],
+                set_={"generation": OccupancyDirty.generation + 1},
+            ),
+            [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in todo],
+        )
+    if marked is not None:
+        marked.difference_update({m for m in marked if m[1] + BUCKET <= now})
+        marked.update(m for m in todo if m[1] + BUCKET > now)
+
+
+MAX_MARKED_SPAN = timedelta(days=2)
+
+
+def _later_days(
+    conn: Connection, earliest: dict[tuple[str, str, int], datetime]
+) -> list[tuple[str, datetime, datetime]]:
+    """For readings of an earlier day: up to the boot's newest reading, whatever the day (the
+    day after counts from the earlier day's last reading)."""
+    t = OccupancyGateDay
+    latest = conn.execute(
+        select(t.venue_id, t.device_id, t.device_boots, func.max(t.last_time))
+        .where(tuple_(t.venue_id, t.device_id, t.device_boots).in_(sorted(earliest)))
+        .group_by(t.venue_id, t.device_id, t.device_boots)
+    )
+    return [(v, earliest[(v, d, b)], last) for v, d, b, last in latest]
 
 
 def _gate_day_rows(
