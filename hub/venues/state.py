@@ -7,6 +7,7 @@ a batch applied twice, or batches applied in any order, leave the same rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,7 +51,7 @@ Insert = Callable[..., Any]
 
 
 def insert_for(conn: Connection) -> Insert:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return _insert(conn.dialect.name)
 
 
 # --- merging a batch ------------------------------------------------------------------------------
@@ -70,36 +71,11 @@ def merge_readings(
     ``marked`` remembers, per process, the marks of buckets that are still open: a mark cannot
     be consumed before its bucket closes, so marking it once is enough (this saves a statement
     for nearly every batch)."""
-    insert = insert_for(conn)
     rows = _gate_day_rows(venues, gates)
     spans: list[tuple[str, datetime, datetime]] = []
     past: dict[tuple[str, str, int], datetime] = {}
     if rows:
-        stmt = insert(OccupancyGateDay)
-        ex = stmt.excluded
-        t = OccupancyGateDay
-        earlier = or_(
-            ex.first_time < t.first_time,
-            and_(ex.first_time == t.first_time, ex.first_seq < t.first_seq),
-        )
-        later = or_(
-            ex.last_time > t.last_time,
-            and_(ex.last_time == t.last_time, ex.last_seq > t.last_seq),
-        )
-        set_: dict[str, Any] = {
-            name: case((earlier, getattr(ex, name)), else_=getattr(t, name))
-            for name in ("first_time", "first_seq", "first_in", "first_out")
-        }
-        set_ |= {
-            name: case((later, getattr(ex, name)), else_=getattr(t, name))
-            for name in ("last_time", "last_seq", "last_in", "last_out")
-        }
-        merged = conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[t.venue_id, t.device_id, t.device_boots, t.day_start], set_=set_
-            ).returning(t.venue_id, t.device_id, t.device_boots, t.day_start, t.last_time),
-            rows,
-        )
+        merged = conn.execute(_gate_merge(conn.dialect.name), rows)
         sent = {(r["venue_id"], r["device_id"], r["device_boots"], r["day_start"]): r for r in rows}
         for venue_id, device, boots, day, last in merged:
             row = sent[(venue_id, device, boots, day)]
@@ -110,22 +86,7 @@ def merge_readings(
                 past[key] = min(past.get(key, row["first_time"]), row["first_time"])
     latest_bays = _latest_bays(bays)
     if latest_bays:
-        stmt = insert(OccupancyBaySensor)
-        ex = stmt.excluded
-        b = OccupancyBaySensor
-        newer = or_(
-            ex.last_time > b.last_time, and_(ex.last_time == b.last_time, ex.last_seq > b.last_seq)
-        )
-        merged = conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[b.venue_id, b.device_id],
-                set_={
-                    name: case((newer, getattr(ex, name)), else_=getattr(b, name))
-                    for name in ("last_time", "last_seq", "bays", "occupied")
-                },
-            ).returning(b.venue_id, b.device_id, b.last_time),
-            latest_bays,
-        )
+        merged = conn.execute(_bay_merge(conn.dialect.name), latest_bays)
         earliest_bay: dict[tuple[str, str], datetime] = {}
         for v, r in bays:
             earliest_bay[(v, r.device)] = min(earliest_bay.get((v, r.device), r.time), r.time)
@@ -143,17 +104,69 @@ def merge_readings(
     known = marked if marked is not None else set()
     todo = sorted(marks - known)
     if todo:
-        stmt = insert(OccupancyDirty)
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[OccupancyDirty.venue_id, OccupancyDirty.bucket_start],
-                set_={"generation": OccupancyDirty.generation + 1},
-            ),
+            _mark(conn.dialect.name),
             [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in todo],
         )
     if marked is not None:
         marked.difference_update({m for m in marked if m[1] + BUCKET <= now})
         marked.update(m for m in todo if m[1] + BUCKET > now)
+
+
+def _insert(dialect: str) -> Insert:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@functools.cache
+def _gate_merge(dialect: str) -> Any:
+    """Built once per dialect: the merge runs for nearly every batch."""
+    stmt = _insert(dialect)(OccupancyGateDay)
+    ex = stmt.excluded
+    t = OccupancyGateDay
+    earlier = or_(
+        ex.first_time < t.first_time,
+        and_(ex.first_time == t.first_time, ex.first_seq < t.first_seq),
+    )
+    later = or_(
+        ex.last_time > t.last_time,
+        and_(ex.last_time == t.last_time, ex.last_seq > t.last_seq),
+    )
+    set_: dict[str, Any] = {
+        name: case((earlier, getattr(ex, name)), else_=getattr(t, name))
+        for name in ("first_time", "first_seq", "first_in", "first_out")
+    }
+    set_ |= {
+        name: case((later, getattr(ex, name)), else_=getattr(t, name))
+        for name in ("last_time", "last_seq", "last_in", "last_out")
+    }
+    return stmt.on_conflict_do_update(
+        index_elements=[t.venue_id, t.device_id, t.device_boots, t.day_start], set_=set_
+    ).returning(t.venue_id, t.device_id, t.device_boots, t.day_start, t.last_time)
+
+
+@functools.cache
+def _bay_merge(dialect: str) -> Any:
+    stmt = _insert(dialect)(OccupancyBaySensor)
+    ex = stmt.excluded
+    b = OccupancyBaySensor
+    newer = or_(
+        ex.last_time > b.last_time, and_(ex.last_time == b.last_time, ex.last_seq > b.last_seq)
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[b.venue_id, b.device_id],
+        set_={
+            name: case((newer, getattr(ex, name)), else_=getattr(b, name))
+            for name in ("last_time", "last_seq", "bays", "occupied")
+        },
+    ).returning(b.venue_id, b.device_id, b.last_time)
+
+
+@functools.cache
+def _mark(dialect: str) -> Any:
+    return _insert(dialect)(OccupancyDirty).on_conflict_do_update(
+        index_elements=[OccupancyDirty.venue_id, OccupancyDirty.bucket_start],
+        set_={"generation": OccupancyDirty.generation + 1},
+    )
 
 
 MAX_MARKED_SPAN = timedelta(days=2)
