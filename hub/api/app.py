@@ -41,6 +41,7 @@ def create_app(
     publisher = LivePublisher(live, engine)
     if ingest is not None:
         ingest.add_commit_listener(publisher)
+        ingest.occupancy.add_live_listener(publisher.occupancy_changed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -33,6 +33,8 @@ class LiveTopic(StrEnum):
 
     CHECKINS = "checkins"
     READINGS = "readings"
+    OCCUPANCY = "occupancy"
+    """A venue's live occupancy (or alert) was recomputed: ``{"venue_id": ...}``."""
     DEVICES = "devices"
     DEAD_LETTERS = "dead_letters"
 

@@ -23,6 +23,8 @@ from hub.live.feed import LiveEvent, LiveFeed, LiveTopic
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = 1000
+_Item = tuple[Sequence[Record], WriteResult] | list[str]
+"""A committed batch, or the venues whose live occupancy was recomputed."""
 _POLL_S = 0.2
 
 
@@ -32,7 +34,7 @@ class LivePublisher:
     def __init__(self, feed: LiveFeed, engine: Engine, *, queue_max: int = DEFAULT_QUEUE) -> None:
         self._feed = feed
         self._engine = engine
-        self._queue: queue.Queue[tuple[Sequence[Record], WriteResult]] = queue.Queue(queue_max)
+        self._queue: queue.Queue[_Item] = queue.Queue(queue_max)
         self._lost = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -42,8 +44,16 @@ class LivePublisher:
         """On the ingest thread: never blocks."""
         if not (result.new_events or result.new_dead_letters) and not records:
             return
+        self._put((records, result))
+
+    def occupancy_changed(self, venue_ids: Sequence[str]) -> None:
+        """On the occupancy service's thread, after it committed new live occupancy."""
+        if venue_ids:
+            self._put(list(venue_ids))
+
+    def _put(self, item: _Item) -> None:
         try:
-            self._queue.put_nowait((records, result))
+            self._queue.put_nowait(item)
         except queue.Full:
             self.dropped_batches += 1
             self._lost.set()
@@ -62,7 +72,7 @@ class LivePublisher:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                records, result = self._queue.get(timeout=_POLL_S)
+                item = self._queue.get(timeout=_POLL_S)
             except queue.Empty:
                 continue
             if self._lost.is_set():
@@ -70,9 +80,13 @@ class LivePublisher:
                 log.warning("the live stream fell behind ingest; clients will fetch afresh")
                 self._feed.resync_all()
             try:
-                self._feed.publish(self._enriched(live_events(records, result)))
+                if isinstance(item, list):
+                    events = [LiveEvent(LiveTopic.OCCUPANCY, {"venue_id": v}) for v in item]
+                else:
+                    events = self._enriched(live_events(*item))
+                self._feed.publish(events)
             except Exception:
-                log.exception("could not publish a committed batch to the live stream")
+                log.exception("could not publish to the live stream")
 
     def _enriched(self, events: list[LiveEvent]) -> list[LiveEvent]:
         taps = [UUID(str(e.data["event_id"])) for e in events if e.topic is LiveTopic.CHECKINS]

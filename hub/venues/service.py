@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Offer = Callable[[Sequence[Sample]], None]
+LiveListener = Callable[[Sequence[str]], None]
+"""Told the ids of the venues whose live occupancy was just recomputed and committed."""
 
 ROLLUP_GRACE = timedelta(seconds=2)
 """A bucket is rolled up this long after it closed (readings still in the batcher)."""
@@ -93,6 +95,19 @@ class OccupancyService:
         self._stale_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-occupancy", daemon=True)
+        self._live_listeners: list[LiveListener] = []
+
+    def add_live_listener(self, listener: LiveListener) -> None:
+        """Tell ``listener`` which venues' live occupancy was recomputed, after the commit (on
+        the thread that recomputed it: it must return quickly). The live stream uses it."""
+        self._live_listeners = [*self._live_listeners, listener]
+
+    def _tell(self, venue_ids: Sequence[str]) -> None:
+        for listener in self._live_listeners:
+            try:
+                listener(venue_ids)
+            except Exception:
+                log.exception("a live occupancy listener failed")
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -158,6 +173,8 @@ class OccupancyService:
             else:
                 transitions = self._refresh(conn, venues, [venues[v] for v in touched], now)
         self.metrics.updates.inc()
+        if not self._live_s:
+            self._tell(touched)
         if transitions:
             self._publish_alerts(now)
 
@@ -226,6 +243,8 @@ class OccupancyService:
             due = state.stale_days(conn, list(venues.values()), now)
             due += [venues[v] for v in sorted(stale_ids) if v in venues and venues[v] not in due]
             transitions = self._refresh(conn, venues, due, now) if due else 0
+        if due:
+            self._tell([venue.id for venue in due])
         if transitions:
             self._publish_alerts(now)
         return len(due)

@@ -14,19 +14,21 @@ from pydantic import SecretStr
 from hub.broker.mosquitto import MosquittoBroker
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
-from tests.dashboards.support import DashboardHub, launch, seed_centres
-from tests.hub.support import CARD_KEY, EdgeClient
-from tests.services import ACCOUNTS
+from tests.dashboards.support import VENUES, DashboardHub, gate_readings, launch, seed_centres
+from tests.hub.support import CARD_KEY, EdgeClient, wait_until
+from tests.services import ACCOUNTS, make_broker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    """Package scope, not session: Playwright's sync API keeps an event loop running in this
+    thread while it lives, which would break later tests that call ``asyncio.run``."""
     manager = sync_playwright().start()
     yield manager
     manager.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = launch(playwright)
     yield browser
@@ -45,16 +47,65 @@ def _settings(database_url: str, broker: MosquittoBroker) -> HubSettings:
         card_key=SecretStr(CARD_KEY.decode()),
         mode="production",
         batch_wait_ms=10,
+        # live occupancy is recomputed this often (default 1000 ms): 500 keeps a reading's effect
+        # on screen within the second however the reading falls in that interval
+        occupancy_live_ms=500,
     )
 
 
-@pytest.fixture
-def hub(tmp_path: Path, mosquitto: MosquittoBroker) -> Iterator[DashboardHub]:
-    """A hub on SQLite with three centres' morning of taps."""
-    database_url = f"sqlite:///{tmp_path / 'hub.db'}"
-    settings = _settings(database_url, mosquitto)
+def _with_venue_readings(running: DashboardHub, broker: MosquittoBroker) -> DashboardHub:
+    """Today's gate counts at two venues, through MQTT and the hub's own derivation."""
+    for site in VENUES:
+        client = EdgeClient(broker, site)
+        try:
+            readings = gate_readings(site, 1)
+            client.publish_events(readings)
+            expected = (site, len(readings))
+            wait_until(
+                lambda expected=expected: (
+                    running.count("counter_readings", expected[0]) == expected[1]
+                ),
+                10,
+                f"{site}'s readings",
+            )
+        finally:
+            client.close()
+    wait_until(
+        lambda: all(running.get(f"/api/v1/venues/{v}")["live"] for v in VENUES), 10, "occupancy"
+    )
+    return running
+
+
+def _start(database_url: str, broker: MosquittoBroker) -> DashboardHub:
+    settings = _settings(database_url, broker)
     seed_centres(database_url)
-    running = DashboardHub(settings)
+    return _with_venue_readings(DashboardHub(settings), broker)
+
+
+@pytest.fixture(scope="package")
+def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoBroker]:
+    broker = make_broker(tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    yield broker
+    broker.kill()
+
+
+@pytest.fixture(scope="package")
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, session_broker: MosquittoBroker
+) -> Iterator[DashboardHub]:
+    """A hub on SQLite, shared by the tests that only look: a small seeded city, this morning's
+    taps at three centres and gate counts at two venues."""
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('hub') / 'hub.db'}"
+    running = _start(database_url, session_broker)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def live_hub(tmp_path: Path, mosquitto: MosquittoBroker) -> Iterator[DashboardHub]:
+    """The same, fresh for a test that publishes."""
+    running = _start(f"sqlite:///{tmp_path / 'hub.db'}", mosquitto)
     yield running
     running.close()
 
@@ -62,9 +113,7 @@ def hub(tmp_path: Path, mosquitto: MosquittoBroker) -> Iterator[DashboardHub]:
 @pytest.fixture
 def pg_hub(postgres_url: str, mosquitto: MosquittoBroker) -> Iterator[DashboardHub]:
     """The same on PostgreSQL."""
-    settings = _settings(postgres_url, mosquitto)
-    seed_centres(postgres_url)
-    running = DashboardHub(settings)
+    running = _start(postgres_url, mosquitto)
     yield running
     running.close()
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
@@ -34,6 +35,8 @@ from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
     CheckinData,
     CheckinEvent,
+    CounterData,
+    CounterEvent,
     DeviceHealth,
     Health,
     Status,
@@ -110,6 +113,15 @@ class DashboardHub:
         response = httpx.get(self.url + path, params=params, timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def count(self, table: str, site: str) -> int:
+        engine = make_engine(self.settings.database_url)
+        try:
+            with engine.connect() as conn:
+                query = sa.text(f"SELECT count(*) FROM {table} WHERE site_id = :site")
+                return int(conn.execute(query, {"site": site}).scalar_one())
+        finally:
+            engine.dispose()
 
     def stop_api(self) -> None:
         self.api.stop()
@@ -253,6 +265,36 @@ def seed_centres(database_url: str) -> None:
     messages.append(inbound(reader, b"not json :("))
     messages.append(inbound(reader, b'{"v": 1, "site": "centre-01", "kind": "checkin"}'))
     write(database_url, messages)
+
+
+VENUES = ("venue-01", "venue-02")
+
+
+def gate_readings(site: str, start_seq: int, until: datetime | None = None) -> list[CounterEvent]:
+    """A gate counter at ``site`` read every 20 minutes since midnight: people in and out."""
+    until = until or datetime.now(UTC) - timedelta(seconds=20)
+    at, seq, count_in, count_out = today_at(0), start_seq, 0, 0
+    events = []
+    while at < until:
+        count_in += 12 + seq % 7
+        count_out += 9 + seq % 5
+        count_out = min(count_out, count_in)
+        events.append(gate_reading(site, seq, at, count_in, count_out))
+        seq += 1
+        at += timedelta(minutes=20)
+    return events
+
+
+def gate_reading(site: str, seq: int, at: datetime, count_in: int, count_out: int) -> CounterEvent:
+    return CounterEvent(
+        id=uuid.uuid4(),
+        site=site,
+        device="gate-1",
+        boot=uuid.UUID(int=1000 + VENUES.index(site)),
+        seq=seq,
+        ts=at,
+        data=CounterData(unit_id=1, device_boots=1, count_in=count_in, count_out=count_out),
+    )
 
 
 def write(database_url: str, messages: Sequence[InboundMessage]) -> None:

@@ -28,7 +28,7 @@ VISIBLE_CHINESE_JS = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const el = walker.currentNode.parentElement;
-    if (!el || !el.getClientRects().length || el.closest('[data-value], #lang-switch')) continue;
+    if (!el || !el.getClientRects().length || el.closest('[data-value], [data-chart], #lang-switch')) continue;
     found.push(walker.currentNode.textContent);
   }
   return found.join(' ');

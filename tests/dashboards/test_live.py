@@ -10,7 +10,14 @@ from playwright.sync_api import Browser
 
 from mqtt_contract import topics
 from mqtt_contract.topics import EventKind
-from tests.dashboards.support import DashboardHub, heartbeat, open_page, tap, watched
+from tests.dashboards.support import (
+    DashboardHub,
+    gate_reading,
+    heartbeat,
+    open_page,
+    tap,
+    watched,
+)
 from tests.hub.support import EdgeClient
 
 MakeEdge = Callable[..., EdgeClient]
@@ -27,11 +34,11 @@ def _same_page(page: object) -> bool:
 
 
 def test_a_tap_is_on_the_checkins_page_within_a_second(
-    browser: Browser, hub: DashboardHub, edge: MakeEdge
+    browser: Browser, live_hub: DashboardHub, edge: MakeEdge
 ) -> None:
     client = edge("centre-01")
     with watched(browser) as w:
-        open_page(w, hub.url + "/checkins?site=centre-01")
+        open_page(w, live_hub.url + "/checkins?site=centre-01")
         _mark_no_reload(w.page)
         before = w.page.locator("#stat-today .figure").inner_text()
         for seq in (1001, 1002):
@@ -59,11 +66,11 @@ def test_a_tap_is_on_the_checkins_page_within_a_second(
 
 
 def test_device_state_and_dead_letters_reach_operations_within_a_second(
-    browser: Browser, hub: DashboardHub, edge: MakeEdge
+    browser: Browser, live_hub: DashboardHub, edge: MakeEdge
 ) -> None:
     client = edge("centre-01")
     with watched(browser) as w:
-        open_page(w, hub.url + "/operations")
+        open_page(w, live_hub.url + "/operations")
         _mark_no_reload(w.page)
         degraded = heartbeat("centre-01", {"reader-1": ("card_reader", "degraded")})
         client.publish(topics.health("centre-01"), degraded.to_bytes())
@@ -82,17 +89,17 @@ def test_device_state_and_dead_letters_reach_operations_within_a_second(
 
 
 def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
-    browser: Browser, hub: DashboardHub, edge: MakeEdge
+    browser: Browser, live_hub: DashboardHub, edge: MakeEdge
 ) -> None:
     client = edge("centre-01")
     with watched(browser) as w:
-        open_page(w, hub.url + "/checkins?site=centre-01")
+        open_page(w, live_hub.url + "/checkins?site=centre-01")
         _mark_no_reload(w.page)
         pill = w.page.locator("#live-state")
         assert pill.get_attribute("data-state") == "open"
         assert pill.inner_text() == "实时"
 
-        hub.stop_api()
+        live_hub.stop_api()
         w.page.wait_for_function(
             "document.getElementById('live-state').dataset.state !== 'open'", timeout=5000
         )
@@ -100,7 +107,7 @@ def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
         missed = tap("centre-01", 2001, datetime.now(UTC))  # committed while the page is cut off
         client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), missed.to_bytes())
 
-        hub.start_api()
+        live_hub.start_api()
         w.page.wait_for_function(
             "document.getElementById('live-state').dataset.state === 'open'", timeout=10_000
         )
@@ -109,4 +116,48 @@ def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
         client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), fresh.to_bytes())
         w.page.wait_for_selector(f'tr[data-event-id="{fresh.id}"]', timeout=SECOND_MS)
         assert _same_page(w.page), "no reload"
+        assert w.problems == []
+
+
+def test_a_reading_changes_the_venue_card_and_page_within_a_second(
+    browser: Browser, live_hub: DashboardHub, edge: MakeEdge
+) -> None:
+    client = edge("venue-01")
+    last = live_hub.get("/api/v1/counter-readings", site="venue-01", limit=1)["data"][0]
+    seq, count_in, count_out = last["seq"], last["count_in"], last["count_out"]
+
+    def publish(more_in: int, more_out: int) -> None:
+        nonlocal seq, count_in, count_out
+        seq, count_in, count_out = seq + 1, count_in + more_in, count_out + more_out
+        reading = gate_reading("venue-01", seq, datetime.now(UTC), count_in, count_out)
+        client.publish(topics.event("venue-01", "gate-1", EventKind.COUNTER), reading.to_bytes())
+
+    def shown(selector: str) -> str:
+        return str(w.page.locator(selector).inner_text())
+
+    with watched(browser) as w:
+        open_page(w, live_hub.url + "/venues")
+        _mark_no_reload(w.page)
+        card = "#venue-venue-01 .occupancy"
+        before = shown(card)
+        publish(30, 0)
+        w.page.wait_for_function(
+            f"document.querySelector('{card}').textContent !== '{before}'", timeout=SECOND_MS
+        )
+        live = live_hub.get("/api/v1/venues/venue-01")["live"]
+        assert shown(card) == f"{live['occupancy']:,}", "the card shows the hub's occupancy"
+        assert _same_page(w.page)
+
+        open_page(w, live_hub.url + "/venue?id=venue-01")
+        _mark_no_reload(w.page)
+        figure = "#stat-visits .figure"
+        before = shown(figure)
+        publish(5, 10)
+        w.page.wait_for_function(
+            f"document.querySelector('{figure}').textContent !== '{before}'", timeout=SECOND_MS
+        )
+        live = live_hub.get("/api/v1/venues/venue-01")["live"]
+        assert shown(figure) == f"{live['visits_today']:,}"
+        assert shown("#stat-now .figure").startswith(f"{live['occupancy']:,}")
+        assert _same_page(w.page)
         assert w.problems == []

@@ -1,4 +1,4 @@
-// The organisation's records as the check-ins page shows them: who tapped (a masked name, never a
+// Taps as the check-ins page shows them: who tapped (a masked name, never a
 // card number) and which activity a tap counted toward.
 
 import { getAll } from "/js/api.js";

@@ -4,7 +4,7 @@ import { getAll, getJSON } from "/js/api.js";
 import { base, categoryAxis, COLORS, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, debounce, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityMidnight, cityParts, t } from "/js/i18n.js";
-import { attendanceToday, describeTap, summarise } from "/js/records.js";
+import { attendanceToday, describeTap, summarise } from "/js/taps.js";
 import { startPage } from "/js/shell.js";
 
 const FEED_ROWS = 50;
