@@ -19,22 +19,20 @@ The target (docs/benchmarks.md) is under 300 ms to build. Usage:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from benchmarks._report import SUMMARY_HEADER, machine, summary_row, table
+from benchmarks._services import DatabaseKind, fresh_database, versions
+from hub.api.records.reports import assessment_body
 from hub.api.records.schemas import AssessmentOut
 from hub.core.db import make_engine, upgrade
 from hub.models import Checkin
@@ -44,31 +42,9 @@ from hub.org.export import to_csv, to_xlsx
 from hub.org.models import Attendance
 from hub.org.seed import seed_city
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TARGET_MS = 300.0
 YEAR = 2025
 CARD_KEY = b"benchmark-card-key-0123456789"
-
-
-@contextmanager
-def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'assessment.db'}"
-        return
-    name = f"yp_bench_assessment_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield (
-            sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def timed(engine: sa.Engine, runs: int, work: Callable[[Session], object]) -> list[float]:
@@ -101,15 +77,13 @@ def fetch_attendance(session: Session) -> int:
 
 
 def as_json(session: Session) -> bytes:
-    report = build_assessment(session, YEAR)
-    rules = {"unit_min_reporting_pct": 80, "member_min_services": 2, "timezone": "Asia/Shanghai"}
-    return (
-        AssessmentOut.model_validate({**asdict(report), "rules": rules}).model_dump_json().encode()
-    )
+    body = assessment_body(build_assessment(session, YEAR))
+    return AssessmentOut.model_validate(body).model_dump_json().encode()
 
 
-def measure(kind: str, runs: int, workdir: Path) -> list[tuple[str, list[float]]]:
+def measure(kind: DatabaseKind, runs: int, workdir: Path) -> list[tuple[str, list[float]]]:
     with fresh_database(kind, workdir) as url:
+        print(f"  {kind}: {versions(url)}", flush=True)
         upgrade(url)
         engine = make_engine(url)
         try:
@@ -148,30 +122,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args(argv)
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    print(
-        f"assessment benchmark: {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
-        f", load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}, "
-        f"SQLAlchemy {sa.__version__}",
-        flush=True,
+    kinds: list[DatabaseKind] = (
+        ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     )
+    print(f"assessment benchmark: {machine()}, SQLAlchemy {sa.__version__}", flush=True)
     over = False
     with tempfile.TemporaryDirectory(prefix="yp-bench-") as tmp:
         for kind in kinds:
-            results = measure(kind, args.runs, Path(tmp))
+            workdir = Path(tmp) / kind
+            workdir.mkdir()
+            results = measure(kind, args.runs, workdir)
             baseline = statistics.median(results[0][1])
-            print(f"\n  {kind}          median ms   p90 ms   max ms   × baseline")
-            for label, times in results:
-                median = statistics.median(times)
-                p90 = sorted(times)[max(0, int(0.9 * len(times)) - 1)]
-                print(
-                    f"  {label:<44} {median:8.1f} {p90:8.1f} {max(times):8.1f} "
-                    f"{median / baseline:10.1f}"
-                )
+            rows = [
+                [*summary_row(label, times), f"{statistics.median(times) / baseline:.1f}"]
+                for label, times in results
+            ]
+            print(f"\n{kind}\n" + table([*SUMMARY_HEADER, "x count(*)"], rows))
             build = statistics.median(results[2][1])
             verdict = "within" if build < TARGET_MS else "OVER"
             over |= build >= TARGET_MS
-            print(f"  {kind}: build {build:.1f} ms, {verdict} the {TARGET_MS:.0f} ms target\n")
+            print(
+                f"{kind}: build {build:.1f} ms (median), {verdict} the {TARGET_MS:.0f} ms target\n"
+            )
     return 1 if over else 0
 
 

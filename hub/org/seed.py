@@ -26,6 +26,7 @@ from hub.models import Checkin, Device, Site
 from hub.org.attendance import record_missing_attendance
 from hub.org.calendar import CITY_TZ
 from hub.org.models import (
+    EIGHT_INTO,
     Activity,
     Agreement,
     Alliance,
@@ -44,6 +45,17 @@ from hub.org.models import (
     VolunteerTeam,
 )
 from hub.org.names import synthetic_name
+from hub.org.seed_words import (
+    COMMUNITY_WORDS,
+    KIND_LABEL,
+    NEEDS,
+    OFFERS,
+    REQUEST_CATEGORIES,
+    REQUEST_SUMMARIES,
+    SUBDISTRICT_NAMES,
+    THEMES,
+    UNIT_SUFFIXES,
+)
 from mqtt_contract.credentials import card_hash
 
 log = logging.getLogger(__name__)
@@ -68,96 +80,6 @@ class Scale:
 
 
 CITY = Scale()
-
-SUBDISTRICT_NAMES = ("北城街道", "南城街道", "东城街道", "西城街道", "新区街道")
-COMMUNITY_WORDS = [
-    "新原",
-    "康乐",
-    "和平",
-    "建设",
-    "团结",
-    "幸福",
-    "永康",
-    "文昌",
-    "育才",
-    "朝阳",
-    "平安",
-    "和谐",
-    "兴业",
-    "阳光",
-    "惠民",
-    "振华",
-    "长安",
-    "同心",
-    "丰收",
-    "清泉",
-    "南关",
-    "北关",
-    "东街",
-    "西街",
-]
-THEMES = (
-    "学习党章党规",
-    "志愿服务月",
-    "文明城市创建",
-    "法治宣传进社区",
-    "安全生产月",
-    "科普宣传",
-    "垃圾分类",
-    "邻里互助",
-    "红色文化教育",
-    "敬老助老",
-    "平安社区建设",
-    "冬季送温暖",
-)
-EIGHT_INTO = (
-    "policy",
-    "legal_aid",
-    "democracy_rule_of_law",
-    "science",
-    "civility",
-    "culture",
-    "work_safety",
-    "comprehensive_governance",
-)
-UNIT_SUFFIXES = (
-    ("agency", ("局", "办公室", "中心")),
-    ("enterprise", ("有限公司", "集团", "供电公司", "燃气公司")),
-    ("institution", ("医院", "中学", "小学", "卫生院", "图书馆")),
-    ("two_new", ("物业服务公司", "律师事务所", "社会工作服务社")),
-    ("other", ("协会",)),
-)
-OFFERS = (
-    "义诊",
-    "法律咨询",
-    "家电维修",
-    "政策宣讲",
-    "课业辅导",
-    "场地开放",
-    "文艺演出",
-    "技能培训",
-)
-NEEDS = (
-    "老年助餐",
-    "楼道照明",
-    "停车位",
-    "健身场地",
-    "心理疏导",
-    "防汛物资",
-    "网格巡查",
-    "助残服务",
-)
-REQUEST_CATEGORIES = ("环境卫生", "设施维修", "停车管理", "邻里纠纷", "政策咨询", "安全隐患")
-REQUEST_SUMMARIES = (
-    "楼道照明损坏",
-    "小区绿地需修剪",
-    "路面积水",
-    "车辆占用消防通道",
-    "相邻住户噪音",
-    "咨询社保办理",
-    "单元门禁故障",
-    "电动车楼道充电",
-)
 
 
 def member_card(seed: int, number: int) -> str:
@@ -522,7 +444,7 @@ class _City:
                             "id": len(self.rows.of(Activity)) + 1,
                             "centre_id": self.centre_of[community],
                             "community_id": community,
-                            "title": f"{themes[month - 1]}·{_KIND_LABEL[kind]}",
+                            "title": f"{themes[month - 1]}·{KIND_LABEL[kind]}",
                             "theme": themes[month - 1],
                             "month": f"{self.year:04d}-{month:02d}",
                             "kind": kind,
@@ -626,14 +548,6 @@ class _City:
             days=min(day, 364), hours=hour, minutes=self.rng.randint(0, 59)
         )
         return local.astimezone(UTC)
-
-
-_KIND_LABEL = {
-    "themed_activity": "主题党日",
-    "volunteer_service": "志愿服务",
-    "eight_into": "八进",
-    "registration": "报到",
-}
 
 
 def _org(org_id: int, kind: str, name: str) -> dict[str, Any]:

@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query, Response
 
 from hub.api.deps import SessionDep
 from hub.api.records.schemas import AssessmentOut
-from hub.org.assessment import MEMBER_MIN_SERVICES, UNIT_MIN_REPORTING_PCT, build_assessment
+from hub.org.assessment import (
+    MEMBER_MIN_SERVICES,
+    UNIT_MIN_REPORTING_PCT,
+    Assessment,
+    build_assessment,
+)
 from hub.org.calendar import CITY_TZ
 from hub.org.export import ExportTable, to_csv, to_xlsx
 
@@ -28,7 +33,11 @@ def assessment(session: SessionDep, year: YearQuery) -> dict[str, Any]:
     unit, reporting rate and whether it is below 80 %; units grouped by alliance, members by
     community, with each community's registrations, activities and attendance by month and
     theme. Names are masked."""
-    report = build_assessment(session, year)
+    return assessment_body(build_assessment(session, year))
+
+
+def assessment_body(report: Assessment) -> dict[str, Any]:
+    """The report with the rules it applied, shaped as ``AssessmentOut``."""
     return {
         **asdict(report),
         "rules": {

@@ -250,7 +250,7 @@ class _Members:
         ]
         if moving:  # cards may pass between members of this file: free them first
             session.execute(update(Member).where(Member.id.in_(moving)).values(card_hash=None))
-        new, changed = [], []
+        records = []
         for row in rows:
             v = row.values
             values: dict[str, Any] = {
@@ -262,18 +262,11 @@ class _Members:
                 "party_org_id": self.party_orgs.get(v.get("party_org_code", "")),
                 "in_service": v.get("in_service", True),
             }
-            if "card_hash" in v:
+            if "card_hash" in v:  # no card column or cell: an enrolled card stays
                 values["card_hash"] = v["card_hash"]
-            if v["code"] in self.existing:
-                changed.append({"id": self.existing[v["code"]][0], **values})
-            else:
-                new.append({"card_hash": None, **values})
-        if new:
-            session.execute(insert(Member), new)
-        if changed:
-            session.execute(update(Member), changed)
-        report.created, report.updated = len(new), len(changed)
-        ids = _codes(session, Member)
+            records.append(values)
+        existing = {code: ident for code, (ident, _card) in self.existing.items()}
+        ids = _upsert(session, Member, records, existing, report, new_defaults={"card_hash": None})
         _register(
             session,
             Registration.member_id,
@@ -304,26 +297,17 @@ class _Units:
 
     def write(self, rows: list[_Parsed], _card_key: bytes | None) -> None:
         session = self.session
-        new, changed = [], []
-        for row in rows:
-            v = row.values
-            values = {
+        records = [
+            {
                 "code": v["code"],
                 "name": v["name"],
                 "kind": v["kind"],
                 "community_id": self.communities.get(v.get("community_code", "")),
                 "alliance_id": self.alliances.get(v.get("alliance_code", "")),
             }
-            if v["code"] in self.existing:
-                changed.append({"id": self.existing[v["code"]], **values})
-            else:
-                new.append(values)
-        if new:
-            session.execute(insert(Unit), new)
-        if changed:
-            session.execute(update(Unit), changed)
-        self.problems.report.created, self.problems.report.updated = len(new), len(changed)
-        ids = _codes(session, Unit)
+            for v in (row.values for row in rows)
+        ]
+        ids = _upsert(session, Unit, records, self.existing, self.problems.report)
         _register(
             session,
             Registration.unit_id,
@@ -354,26 +338,17 @@ class _Agreements:
 
     def write(self, rows: list[_Parsed], _card_key: bytes | None) -> None:
         session = self.session
-        new, changed = [], []
-        for row in rows:
-            v = row.values
-            values = {
+        records = [
+            {
                 "code": v["code"],
                 "community_id": self.communities[v["community_code"]],
                 "unit_id": self.units[v["unit_code"]],
                 "signed_on": v["signed_on"],
                 "ends_on": v.get("ends_on"),
             }
-            if v["code"] in self.existing:
-                changed.append({"id": self.existing[v["code"]], **values})
-            else:
-                new.append(values)
-        if new:
-            session.execute(insert(Agreement), new)
-        if changed:
-            session.execute(update(Agreement), changed)
-        self.problems.report.created, self.problems.report.updated = len(new), len(changed)
-        ids = _codes(session, Agreement)
+            for v in (row.values for row in rows)
+        ]
+        ids = _upsert(session, Agreement, records, self.existing, self.problems.report)
         menus = [r for r in rows if "offers" in r.values or "needs" in r.values]
         if menus:  # a menu given in the file replaces the agreement's menu
             session.execute(
@@ -389,6 +364,26 @@ class _Agreements:
             ]
             if items:
                 session.execute(insert(ServiceMenuItem), items)
+
+
+def _upsert(
+    session: Session,
+    model: Any,
+    records: list[dict[str, Any]],
+    existing: dict[str, int],
+    report: ImportReport,
+    *,
+    new_defaults: dict[str, Any] | None = None,
+) -> dict[str, int]:
+    """Create the records whose code is new, update the others; return every code's id."""
+    new = [{**(new_defaults or {}), **r} for r in records if r["code"] not in existing]
+    changed = [{"id": existing[r["code"]], **r} for r in records if r["code"] in existing]
+    if new:
+        session.execute(insert(model), new)
+    if changed:
+        session.execute(update(model), changed)
+    report.created, report.updated = len(new), len(changed)
+    return _codes(session, model)
 
 
 def _register(
