@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.org.models import (
@@ -133,8 +134,15 @@ def import_roster(
     writer.check(rows, card_key)
     if report.errors:
         return report
-    writer.write(rows, card_key)
-    session.commit()
+    try:
+        writer.write(rows, card_key)
+        session.commit()
+    except IntegrityError as exc:  # a check above missed something: still all or nothing
+        session.rollback()
+        log.warning("roster import refused by the database: %s", exc)
+        check.error(0, None, f"the records refused the file: {exc.orig}")
+        report.created = report.updated = 0
+        return report
     log.info("imported %s: %d created, %d updated", kind, report.created, report.updated)
     return report
 
@@ -217,7 +225,10 @@ class _Members:
         if card_key is None and any("card" in r.values for r in rows):
             check.error(1, "card", "cards cannot be enrolled without the card key (HUB_CARD_KEY)")
             return
-        in_file = {r.values.get("code") for r in rows}
+        # members of this file who are given a card: their old card is freed before writing
+        rehashed = {
+            r.values.get("code") for r in rows if "card" in r.values and card_key is not None
+        }
         owner = {card: code for code, (_id, card) in self.existing.items() if card}
         for row in rows:
             check.lookup(row, "unit_code", self.units, "unit")
@@ -237,7 +248,7 @@ class _Members:
                 if (
                     holder is not None
                     and holder != row.values.get("code")
-                    and holder not in in_file
+                    and holder not in rehashed
                 ):
                     check.error(row.line, "card", f"this card is enrolled for member {holder}")
 

@@ -142,3 +142,25 @@ def test_a_file_that_is_not_a_table(city: City) -> None:
     assert "xlsx" in report.errors[0].reason
     report = import_roster(city.session, "units", b"", "csv", card_key=None)
     assert "empty" in report.errors[0].reason
+
+
+def test_cards_can_change_hands_within_one_file(city: City) -> None:
+    unit = city.add_unit("U01")
+    first = city.add_member(unit, card="0000000001")
+    second = city.add_member(unit, card="0000000002")
+    city.commit()
+    header = "code,name,unit_code,community_code,card\n"
+    swap = f"{first.code},甲,U01,C01,0000000002\n{second.code},乙,U01,C01,0000000001\n"
+    report = import_roster(
+        city.session, "members", (header + swap).encode(), "csv", card_key=CARD_KEY
+    )
+    assert (report.errors, report.updated) == ([], 2)
+    city.session.expire_all()
+    assert city.session.get(Member, first.id).card_hash == hashed("0000000002")  # type: ignore[union-attr]
+    taken = f"{first.code},甲,U01,C01,\n{second.code},乙,U01,C01,0000000002\n"
+    report = import_roster(
+        city.session, "members", (header + taken).encode(), "csv", card_key=CARD_KEY
+    )
+    assert report.errors == [
+        RowError(3, "card", f"this card is enrolled for member {first.code}")
+    ], "a member of the file who keeps the card still holds it"
