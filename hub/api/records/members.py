@@ -105,7 +105,9 @@ def update_member(
 ) -> MemberDetailOut:
     member = found(session, Member, member_id, "member")
     changes = body.model_dump(exclude_unset=True)
-    _check_references(session, changes)
+    _check_references(
+        session, {"community_id": member.community_id, "grid_id": member.grid_id, **changes}
+    )
     if "card" in changes:
         member.card_hash = _hashed(settings, changes.pop("card"))
     for field, value in changes.items():
@@ -201,6 +203,12 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
         ("party_org_id", PartyOrg),
     ):
         referenced(session, model, values.get(field), field)
+    grid = session.get(Grid, values["grid_id"]) if values.get("grid_id") is not None else None
+    if grid is not None and grid.community_id != values.get("community_id"):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"grid_id: grid {grid.id} is not in community {values.get('community_id')}",
+        )
 
 
 def _hashed(settings: HubSettings, card: str | None) -> str | None:
