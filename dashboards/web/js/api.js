@@ -51,20 +51,6 @@ export async function getAll(path, params = {}, max = 5000) {
   return rows;
 }
 
-/** Is there such a route on this hub? (Pages built before an API landed ask first.) */
-let routes = null;
-export async function hasRoute(path) {
-  if (routes === null) {
-    try {
-      const spec = await getJSON("/openapi.json");
-      routes = new Set(Object.keys(spec.paths || {}));
-    } catch {
-      routes = new Set();
-    }
-  }
-  return routes.has(path);
-}
-
 export function exportURL(path, params) {
   return url(path, params);
 }

@@ -2,7 +2,16 @@
 // dashboard's colours. Times on axes are formatted in the city's zone by i18n, never by the
 // browser's own zone.
 
-import * as echarts from "/vendor/echarts/echarts.esm.min.js";
+// Imported when this module loads but not awaited by it, so that a page fetches its data while
+// the 1 MB library is compiled; pages await loadCharts() in their load() before drawing.
+let echarts = null;
+const library = import("/vendor/echarts/echarts.esm.min.js").then((module) => {
+  echarts = module;
+  return module;
+});
+export function loadCharts() {
+  return library;
+}
 
 export const COLORS = {
   accent: "#c8161d",
@@ -18,7 +27,9 @@ export const COLORS = {
 
 const FONT = '"PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", system-ui, sans-serif';
 
+/** A chart in el; call after `await loadCharts()` (pages do, in their load()). */
 export function makeChart(el) {
+  if (!echarts) throw new Error("charts: await loadCharts() first");
   const chart = echarts.init(el, null, { renderer: "svg" });
   new ResizeObserver(() => chart.resize()).observe(el);
   return chart;

@@ -98,10 +98,20 @@ export function notice(key, detail) {
  * onLanguage() redraws what apply() cannot (charts).
  */
 export async function startPage({ page, topics = [], handlers = {}, load, onLanguage }) {
+  // The stream connects while the catalogue loads; the first load waits for both.
+  let hello = null;
+  let helloCame = false;
+  const stream = topics.length
+    ? new LiveStream(topics, {
+        handlers,
+        onSync: () => (hello ? hello() : (helloCame = true)),
+        onState: (state) => liveState(state),
+      })
+    : null;
   await initI18n();
   renderShell(page);
   apply(document);
-  liveState("connecting");
+  liveState(stream ? stream.state || "connecting" : "idle");
 
   let running = null;
   let again = false;
@@ -131,12 +141,12 @@ export async function startPage({ page, topics = [], handlers = {}, load, onLang
     return running;
   }
 
-  if (topics.length) {
-    new LiveStream(topics, { handlers, onSync: () => sync(), onState: liveState });
+  if (stream) {
+    hello = () => sync();
+    if (helloCame) sync();
     const fallback = setTimeout(() => sync(), FIRST_LOAD_WITHOUT_STREAM_MS);
     first.then(() => clearTimeout(fallback));
   } else {
-    liveState("idle");
     sync();
   }
 

@@ -1,7 +1,7 @@
 // Check-ins (centre staff): the live feed of taps at a centre, today's figures, the readers.
 
 import { getAll, getJSON } from "/js/api.js";
-import { base, categoryAxis, COLORS, makeChart, valueAxis } from "/js/charts.js";
+import { base, categoryAxis, COLORS, loadCharts, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, debounce, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityMidnight, cityParts, t } from "/js/i18n.js";
 import { attendanceToday, describeTap, summarise } from "/js/taps.js";
@@ -164,6 +164,7 @@ async function load() {
     loadCentres(),
     getJSON("/api/v1/live/checkins", { site, limit: FEED_ROWS }),
     getAll("/api/v1/live/checkins", { site, since: state.midnight }, 5000),
+    loadCharts(),
   ]);
   state.readers = devices.filter((d) => d.kind === "card_reader" && (!site || d.site_id === site));
   state.feed = feed.data;

@@ -1,11 +1,11 @@
 // Home: one tile per page, with who it is for and one live figure each.
 
-import { getAll, getJSON, hasRoute } from "/js/api.js";
+import { getAll, getJSON } from "/js/api.js";
 import { $, debounce, fill, fmt, h, label } from "/js/dom.js";
 import { cityMidnight } from "/js/i18n.js";
 import { startPage } from "/js/shell.js";
 
-const state = { tapsToday: 0, edgesOnline: 0, edges: 0, venues: null, alerts: 0, deadLetters: 0 };
+const state = { tapsToday: 0, edgesOnline: 0, edges: 0, venues: 0, alerts: 0, deadLetters: 0 };
 
 function tile(id, href, figure) {
   return h(
@@ -25,7 +25,7 @@ function figure(n, key, args) {
 function render() {
   fill(
     $("#tiles"),
-    tile("venues", "/venues", state.venues === null ? label("home.venues.none") : figure(state.venues, "home.venues.figure", { alerts: state.alerts })),
+    tile("venues", "/venues", figure(state.venues, "home.venues.figure", { alerts: state.alerts })),
     tile("checkins", "/checkins", figure(state.tapsToday, "home.checkins.figure")),
     tile("operations", "/operations", figure(state.edgesOnline, "home.operations.figure", { total: state.edges, dead: state.deadLetters })),
     tile("records", "/records", label("home.records.figure")),
@@ -37,14 +37,14 @@ async function load() {
     getJSON("/api/v1/checkins", { since: cityMidnight(), limit: 1 }),
     getAll("/api/v1/sites"),
     getJSON("/api/v1/dead-letters", { limit: 1 }),
-    (async () => ((await hasRoute("/api/v1/venues")) ? getAll("/api/v1/venues") : null))(),
+    getAll("/api/v1/venues"),
   ]);
   state.tapsToday = today.count;
   state.edges = sites.length;
   state.edgesOnline = sites.filter((s) => s.online).length;
   state.deadLetters = dead.count;
-  state.venues = venues === null ? null : venues.length;
-  state.alerts = venues === null ? 0 : venues.filter((v) => v.alert && v.alert !== "clear" && v.alert !== "cleared").length;
+  state.venues = venues.length;
+  state.alerts = venues.filter((v) => v.alert).length;
   render();
 }
 

@@ -2,7 +2,7 @@
 // letters with their raw payload, the hub's own health and its telemetry sink.
 
 import { getAll, getJSON, getText, metricSum, parseMetrics } from "/js/api.js";
-import { base, COLORS, makeChart, valueAxis } from "/js/charts.js";
+import { base, COLORS, loadCharts, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, debounce, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { format, t } from "/js/i18n.js";
 import { startPage } from "/js/shell.js";
@@ -271,7 +271,7 @@ async function loadDeadLetters() {
 let polling = false;
 
 async function load() {
-  await Promise.all([loadState(), loadDeadLetters(), sampleRates()]);
+  await Promise.all([loadState(), loadDeadLetters(), sampleRates(), loadCharts()]);
   renderAll();
   if (!polling) startPolling();
 }

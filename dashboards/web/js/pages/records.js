@@ -1,8 +1,8 @@
 // Records (the organisation department): the annual dual-reporting assessment with drill-down by
 // alliance and by community, and the monthly venue-sharing report, each with its exports.
 
-import { exportURL, getJSON, hasRoute } from "/js/api.js";
-import { base, categoryAxis, COLORS, makeChart, valueAxis } from "/js/charts.js";
+import { exportURL, getJSON } from "/js/api.js";
+import { base, categoryAxis, COLORS, loadCharts, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityParts, t } from "/js/i18n.js";
 import { startPage } from "/js/shell.js";
@@ -18,8 +18,7 @@ const state = {
   community: params.get("community"),
   month: params.get("month") || lastMonth(),
   assessment: null,
-  sharing: null, // null: not loaded or no such report on this hub
-  sharingAvailable: true,
+  sharing: null,
 };
 let chart = null;
 
@@ -297,12 +296,6 @@ function renderDrill() {
 
 function renderSharing() {
   const exports = $("#sharing-exports");
-  if (!state.sharingAvailable) {
-    fill(exports);
-    fill($("#sharing-stats"));
-    fill($("#sharing-table"), label("records.sharing.unavailable", undefined, "p", { class: "muted" }));
-    return;
-  }
   const csv = (by) => exportURL(SHARING, { month: state.month, format: "csv", by });
   fill(
     exports,
@@ -379,23 +372,20 @@ function showTab() {
 }
 
 async function loadAssessment() {
-  state.assessment = await getJSON("/api/v1/reports/assessment", { year: state.year });
+  [state.assessment] = await Promise.all([getJSON("/api/v1/reports/assessment", { year: state.year }), loadCharts()]);
   renderAssessmentStats();
   renderExports();
   renderDrill();
 }
 
 async function loadSharing() {
-  state.sharingAvailable = await hasRoute(SHARING);
-  state.sharing = state.sharingAvailable ? await getJSON(SHARING, { month: state.month }) : null;
+  state.sharing = await getJSON(SHARING, { month: state.month });
   renderSharing();
 }
 
 async function load() {
   showTab();
-  // The tab in view first: its render is what the page is ready with.
-  if (state.tab === "assessment") await Promise.all([loadAssessment(), loadSharing()]);
-  else await Promise.all([loadSharing(), loadAssessment()]);
+  await Promise.all([loadAssessment(), loadSharing()]);
 }
 
 const years = $("#year");

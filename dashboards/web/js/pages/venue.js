@@ -2,7 +2,7 @@
 // capacity alerts. It is redrawn whenever the hub recomputes its live occupancy.
 
 import { getAll, getJSON } from "/js/api.js";
-import { base, categoryAxis, COLORS, makeChart, valueAxis } from "/js/charts.js";
+import { base, categoryAxis, COLORS, loadCharts, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, debounce, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityMidnight, cityMonth, cityParts, format, t } from "/js/i18n.js";
 import { startPage } from "/js/shell.js";
@@ -137,6 +137,7 @@ async function load() {
     getAll(`${base}/sessions`, { month }),
     getAll(`${base}/sessions`, { month: previousMonth(month) }),
     getJSON("/api/v1/alerts", { venue: id, limit: 10 }),
+    loadCharts(),
   ]);
   state.venue = venue;
   state.today = today.data;
