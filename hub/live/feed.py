@@ -153,6 +153,8 @@ class LiveFeed:
         self._counter = itertools.count(1)
         self._last_seq = 0
         self._ring: deque[Numbered] = deque(maxlen=replay)
+        self._gap_seq = 0
+        """Events up to here were not kept (nobody was listening): no resuming from before it."""
         self._subscribers: set[Subscription] = set()
         self._closed = False
         self.published = 0
@@ -162,6 +164,13 @@ class LiveFeed:
     def client_count(self) -> int:
         with self._lock:
             return len(self._subscribers)
+
+    def skip(self) -> None:
+        """Nobody listens: the publisher skips building events, and the feed remembers that a
+        client reconnecting with an older id missed some and must resync."""
+        with self._lock:
+            self._last_seq = next(self._counter)
+            self._gap_seq = self._last_seq
 
     def event_id(self, seq: int) -> str:
         return f"{self.epoch}-{seq}"
@@ -238,6 +247,8 @@ class LiveFeed:
             return None
         seq = int(number)
         if seq > self._last_seq:
+            return None
+        if seq < self._gap_seq:
             return None
         if seq == self._last_seq:
             return []

@@ -79,6 +79,9 @@ class LivePublisher:
                 self._lost.clear()
                 log.warning("the live stream fell behind ingest; clients will fetch afresh")
                 self._feed.resync_all()
+            if not self._feed.client_count:
+                self._feed.skip()  # no page is open: building the events would be for nobody
+                continue
             try:
                 if isinstance(item, list):
                     events = [LiveEvent(LiveTopic.OCCUPANCY, {"venue_id": v}) for v in item]

@@ -63,6 +63,7 @@ def test_a_reconnecting_client_gets_what_it_missed_or_is_told_to_resync() -> Non
     async def run() -> None:
         feed = LiveFeed(replay=10)
         loop = asyncio.get_running_loop()
+        feed.subscribe(list(LiveTopic), loop)  # another page stays connected
         feed.publish(_taps(5))
         resumed = feed.subscribe(list(LiveTopic), loop, feed.event_id(3))
         assert resumed.resumed
@@ -107,5 +108,21 @@ def test_unsubscribed_clients_are_forgotten() -> None:
         feed.unsubscribe(sub)
         feed.publish(_taps(1))
         assert feed.client_count == 0
+
+    asyncio.run(run())
+
+
+def test_events_nobody_listened_to_cannot_be_resumed_from_before() -> None:
+    async def run() -> None:
+        feed = LiveFeed()
+        loop = asyncio.get_running_loop()
+        listener = feed.subscribe(list(LiveTopic), loop)
+        feed.publish(_taps(2))
+        feed.unsubscribe(listener)
+        feed.skip()  # the publisher had something, but no client
+        late = feed.subscribe(list(LiveTopic), loop, feed.event_id(2))
+        assert not late.resumed, "it missed what was skipped"
+        feed.publish(_taps(1))
+        assert feed.subscribe(list(LiveTopic), loop, feed.event_id(4)).resumed
 
     asyncio.run(run())
