@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"\n  Yuanping smart community demo is running ({len(sites)} service centres)\n"
+            f"  Dashboard:    {api}/   (venues, check-ins, operations, records)\n"
             f"  API:          {api}/api/v1/checkins   (docs: {api}/docs)\n"
             f"  Venues:       {len(venues)} (clock x{args.acceleration:g}): "
             f"{api}/api/v1/counter-readings, {api}/api/v1/bay-readings\n"

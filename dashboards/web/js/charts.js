@@ -40,7 +40,7 @@ export function base(option) {
   return {
     animation: false,
     textStyle: { fontFamily: FONT, color: COLORS.text },
-    grid: { left: 48, right: 16, top: 36, bottom: 32, containLabel: true },
+    grid: { left: 48, right: 16, top: 44, bottom: 32, containLabel: true },
     tooltip: { trigger: "axis", confine: true },
     legend: { top: 4, right: 8, textStyle: { color: COLORS.muted } },
     ...option,

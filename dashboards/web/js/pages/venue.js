@@ -79,14 +79,26 @@ function renderToday() {
 
 function renderWeeks() {
   weeksChart ||= makeChart($("#weeks-chart"));
+  const v = state.venue;
+  const today = cityMidnight().slice(0, 10);
+  const days = state.days.filter((d) => d.day !== today);
+  if (v.live) days.push({ day: today, visits: v.live.visits_today }); // today so far, live
   weeksChart.setOption(
     base({
       legend: { show: false },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 8, top: 24, bottom: 8, containLabel: true },
-      xAxis: categoryAxis(state.days.map((d) => format("weekday", `${d.day}T12:00:00+08:00`))),
+      xAxis: categoryAxis(days.map((d) => format("weekday", `${d.day}T12:00:00+08:00`))),
       yAxis: valueAxis({ minInterval: 1 }),
-      series: [{ name: t("venue.series.visits"), type: "bar", data: state.days.map((d) => d.visits), itemStyle: { color: COLORS.teal, borderRadius: [2, 2, 0, 0] } }],
+      series: [
+        {
+          name: t("venue.series.visits"),
+          type: "bar",
+          barMaxWidth: 28,
+          data: days.map((d) => ({ value: d.visits, itemStyle: { color: d.day === today ? COLORS.accent : COLORS.teal } })),
+          itemStyle: { borderRadius: [2, 2, 0, 0] },
+        },
+      ],
     }),
     true,
   );
@@ -155,6 +167,7 @@ const refresh = debounce(async () => {
   state.venue = await getJSON(`/api/v1/venues/${encodeURIComponent(id)}`);
   renderHead();
   renderToday();
+  renderWeeks();
 }, 100);
 
 startPage({
