@@ -8,6 +8,7 @@ one client only: two clients with the same id take the session from each other i
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -61,6 +62,7 @@ class BenchClient:
         on_message: OnMessage | None = None,
         manual_ack: bool = False,
         receive_maximum: int | None = None,
+        tcp_nodelay: bool = False,
     ) -> None:
         self._endpoint = BrokerEndpoint.parse(broker_url)
         self._options = SessionOptions(
@@ -78,6 +80,8 @@ class BenchClient:
         self.client.on_subscribe = self._on_subscribe
         if on_message is not None:
             self.client.on_message = on_message
+        if tcp_nodelay:  # paho leaves Nagle's algorithm on
+            self.client.on_socket_open = _set_tcp_nodelay
 
     def connect(self, timeout: float = 10.0) -> None:
         connect_async(self.client, self._endpoint, self._options)
@@ -133,3 +137,7 @@ class BenchClient:
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _m: int, reasons: Any, _p: Any) -> None:
         self._refused = [str(r) for r in reasons if r.is_failure]
         self._subscribed.set()
+
+
+def _set_tcp_nodelay(_c: mqtt.Client, _u: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -39,6 +39,7 @@ from uuid import UUID
 import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 
+from benchmarks import _receipt_path
 from benchmarks._commit_log import CommitLog
 from benchmarks._mqtt import BenchClient, checkin_message
 from benchmarks._programs import (
@@ -64,6 +65,8 @@ READER = "reader-1"
 HOP_SITE = "bench-hop"
 MILESTONES = ("edge read the frame", "hub received", "hub committed", "edge receipted")
 COMMITTED = MILESTONES[2]
+RECEIPT_PATH_COUNT = 30
+RECEIPT_PATH_RATE = 10.0
 WARM_UP_TIMEOUT_S = 40.0
 COLLECT_TIMEOUT_S = 30.0
 
@@ -90,6 +93,8 @@ class LatencyResult:
     """Baseline: QoS 1 publish → subscriber receive on the same broker, same count and rate."""
     hub_metrics: dict[str, float] = field(default_factory=dict)
     """The hub's own /metrics at the end (batches, commit time)."""
+    receipt_path_ms: dict[str, list[float]] = field(default_factory=dict)
+    """The receipt path alone (``_receipt_path``), with paho's default socket and TCP_NODELAY."""
 
 
 def measure(
@@ -137,6 +142,14 @@ def measure(
         edge.stop()
         hub.stop()
         result.hop_ms = measure_mqtt_hop(broker.url, accounts.bench, taps, rate)
+        for label, nodelay in (("paho default", False), ("TCP_NODELAY", True)):
+            result.receipt_path_ms[label] = _receipt_path.measure(
+                broker.url,
+                accounts.bench,
+                count=min(taps, RECEIPT_PATH_COUNT),
+                rate=RECEIPT_PATH_RATE,
+                tcp_nodelay=nodelay,
+            )
     return result
 
 

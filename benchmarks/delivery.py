@@ -91,6 +91,10 @@ def render_latency(result: _tap_latency.LatencyResult) -> str:
     if committed:
         stages = _stages(result.milestones_ms)
         lines += ["", table(["where the time goes (per tap)", *SUMMARY_HEADER[1:]], stages)]
+    if result.receipt_path_ms:
+        header = ["receipt path alone: ack, 5 ms, publish back", *SUMMARY_HEADER[1:]]
+        rows = [summary_row(f"  {k}", v) for k, v in result.receipt_path_ms.items()]
+        lines += ["", table(header, rows)]
     return "\n".join(lines)
 
 

@@ -26,6 +26,10 @@ def test_latency_matching_finds_every_tap_with_its_milestones_in_order(tmp_path:
     assert len(result.hop_ms) == 5
     assert all(ms > 0 for ms in result.hop_ms)
     assert result.hub_metrics["hub_events_committed_total"] >= 5
+    assert {k: len(v) for k, v in result.receipt_path_ms.items()} == {
+        "paho default": 5,
+        "TCP_NODELAY": 5,
+    }
 
 
 def test_percentiles_are_nearest_rank() -> None:
