@@ -107,6 +107,7 @@ class MosquittoBroker:
                     f"persistence_location {workdir}/",
                     f"autosave_interval {autosave_interval}",
                     f"max_inflight_messages {max_inflight_messages}",
+                    "set_tcp_nodelay true",
                     "max_queued_messages 100000",
                     # Mosquitto started as root drops to user "mosquitto", which could not read
                     # these files; a private broker runs as whoever starts it.
