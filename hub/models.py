@@ -178,8 +178,9 @@ class DeadLetter(Base):
 EventTable = type[Checkin] | type[CounterReading] | type[BayReading]
 """Any table that records events (its primary key is the event id)."""
 
-# The party-building records and the venues' occupancy records live in their own packages;
-# importing them here puts their tables on
-# ``Base.metadata`` wherever the hub's models are loaded (migrations, tests, the API).
+# The party-building records, the venues' occupancy records and the users live in their own
+# packages; importing them here puts their tables on ``Base.metadata`` wherever the hub's
+# models are loaded (migrations, tests, the API).
+import hub.auth.models  # noqa: E402
 import hub.org.models  # noqa: E402
 import hub.venues.models  # noqa: E402, F401

@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from hub.api.records import router as records_router
-from hub.api.routes import checkins, dead_letters, health, metrics, sites, stream, venues
+from hub.api.routes import auth, checkins, dead_letters, health, metrics, sites, stream, venues
 from hub.api.routes.live import router as live_checkins_router
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
@@ -65,7 +65,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.live = live
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
-    for module in (health, metrics, checkins, sites, dead_letters, venues):
+    for module in (health, metrics, auth, checkins, sites, dead_letters, venues):
         app.include_router(module.router)
     app.include_router(stream.router)
     app.include_router(live_checkins_router)

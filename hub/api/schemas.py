@@ -121,11 +121,15 @@ class InfluxOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    """Only ``status`` for anyone; the rest for an operator's credentials (``system.read``)."""
+
     status: Literal["ok", "degraded"] = Field(examples=["ok"])
-    database: Literal["ok", "down"] = Field(examples=["ok"])
+    database: Literal["ok", "down"] | None = Field(default=None, examples=["ok"])
     database_error: str | None = Field(default=None, examples=[None])
-    broker: Literal["connected", "disconnected", "not running"] = Field(
-        examples=["connected"], description="as the ingest worker of this process reports it"
+    broker: Literal["connected", "disconnected", "not running"] | None = Field(
+        default=None,
+        examples=["connected"],
+        description="as the ingest worker of this process reports it",
     )
     ingest: IngestOut | None = None
     influx: InfluxOut | None = Field(

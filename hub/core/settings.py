@@ -47,6 +47,19 @@ class HubSettings(BaseSettings):
         default=30.0, gt=0, description="a site or device not heard from for this long is offline"
     )
     mode: Literal["demo", "production"] = "demo"
+    metrics_public: bool = Field(
+        default=False,
+        description="serve /metrics without a token (for a Prometheus on a trusted network); "
+        "otherwise it needs an operator's token",
+    )
+    session_ttl_h: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="how long a dashboard login lasts"
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="mark the session cookie Secure (sent over HTTPS only); default: on in "
+        "production, off in demo",
+    )
     card_key: SecretStr | None = Field(
         default=None,
         description="key of the card hashes (HMAC), shared with the edges; at least 16 bytes",
@@ -118,6 +131,10 @@ class HubSettings(BaseSettings):
                 "HUB_INFLUX_TOKEN (or leave HUB_INFLUX_URL unset to turn the sink off)"
             )
         return self
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        return self.mode == "production" if self.cookie_secure is None else self.cookie_secure
 
     def card_key_bytes(self) -> bytes:
         """The card key, or a clear error for the commands that cannot work without it."""

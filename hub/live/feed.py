@@ -53,6 +53,8 @@ class Numbered:
     seq: int
     topic: LiveTopic
     json: str
+    site: str | None = None
+    """The site (centre or venue) the event is about, for clients that see only some sites."""
 
 
 @dataclass(slots=True)
@@ -73,8 +75,11 @@ class Subscription:
         topics: frozenset[LiveTopic],
         capacity: int,
         loop: asyncio.AbstractEventLoop,
+        sites: frozenset[str] | None = None,
     ) -> None:
         self.topics = topics
+        self.sites = sites
+        """Only events about these sites (``None``: every event of the topics)."""
         self.resumed = False
         """Set when the subscription picked up where the client's ``Last-Event-ID`` left off."""
         self._capacity = capacity
@@ -93,6 +98,8 @@ class Subscription:
                 return False
             for item in items:
                 if item.topic not in self.topics:
+                    continue
+                if self.sites is not None and item.site not in self.sites:
                     continue
                 if len(self._buffer) >= self._capacity:
                     self._buffer.clear()
@@ -177,16 +184,19 @@ class LiveFeed:
 
     def publish(self, events: Iterable[LiveEvent]) -> None:
         """Called from the ingest thread after a commit: encodes, numbers and fans out."""
-        encoded = [(e.topic, json.dumps(e.data, ensure_ascii=False, default=str)) for e in events]
+        encoded = [
+            (e.topic, json.dumps(e.data, ensure_ascii=False, default=str), _site_of(e))
+            for e in events
+        ]
         if not encoded:
             return
         with self._lock:
             if self._closed:
                 return
             numbered = []
-            for topic, text in encoded:
+            for topic, text, site in encoded:
                 self._last_seq = next(self._counter)
-                numbered.append(Numbered(self._last_seq, topic, text))
+                numbered.append(Numbered(self._last_seq, topic, text, site))
             self._ring.extend(numbered)
             self.published += len(numbered)
             gone = [sub for sub in self._subscribers if not sub.offer(numbered)]
@@ -197,9 +207,12 @@ class LiveFeed:
         topics: Iterable[LiveTopic],
         loop: asyncio.AbstractEventLoop,
         last_event_id: str | None = None,
+        *,
+        sites: frozenset[str] | None = None,
     ) -> Subscription:
-        """A new client; with ``last_event_id`` it first gets what it missed, if still held."""
-        sub = Subscription(frozenset(topics), self._client_buffer, loop)
+        """A new client; with ``last_event_id`` it first gets what it missed, if still held;
+        with ``sites`` only the events about those sites."""
+        sub = Subscription(frozenset(topics), self._client_buffer, loop, sites)
         with self._lock:
             if self._closed:
                 sub.close()
@@ -255,3 +268,8 @@ class LiveFeed:
         if not self._ring or self._ring[0].seq > seq + 1:
             return None
         return [item for item in self._ring if item.seq > seq]
+
+
+def _site_of(event: LiveEvent) -> str | None:
+    site = event.data.get("site_id", event.data.get("venue_id"))
+    return site if isinstance(site, str) else None

@@ -23,6 +23,7 @@ import httpx
 from firmware_sim.card_reader import CardReaderSim
 from hub.broker.mosquitto import MosquittoBroker, free_port
 from tests.services import ACCOUNTS
+from tests.users import bearer, user_token
 
 CARD_KEY = "e2e-card-key-0123456789"
 
@@ -178,7 +179,11 @@ class HubProcess:
             },
             workdir / "hub.log",
         )
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.http_port}", timeout=5)
+        self.http = httpx.Client(
+            base_url=f"http://127.0.0.1:{self.http_port}",
+            timeout=5,
+            headers=bearer(user_token(database_url)),  # an operator's, made before the hub runs
+        )
 
     def start(self, wait_ready: bool = True) -> None:
         self.program.start()

@@ -36,6 +36,7 @@ from mqtt_contract.models import (
 )
 from mqtt_contract.topics import Command, EventKind
 from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL
+from tests.users import bearer, user_token
 
 StartWorker = Callable[..., IngestWorker]
 
@@ -298,7 +299,9 @@ class ApiServer:
     (Starlette's TestClient now wants ``httpx2``; a real server needs nothing more and goes
     through the same HTTP stack as production.)"""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, *, token: str | None = None, anonymous: bool = False) -> None:
+        """Calls authenticate with ``token``, by default an operator's made for this server;
+        ``anonymous``: with no credentials."""
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -306,7 +309,11 @@ class ApiServer:
         wait_until(lambda: self.server.started or not self.thread.is_alive(), what="uvicorn")
         assert self.server.started, "uvicorn did not start"
         port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        if token is None and not anonymous:
+            token = user_token(app.state.settings.database_url)
+        self.token = token
+        headers = {} if token is None else bearer(token)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=headers)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params)

@@ -226,12 +226,10 @@ def test_healthz_is_503_when_the_database_is_down(
         settings = db_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}"})
     else:
         outage.down()
-    with ApiServer(create_app(settings)) as server:
+    with ApiServer(create_app(settings), anonymous=True) as server:
         response = server.get("/healthz")
         assert response.status_code == 503
-        assert response.json()["database"] == "down"
-        assert response.json()["database_error"]
-        assert response.json()["status"] == "degraded"
+        assert response.json() == {"status": "degraded"}
         outage.up()
         if settings is db_settings:
             wait_until(lambda: server.get("/healthz").status_code == 200, what="recovery")

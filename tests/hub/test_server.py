@@ -17,6 +17,7 @@ import pytest
 from hub.broker.mosquitto import MosquittoBroker, free_port
 from tests.hub.support import BOOT, CARD_KEY, Db, EdgeClient, checkin, wait_until
 from tests.services import ACCOUNTS
+from tests.users import bearer, user_token
 
 MakeEdge = Callable[..., EdgeClient]
 
@@ -46,7 +47,11 @@ class HubProcess:
             "HUB_MQTT_CLIENT_ID": f"hub-proc-{uuid.uuid4().hex[:8]}",
         }
         self.process: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=5)
+        self.http = httpx.Client(
+            base_url=f"http://127.0.0.1:{self.port}",
+            timeout=5,
+            headers=bearer(user_token(database_url)),  # an operator's, made before the hub runs
+        )
 
     def start(self, *extra: str) -> None:
         with self.log_path.open("ab") as log:

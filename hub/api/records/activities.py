@@ -3,6 +3,8 @@
 Entering, moving or correcting an activity matches the check-ins at its centre in the old and the
 new time window again, in the same transaction: taps that were walk-ins join it, taps outside it
 become walk-ins again.
+
+A centre's staff read and enter the activities of their own centre, and its attendance.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +29,9 @@ from hub.api.records.schemas import (
     AttendanceOut,
 )
 from hub.api.schemas import Page
+from hub.auth import Permission, Principal
+from hub.auth.deps import require
+from hub.auth.scope import ensure_site, site_conditions
 from hub.org.attendance import rematch_activities
 from hub.org.calendar import month_of
 from hub.org.models import (
@@ -44,11 +49,14 @@ router = APIRouter(prefix="/api/v1", tags=["activities"])
 IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
 MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])]
+ActivitiesReader = Annotated[Principal, Depends(require(Permission.ACTIVITIES_READ))]
+ActivitiesWriter = Annotated[Principal, Depends(require(Permission.ACTIVITIES_WRITE))]
 
 
 @router.get("/activities", response_model=Page[ActivityOut])
 def list_activities(
     session: SessionDep,
+    principal: ActivitiesReader,
     *,
     centre_id: SiteQuery = None,
     community_id: IdQuery = None,
@@ -59,9 +67,7 @@ def list_activities(
     limit: LimitQuery = 100,
 ) -> Page[ActivityOut]:
     """活动, newest first; ``month`` is YYYY-MM in Asia/Shanghai."""
-    where = []
-    if centre_id is not None:
-        where.append(Activity.centre_id == centre_id)
+    where = site_conditions(principal, Activity.centre_id, centre_id)
     if community_id is not None:
         where.append(Activity.community_id == community_id)
     if month is not None:
@@ -82,13 +88,20 @@ def list_activities(
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityDetailOut)
-def get_activity(session: SessionDep, activity_id: int) -> ActivityDetailOut:
+def get_activity(
+    session: SessionDep, principal: ActivitiesReader, activity_id: int
+) -> ActivityDetailOut:
     """An activity with how many check-ins, and how many members, it counted."""
-    return _detail(session, found(session, Activity, activity_id, "activity"))
+    activity = found(session, Activity, activity_id, "activity")
+    ensure_site(principal, activity.centre_id)
+    return _detail(session, activity)
 
 
 @router.post("/activities", response_model=ActivityDetailOut, status_code=status.HTTP_201_CREATED)
-def create_activity(session: SessionDep, body: ActivityIn) -> ActivityDetailOut:
+def create_activity(
+    session: SessionDep, principal: ActivitiesWriter, body: ActivityIn
+) -> ActivityDetailOut:
+    ensure_site(principal, body.centre_id)
     centre = session.get(ServiceCentre, body.centre_id)
     if centre is None:
         raise HTTPException(
@@ -107,9 +120,10 @@ def create_activity(session: SessionDep, body: ActivityIn) -> ActivityDetailOut:
 
 @router.patch("/activities/{activity_id}", response_model=ActivityDetailOut)
 def update_activity(
-    session: SessionDep, activity_id: int, body: ActivityPatch
+    session: SessionDep, principal: ActivitiesWriter, activity_id: int, body: ActivityPatch
 ) -> ActivityDetailOut:
     activity = found(session, Activity, activity_id, "activity")
+    ensure_site(principal, activity.centre_id)
     before = (activity.starts_at, activity.ends_at)
     changes = body.model_dump(exclude_unset=True)
     values = {c.key: getattr(activity, c.key) for c in Activity.__table__.columns} | changes
@@ -130,6 +144,7 @@ def update_activity(
 @router.get("/attendance", response_model=Page[AttendanceOut])
 def list_attendance(
     session: SessionDep,
+    principal: Annotated[Principal, Depends(require(Permission.CHECKINS_READ))],
     *,
     centre_id: SiteQuery = None,
     community_id: IdQuery = None,
@@ -144,9 +159,8 @@ def list_attendance(
 ) -> Page[AttendanceOut]:
     """Check-ins at centres as attendance, newest first: member (null for an unknown card) and
     activity (null for a walk-in service)."""
-    where = []
+    where = site_conditions(principal, Attendance.centre_id, centre_id)
     for column, value in (
-        (Attendance.centre_id, centre_id),
         (Attendance.community_id, community_id),
         (Attendance.member_id, member_id),
         (Attendance.activity_id, activity_id),

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.records.schemas import ImportReportOut
+from hub.auth import Permission
+from hub.auth.deps import require
 from hub.org.roster import import_roster
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+router = APIRouter(
+    prefix="/api/v1/imports",
+    tags=["imports"],
+    dependencies=[Depends(require(Permission.IMPORTS_WRITE))],
+)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _BODY = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,12 +25,17 @@ from hub.api.records.schemas import (
     RegistrationPatch,
 )
 from hub.api.schemas import Page
+from hub.auth import Permission
+from hub.auth.deps import require
 from hub.core.settings import HubSettings
 from hub.org.models import Community, Grid, Member, PartyOrg, Registration, Unit
 from hub.org.names import mask_name
 from mqtt_contract.credentials import card_hash
 
-router = APIRouter(prefix="/api/v1", tags=["members"])
+router = APIRouter(
+    prefix="/api/v1", tags=["members"], dependencies=[Depends(require(Permission.RECORDS_READ))]
+)
+_WRITE = [Depends(require(Permission.RECORDS_WRITE))]
 
 IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
 
@@ -88,7 +93,12 @@ def get_member(session: SessionDep, member_id: int) -> MemberDetailOut:
     return _detail(session, found(session, Member, member_id, "member"))
 
 
-@router.post("/members", response_model=MemberDetailOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/members",
+    response_model=MemberDetailOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=_WRITE,
+)
 def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) -> MemberDetailOut:
     """Enrol a member; ``card`` (optional) is hashed, never stored."""
     _check_references(session, body.model_dump())
@@ -99,7 +109,7 @@ def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) ->
     return _detail(session, member)
 
 
-@router.patch("/members/{member_id}", response_model=MemberDetailOut)
+@router.patch("/members/{member_id}", response_model=MemberDetailOut, dependencies=_WRITE)
 def update_member(
     session: SessionDep, settings: SettingsDep, member_id: int, body: MemberPatch
 ) -> MemberDetailOut:
@@ -154,7 +164,12 @@ def get_registration(session: SessionDep, registration_id: int) -> RegistrationO
     )
 
 
-@router.post("/registrations", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/registrations",
+    response_model=RegistrationOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=_WRITE,
+)
 def create_registration(session: SessionDep, body: RegistrationIn) -> RegistrationOut:
     """Record a member's or a unit's report to a community (exactly one of the two)."""
     if (body.member_id is None) == (body.unit_id is None):
@@ -170,7 +185,9 @@ def create_registration(session: SessionDep, body: RegistrationIn) -> Registrati
     return RegistrationOut.model_validate(registration)
 
 
-@router.patch("/registrations/{registration_id}", response_model=RegistrationOut)
+@router.patch(
+    "/registrations/{registration_id}", response_model=RegistrationOut, dependencies=_WRITE
+)
 def update_registration(
     session: SessionDep, registration_id: int, body: RegistrationPatch
 ) -> RegistrationOut:

@@ -2,13 +2,15 @@
 alliances, agreements, service centres, volunteer teams, service requests, the venue registry.
 
 Lists are filtered and paged (``{"data": [...], "count": N}``); each record has a detail route.
+The structure is no one's personal data: every role may read it (``organisation.read``); service
+requests are case records (``records.read``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
@@ -36,6 +38,8 @@ from hub.api.records.schemas import (
     VolunteerTeamOut,
 )
 from hub.api.schemas import Page
+from hub.auth import Permission
+from hub.auth.deps import require
 from hub.models import Device
 from hub.org.models import (
     Agreement,
@@ -55,7 +59,12 @@ from hub.org.models import (
 )
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["organisation"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["organisation"],
+    dependencies=[Depends(require(Permission.ORGANISATION_READ))],
+)
+_RECORDS_READ = [Depends(require(Permission.RECORDS_READ))]
 
 IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
@@ -311,7 +320,7 @@ def get_volunteer_team(session: SessionDep, team_id: int) -> VolunteerTeamOut:
     return VolunteerTeamOut.model_validate(found(session, VolunteerTeam, team_id, "team"))
 
 
-@router.get("/service-requests", response_model=Page[ServiceRequestOut])
+@router.get("/service-requests", response_model=Page[ServiceRequestOut], dependencies=_RECORDS_READ)
 def list_service_requests(
     session: SessionDep,
     *,
@@ -340,7 +349,9 @@ def list_service_requests(
     return Page(data=[ServiceRequestOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/service-requests/{request_id}", response_model=ServiceRequestOut)
+@router.get(
+    "/service-requests/{request_id}", response_model=ServiceRequestOut, dependencies=_RECORDS_READ
+)
 def get_service_request(session: SessionDep, request_id: int) -> ServiceRequestOut:
     return ServiceRequestOut.model_validate(
         found(session, ServiceRequest, request_id, "service request")

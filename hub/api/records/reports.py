@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from hub.api.deps import SessionDep
 from hub.api.records.schemas import AssessmentOut
+from hub.auth import Permission
+from hub.auth.deps import require
 from hub.org.assessment import (
     MEMBER_MIN_SERVICES,
     UNIT_MIN_REPORTING_PCT,
@@ -18,7 +20,11 @@ from hub.org.assessment import (
 from hub.org.calendar import CITY_TZ
 from hub.org.export import ExportTable, to_csv, to_xlsx
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(
+    prefix="/api/v1/reports",
+    tags=["reports"],
+    dependencies=[Depends(require(Permission.ASSESSMENT_READ))],
+)
 
 YearQuery = Annotated[
     int, Query(ge=2000, le=2100, examples=[2025], description="the year, in Asia/Shanghai")

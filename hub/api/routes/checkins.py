@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
 from hub.api.schemas import BayReadingOut, CheckinOut, CounterReadingOut, Page
+from hub.auth import Permission, Principal
+from hub.auth.deps import require
+from hub.auth.scope import site_conditions
 from hub.models import BayReading, Checkin, CounterReading, EventTable
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
+
+CheckinsReader = Annotated[Principal, Depends(require(Permission.CHECKINS_READ))]
+ReadingsReader = Annotated[Principal, Depends(require(Permission.READINGS_READ))]
 
 
 def _newest_first(
@@ -38,6 +44,7 @@ def _newest_first(
 @router.get("/checkins", response_model=Page[CheckinOut])
 def list_checkins(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: CheckinsReader,
     site: SiteQuery = None,
     device: DeviceQuery = None,
     since: SinceQuery = None,
@@ -45,8 +52,10 @@ def list_checkins(  # noqa: PLR0917 - FastAPI passes every query parameter by ke
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[CheckinOut]:
-    """Card taps as recorded, newest device time first; ``count`` is the total matching."""
-    where = event_conditions(Checkin, site, device, since, until)
+    """Card taps as recorded, newest device time first; ``count`` is the total matching.
+    A centre's staff get their centre's taps (``site`` of another centre: 403)."""
+    where = event_conditions(Checkin, None, device, since, until)
+    where += site_conditions(principal, Checkin.site_id, site)
     count, rows = _newest_first(session, Checkin, where, offset, limit)
     return Page[CheckinOut](data=[CheckinOut.model_validate(r) for r in rows], count=count)
 
@@ -54,6 +63,7 @@ def list_checkins(  # noqa: PLR0917 - FastAPI passes every query parameter by ke
 @router.get("/counter-readings", response_model=Page[CounterReadingOut])
 def list_counter_readings(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: ReadingsReader,
     site: SiteQuery = None,
     device: DeviceQuery = None,
     since: SinceQuery = None,
@@ -61,8 +71,10 @@ def list_counter_readings(  # noqa: PLR0917 - FastAPI passes every query paramet
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[CounterReadingOut]:
-    """People-counter registers as read at venue gates (cumulative; they wrap and reset)."""
-    where = event_conditions(CounterReading, site, device, since, until)
+    """People-counter registers as read at venue gates (cumulative; they wrap and reset).
+    A venue manager gets its own venues' readings."""
+    where = event_conditions(CounterReading, None, device, since, until)
+    where += site_conditions(principal, CounterReading.site_id, site)
     count, rows = _newest_first(session, CounterReading, where, offset, limit)
     data = [CounterReadingOut.model_validate(r) for r in rows]
     return Page[CounterReadingOut](data=data, count=count)
@@ -71,6 +83,7 @@ def list_counter_readings(  # noqa: PLR0917 - FastAPI passes every query paramet
 @router.get("/bay-readings", response_model=Page[BayReadingOut])
 def list_bay_readings(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: ReadingsReader,
     site: SiteQuery = None,
     device: DeviceQuery = None,
     since: SinceQuery = None,
@@ -79,6 +92,7 @@ def list_bay_readings(  # noqa: PLR0917 - FastAPI passes every query parameter b
     limit: LimitQuery = 100,
 ) -> Page[BayReadingOut]:
     """Car-park bay occupancy as reported by bay sensors."""
-    where = event_conditions(BayReading, site, device, since, until)
+    where = event_conditions(BayReading, None, device, since, until)
+    where += site_conditions(principal, BayReading.site_id, site)
     count, rows = _newest_first(session, BayReading, where, offset, limit)
     return Page[BayReadingOut](data=[BayReadingOut.model_validate(r) for r in rows], count=count)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.schemas import DeadLetterOut, Page
+from hub.auth import Permission
+from hub.auth.deps import require
 from hub.models import DeadLetter
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -16,7 +18,11 @@ router = APIRouter(prefix="/api/v1", tags=["records"])
 PREVIEW_CHARS = 200
 
 
-@router.get("/dead-letters", response_model=Page[DeadLetterOut])
+@router.get(
+    "/dead-letters",
+    response_model=Page[DeadLetterOut],
+    dependencies=[Depends(require(Permission.DEAD_LETTERS_READ))],
+)
 def list_dead_letters(
     session: SessionDep, offset: OffsetQuery = 0, limit: LimitQuery = 100
 ) -> Page[DeadLetterOut]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.api.deps import IngestDep, SessionDep
 from hub.api.schemas import HealthOut, InfluxOut, IngestOut
+from hub.auth import Permission, Principal
+from hub.auth.deps import principal_unless_database_down
 from hub.ingest import IngestWorker
 
 log = logging.getLogger(__name__)
@@ -24,10 +26,18 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/healthz",
     response_model=HealthOut,
+    response_model_exclude_unset=True,  # anyone: {"status": ...} alone
     responses={503: {"model": HealthOut, "description": "the database is unreachable"}},
 )
-def healthz(session: SessionDep, ingest: IngestDep, response: Response) -> HealthOut:
-    """503 only when the database is down; a lost broker is reported but the API still serves."""
+def healthz(
+    session: SessionDep,
+    ingest: IngestDep,
+    response: Response,
+    principal: Annotated[Principal | None, Depends(principal_unless_database_down)],
+) -> HealthOut:
+    """503 only when the database is down; a lost broker is reported but the API still serves.
+    Open to all, but only ``status`` unless the caller may read the system's state (operator):
+    the detail says how the hub is built and where it fails."""
     database_error: str | None = None
     try:
         session.execute(text("SELECT 1"))
@@ -48,6 +58,8 @@ def healthz(session: SessionDep, ingest: IngestDep, response: Response) -> Healt
     healthy = database_error is None and broker != "disconnected"
     if database_error is not None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    if principal is None or not principal.can(Permission.SYSTEM_READ):
+        return HealthOut(status="ok" if healthy else "degraded")
     return HealthOut(
         status="ok" if healthy else "degraded",
         database="ok" if database_error is None else "down",

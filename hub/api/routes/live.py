@@ -4,15 +4,19 @@ name, activity), so a page can draw its feed and then keep it up to date from th
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
 from hub.api.schemas import Page
+from hub.auth import Permission, Principal
+from hub.auth.deps import require
+from hub.auth.scope import site_conditions
 from hub.models import Checkin
 from hub.org.models import Activity, Attendance, Member
 from hub.org.names import mask_name
@@ -43,6 +47,7 @@ class LiveCheckinOut(BaseModel):
 @router.get("/checkins", response_model=Page[LiveCheckinOut])
 def live_checkins(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: Annotated[Principal, Depends(require(Permission.CHECKINS_READ))],
     site: SiteQuery = None,
     device: DeviceQuery = None,
     since: SinceQuery = None,
@@ -51,7 +56,8 @@ def live_checkins(  # noqa: PLR0917 - FastAPI passes every query parameter by ke
     limit: LimitQuery = 100,
 ) -> Page[LiveCheckinOut]:
     """Taps newest first, with the member's masked name and the activity they counted toward."""
-    where = event_conditions(Checkin, site, device, since, until)
+    where = event_conditions(Checkin, None, device, since, until)
+    where += site_conditions(principal, Checkin.site_id, site)
     count = session.scalar(select(func.count()).select_from(Checkin).where(*where)) or 0
     rows = session.execute(
         select(Checkin, Member.name, Activity.title, Activity.id)

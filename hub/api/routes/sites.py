@@ -5,29 +5,39 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
 from hub.api.schemas import DeviceOut, Page, SiteOut
+from hub.auth import Permission, Principal
+from hub.auth.deps import require
+from hub.auth.scope import site_conditions
 from hub.models import Device, Site
 from hub.presence import device_online, site_online
 from mqtt_contract.topics import ID_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
+DevicesReader = Annotated[Principal, Depends(require(Permission.DEVICES_READ))]
+
 
 @router.get("/sites", response_model=Page[SiteOut])
 def list_sites(
     session: SessionDep,
     settings: SettingsDep,
+    principal: DevicesReader,
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[SiteOut]:
+    """Edges (one per site) with their online state; a centre's staff see their centre."""
     now = datetime.now(UTC)
     timeout = settings.heartbeat_timeout_s
-    count = session.scalar(select(func.count()).select_from(Site)) or 0
-    sites = session.scalars(select(Site).order_by(Site.id).offset(offset).limit(limit))
+    where = site_conditions(principal, Site.id, None)
+    count = session.scalar(select(func.count()).select_from(Site).where(*where)) or 0
+    sites = session.scalars(
+        select(Site).where(*where).order_by(Site.id).offset(offset).limit(limit)
+    )
     data = [
         SiteOut.model_validate(
             {
@@ -41,16 +51,18 @@ def list_sites(
 
 
 @router.get("/devices", response_model=Page[DeviceOut])
-def list_devices(
+def list_devices(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
     settings: SettingsDep,
+    principal: DevicesReader,
     site: Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])] = None,
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[DeviceOut]:
+    """Devices with their online state; a centre's staff see their centre's readers."""
     now = datetime.now(UTC)
     timeout = settings.heartbeat_timeout_s
-    conditions = [] if site is None else [Device.site_id == site]
+    conditions = site_conditions(principal, Device.site_id, site)
     count = session.scalar(select(func.count()).select_from(Device).where(*conditions)) or 0
     rows = session.execute(
         select(Device, Site.state, Site.last_seen)

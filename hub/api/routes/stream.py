@@ -5,6 +5,9 @@ sends ``Last-Event-ID`` by itself) pick up what it missed. Besides the topics, a
 ``hello`` when it opens (``resumed`` tells whether nothing was lost since the last id) and
 ``resync`` when this client fell behind and lost events: then the page fetches the current state
 again. A comment line every ``keepalive_s`` keeps proxies from closing an idle stream.
+
+Each topic needs the permission that reads the same records over the API (``TOPIC_PERMISSION``),
+and a scoped user (a centre's staff, a venue manager) gets only the events of its own sites.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
 from hub.api.deps import LiveDep
+from hub.auth import Permission, Principal
+from hub.auth.deps import AuthenticatedDep, forbidden
 from hub.live import LiveFeed, LiveTopic, Subscription
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
@@ -26,6 +31,14 @@ RECONNECT_MS = 1000
 """What the browser waits before reconnecting (its default is about 3 s)."""
 
 _TOPICS = ", ".join(t.value for t in LiveTopic)
+
+TOPIC_PERMISSION: dict[LiveTopic, Permission] = {
+    LiveTopic.CHECKINS: Permission.CHECKINS_READ,
+    LiveTopic.READINGS: Permission.READINGS_READ,
+    LiveTopic.OCCUPANCY: Permission.VENUES_READ,
+    LiveTopic.DEVICES: Permission.DEVICES_READ,
+    LiveTopic.DEAD_LETTERS: Permission.DEAD_LETTERS_READ,
+}
 
 
 @router.get(
@@ -47,10 +60,12 @@ _TOPICS = ", ".join(t.value for t in LiveTopic)
 )
 async def stream(
     live: LiveDep,
+    principal: AuthenticatedDep,
     topics: Annotated[
         str | None,
         Query(
-            description=f"comma-separated, any of: {_TOPICS} (default: all)",
+            description=f"comma-separated, any of: {_TOPICS} (default: all the caller may "
+            "read); a topic the caller's role may not read is 403",
             examples=["checkins,devices"],
         ),
     ] = None,
@@ -59,8 +74,8 @@ async def stream(
     ] = None,
 ) -> StreamingResponse:
     """Live check-ins, readings, device state and dead letters, within moments of their commit."""
-    wanted = _parse_topics(topics)
-    sub = live.subscribe(wanted, asyncio.get_running_loop(), last_event_id)
+    wanted = _permitted(principal, _parse_topics(topics), explicit=bool(topics and topics.strip()))
+    sub = live.subscribe(wanted, asyncio.get_running_loop(), last_event_id, sites=principal.sites)
     return StreamingResponse(
         _messages(live, sub, live.keepalive_s),
         media_type="text/event-stream",
@@ -79,6 +94,17 @@ def _parse_topics(raw: str | None) -> list[LiveTopic]:
             detail=f"unknown topics {unknown}; choose from: {_TOPICS}",
         )
     return [LiveTopic(name) for name in names]
+
+
+def _permitted(principal: Principal, topics: list[LiveTopic], *, explicit: bool) -> list[LiveTopic]:
+    allowed = [t for t in topics if principal.can(TOPIC_PERMISSION[t])]
+    refused = [t.value for t in topics if t not in allowed]
+    if (explicit and refused) or not allowed:
+        raise forbidden(
+            f"the {principal.role.value} role may not follow "
+            + (", ".join(refused) if refused else "any topic")
+        )
+    return allowed
 
 
 async def _messages(live: LiveFeed, sub: Subscription, keepalive_s: float) -> AsyncIterator[str]:

@@ -1,8 +1,8 @@
 """Shared venues: the registry with live occupancy and alert state, occupancy series, capacity
 alerts and the monthly venue-sharing report (JSON or CSV).
 
-The hub has no user accounts yet: a venue manager's view is the ``unit`` filter (the owner unit
-that opened the venue) on ``/venues`` and ``/alerts``.
+A venue manager sees the venues of its owner unit (the unit that opened them): lists are narrowed
+to them, and another unit's venue is 403.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,9 @@ from hub.api.venue_schemas import (
     VenueOut,
     VenueSharingOut,
 )
+from hub.auth import Permission, Principal
+from hub.auth.deps import require
+from hub.auth.scope import ensure_site, ensure_unit, unit_conditions
 from hub.org.models import Unit, Venue
 from hub.venues import reports, rollups
 from hub.venues.models import CapacityAlertRecord, VenueOccupancy
@@ -43,6 +46,8 @@ MonthQuery = Annotated[
     str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"], description="YYYY-MM")
 ]
 MAX_SPAN = {"5m": timedelta(days=31), "1h": timedelta(days=366)}
+
+VenuesReader = Annotated[Principal, Depends(require(Permission.VENUES_READ))]
 
 
 def _alert_out(a: CapacityAlertRecord) -> AlertOut:
@@ -112,6 +117,7 @@ def _venues_query() -> Select[Venue, str, VenueOccupancy, CapacityAlertRecord]:
 @router.get("/venues", response_model=Page[VenueOut])
 def list_venues(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: VenuesReader,
     kind: Annotated[Literal["sports_ground", "car_park", "other"] | None, Query()] = None,
     unit: Annotated[int | None, Query(description="owner unit id", examples=[30])] = None,
     community: Annotated[int | None, Query(examples=[5])] = None,
@@ -119,12 +125,11 @@ def list_venues(  # noqa: PLR0917 - FastAPI passes every query parameter by keyw
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[VenueOut]:
-    """Every venue with its live occupancy and open capacity alert."""
+    """Every venue with its live occupancy and open capacity alert (a venue manager: its own)."""
     conditions: list[Any] = []
     if kind is not None:
         conditions.append(Venue.kind == kind)
-    if unit is not None:
-        conditions.append(Venue.unit_id == unit)
+    conditions += unit_conditions(principal, Venue.unit_id, unit)
     if community is not None:
         conditions.append(Venue.community_id == community)
     if alerting is not None:
@@ -138,23 +143,26 @@ def list_venues(  # noqa: PLR0917 - FastAPI passes every query parameter by keyw
 
 
 @router.get("/venues/{venue_id}", response_model=VenueOut, responses={404: {}})
-def get_venue(session: SessionDep, venue_id: VenueId) -> VenueOut:
+def get_venue(session: SessionDep, principal: VenuesReader, venue_id: VenueId) -> VenueOut:
     row = session.execute(_venues_query().where(Venue.id == venue_id)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no venue {venue_id!r}")
+    ensure_unit(principal, row[0].unit_id)
     return _venue_out(*row)
 
 
-def _venue(session: Session, venue_id: str) -> Venue:
+def _venue(session: Session, principal: Principal, venue_id: str) -> Venue:
     venue = session.get(Venue, venue_id)
     if venue is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no venue {venue_id!r}")
+    ensure_unit(principal, venue.unit_id)
     return venue
 
 
 @router.get("/venues/{venue_id}/occupancy", response_model=OccupancySeriesOut, responses={404: {}})
-def venue_occupancy(
+def venue_occupancy(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: VenuesReader,
     venue_id: VenueId,
     since: Annotated[
         QueryTime | None,
@@ -167,7 +175,7 @@ def venue_occupancy(
 ) -> OccupancySeriesOut:
     """Occupancy per 5 minutes or per hour (buckets that have closed; the live value is on the
     venue itself)."""
-    venue = _venue(session, venue_id)
+    venue = _venue(session, principal, venue_id)
     until = until or datetime.now(UTC)
     since = since or until - timedelta(hours=24)
     if since > until:
@@ -187,9 +195,11 @@ def venue_occupancy(
 
 
 @router.get("/venues/{venue_id}/sessions", response_model=Page[SessionOut], responses={404: {}})
-def venue_sessions(session: SessionDep, venue_id: VenueId, month: MonthQuery) -> Page[SessionOut]:
+def venue_sessions(
+    session: SessionDep, principal: VenuesReader, venue_id: VenueId, month: MonthQuery
+) -> Page[SessionOut]:
     """The days of a month on which the venue was in use during its opening hours."""
-    venue = _venue(session, venue_id)
+    venue = _venue(session, principal, venue_id)
     days = reports.day_sessions(
         session.connection(), venue_id, venue.opens_at, venue.closes_at, month
     )
@@ -201,6 +211,7 @@ def venue_sessions(session: SessionDep, venue_id: VenueId, month: MonthQuery) ->
 @router.get("/alerts", response_model=Page[AlertOut])
 def list_alerts(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
+    principal: VenuesReader,
     venue: Annotated[str | None, Query(pattern=ID_PATTERN, examples=["venue-07"])] = None,
     unit: Annotated[int | None, Query(description="owner unit id", examples=[30])] = None,
     state: Annotated[Literal["open", "cleared", "all"], Query()] = "all",
@@ -211,9 +222,11 @@ def list_alerts(  # noqa: PLR0917 - FastAPI passes every query parameter by keyw
     a = CapacityAlertRecord
     query = select(a)
     if venue is not None:
+        ensure_site(principal, venue)
         query = query.where(a.venue_id == venue)
-    if unit is not None:
-        query = query.join(Venue, Venue.id == a.venue_id).where(Venue.unit_id == unit)
+    by_unit = unit_conditions(principal, Venue.unit_id, unit)
+    if by_unit:
+        query = query.join(Venue, Venue.id == a.venue_id).where(*by_unit)
     if state == "open":
         query = query.where(a.cleared_at.is_(None))
     elif state == "cleared":
@@ -235,14 +248,18 @@ CSV_MEDIA = "text/csv; charset=utf-8"
 )
 def venue_sharing(
     session: SessionDep,
+    principal: Annotated[Principal, Depends(require(Permission.VENUE_SHARING_READ))],
     month: MonthQuery,
     format: Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet")] = "json",
     by: Annotated[Literal["venue", "unit"], Query(description="rows of the CSV")] = "venue",
 ) -> Any:
     """Per venue and per owner unit for a month: open days, visits, peak, mean occupancy and
     utilisation. ``format=csv`` gives one table (``by`` venue or unit), UTF-8 with a BOM so
-    that spreadsheet programs read the Chinese names."""
+    that spreadsheet programs read the Chinese names. A venue manager gets its unit's rows."""
     venues, units = reports.venue_sharing(session.connection(), month)
+    if principal.unit_id is not None:  # a venue manager: its own unit's rows
+        venues = [v for v in venues if v.unit_id == principal.unit_id]
+        units = [u for u in units if u.unit_id == principal.unit_id]
     if format == "json":
         return VenueSharingOut(
             month=month,

@@ -1,0 +1,195 @@
+"""Logging in and out of the dashboard, who am I, and the users (for operators).
+
+``POST /api/v1/session`` exchanges an API token for an HttpOnly, SameSite=Strict session cookie,
+so that the browser's pages and its EventSource authenticate without any script holding the
+token. ``DELETE /api/v1/session`` logs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, Field
+
+from hub.api.deps import SessionDep, SettingsDep
+from hub.api.schemas import Page
+from hub.auth.deps import SESSION_COOKIE, AuthenticatedDep, require, unauthorized
+from hub.auth.principal import Principal
+from hub.auth.roles import Permission, Role
+from hub.auth.users import (
+    USERNAME_PATTERN,
+    UserError,
+    UserInfo,
+    add_user,
+    close_session,
+    list_users,
+    open_session,
+    principal_for_token,
+    revoke_user,
+)
+from mqtt_contract.topics import ID_PATTERN
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+_TOKEN_EXAMPLE = "yp_8ZkTq0v3W1xjJYg2b6mA4sQe9rLcN5dVhUoPiKfXtBw"  # noqa: S105 - an example
+
+
+class LoginIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200, examples=[_TOKEN_EXAMPLE])
+
+
+class MeOut(BaseModel):
+    username: str = Field(examples=["wang.centre01"])
+    role: Role = Field(examples=["centre_staff"])
+    centre_id: str | None = Field(examples=["centre-01"], description="a centre_staff's centre")
+    unit_id: int | None = Field(examples=[None], description="a venue_manager's owner unit")
+    sites: list[str] | None = Field(
+        examples=[["centre-01"]], description="the sites this user sees; null: all"
+    )
+    permissions: list[Permission] = Field(examples=[["checkins.read", "activities.write"]])
+    via: str = Field(examples=["session"], description="token or session")
+
+
+def me_out(principal: Principal) -> MeOut:
+    return MeOut(
+        username=principal.username,
+        role=principal.role,
+        centre_id=principal.centre_id,
+        unit_id=principal.unit_id,
+        sites=None if principal.sites is None else sorted(principal.sites),
+        permissions=sorted(principal.permissions),
+        via=principal.via,
+    )
+
+
+@router.post(
+    "/session",
+    response_model=MeOut,
+    responses={401: {"description": "unknown or revoked token"}},
+)
+def log_in(body: LoginIn, session: SessionDep, settings: SettingsDep, response: Response) -> MeOut:
+    """Exchange an API token for a session cookie (HttpOnly, SameSite=Strict; Secure in
+    production) lasting ``HUB_SESSION_TTL_H`` hours."""
+    principal = principal_for_token(session, body.token.strip())
+    if principal is None:
+        raise unauthorized("unknown or revoked token")
+    ttl = timedelta(hours=settings.session_ttl_h)
+    value = open_session(session, principal, ttl)
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=int(ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.session_cookie_secure,
+    )
+    return me_out(principal)
+
+
+@router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
+def log_out(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """End this browser's session (whatever state it is in) and clear its cookie."""
+    value = request.cookies.get(SESSION_COOKIE)
+    if value:
+        close_session(session, value)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.session_cookie_secure,
+    )
+    return response
+
+
+@router.get("/me", response_model=MeOut, responses={401: {}})
+def me(principal: AuthenticatedDep) -> MeOut:
+    """Who the credentials belong to and what they may do (the dashboard shows what this allows)."""
+    return me_out(principal)
+
+
+# --- users (operators) ----------------------------------------------------------------------
+
+
+class UserIn(BaseModel):
+    username: str = Field(pattern=USERNAME_PATTERN, examples=["wang.centre01"])
+    role: Role = Field(examples=["centre_staff"])
+    centre_id: str | None = Field(default=None, pattern=ID_PATTERN, examples=["centre-01"])
+    unit_id: int | None = Field(default=None, ge=1, examples=[None])
+
+
+class UserOut(BaseModel):
+    username: str = Field(examples=["wang.centre01"])
+    role: Role = Field(examples=["centre_staff"])
+    centre_id: str | None = Field(examples=["centre-01"])
+    unit_id: int | None = Field(examples=[None])
+    created_at: datetime = Field(examples=["2026-11-29T08:00:00Z"])
+    revoked_at: datetime | None = Field(examples=[None])
+    tokens: int = Field(examples=[1], description="tokens that still work")
+    token_prefixes: list[str] = Field(examples=[["yp_8ZkTq0v"]])
+
+
+class NewUserOut(BaseModel):
+    username: str = Field(examples=["wang.centre01"])
+    role: Role = Field(examples=["centre_staff"])
+    token: str = Field(
+        examples=[_TOKEN_EXAMPLE], description="shown this once; only its digest is kept"
+    )
+
+
+def _user_out(info: UserInfo) -> UserOut:
+    return UserOut(
+        username=info.username,
+        role=info.role,
+        centre_id=info.centre_id,
+        unit_id=info.unit_id,
+        created_at=info.created_at,
+        revoked_at=info.revoked_at,
+        tokens=info.tokens,
+        token_prefixes=list(info.token_prefixes),
+    )
+
+
+@router.get(
+    "/users", response_model=Page[UserOut], dependencies=[Depends(require(Permission.USERS_ADMIN))]
+)
+def users(session: SessionDep) -> Page[UserOut]:
+    """Every user, revoked ones too, with the prefixes of their working tokens."""
+    data = [_user_out(u) for u in list_users(session)]
+    return Page(data=data, count=len(data))
+
+
+@router.post(
+    "/users",
+    response_model=NewUserOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require(Permission.USERS_ADMIN))],
+)
+def create_user(session: SessionDep, body: UserIn) -> NewUserOut:
+    """A new user and its first token (in the answer, once)."""
+    try:
+        issued = add_user(
+            session, body.username, body.role, centre_id=body.centre_id, unit_id=body.unit_id
+        )
+    except UserError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    return NewUserOut(username=issued.username, role=issued.role, token=issued.token)
+
+
+@router.post(
+    "/users/{username}/revoke",
+    response_model=UserOut,
+    responses={404: {}},
+    dependencies=[Depends(require(Permission.USERS_ADMIN))],
+)
+def revoke(session: SessionDep, username: str) -> UserOut:
+    """The user's tokens stop working and its sessions end at once; the row stays."""
+    try:
+        revoke_user(session, username)
+    except UserError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    info = next(u for u in list_users(session) if u.username == username)
+    return _user_out(info)

@@ -1,0 +1,97 @@
+"""Roles and the permissions each one has: the hub's permission table, in one place.
+
+Least privilege: each role gets what its people need for their work and nothing more. Two roles
+are scoped: ``centre_staff`` to one service centre, ``venue_manager`` to one owner unit (the unit
+that opened the venues); the API narrows their lists to their scope and answers 403 when they ask
+for something outside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Literal
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    """Runs the hub: everything, including devices, dead letters, metrics and users."""
+    RECORDS_STAFF = "records_staff"
+    """The organisation department: records, imports, the assessment, exports; reads all records."""
+    CENTRE_STAFF = "centre_staff"
+    """Staff of one service centre: its check-ins, attendance, activities and readers."""
+    VENUE_MANAGER = "venue_manager"
+    """The owner unit of shared venues: its venues, their occupancy, alerts and sharing rows."""
+    VIEWER = "viewer"
+    """Read-only aggregates: venue occupancy and the venue-sharing report; no personal data."""
+
+
+class Permission(StrEnum):
+    ORGANISATION_READ = "organisation.read"
+    """Sub-districts, communities, grids, party organisations, units, alliances, agreements,
+    service centres, volunteer teams, the venue registry: the structure, no personal data."""
+    RECORDS_READ = "records.read"
+    """Members (names masked), registrations, service requests."""
+    RECORDS_WRITE = "records.write"
+    """Create and update members and registrations."""
+    IMPORTS_WRITE = "imports.write"
+    """Roster imports (members, units, agreements)."""
+    ASSESSMENT_READ = "assessment.read"
+    """The annual assessment and its CSV and XLSX exports."""
+    CHECKINS_READ = "checkins.read"
+    """Check-ins, the live feed of taps (masked names), attendance."""
+    ACTIVITIES_READ = "activities.read"
+    ACTIVITIES_WRITE = "activities.write"
+    READINGS_READ = "readings.read"
+    """Raw people-counter and bay readings."""
+    VENUES_READ = "venues.read"
+    """Venues with live occupancy, occupancy series, open days, capacity alerts."""
+    VENUE_SHARING_READ = "venue_sharing.read"
+    """The monthly venue-sharing report (JSON and CSV)."""
+    DEVICES_READ = "devices.read"
+    """Sites (edges) and devices with their state."""
+    DEAD_LETTERS_READ = "dead_letters.read"
+    SYSTEM_READ = "system.read"
+    """``/metrics`` and the detail of ``/healthz``."""
+    USERS_ADMIN = "users.admin"
+    """Add, list and revoke users."""
+
+
+P = Permission
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.OPERATOR: frozenset(Permission),
+    Role.RECORDS_STAFF: frozenset(
+        {
+            P.ORGANISATION_READ,
+            P.RECORDS_READ,
+            P.RECORDS_WRITE,
+            P.IMPORTS_WRITE,
+            P.ASSESSMENT_READ,
+            P.CHECKINS_READ,
+            P.ACTIVITIES_READ,
+            P.ACTIVITIES_WRITE,
+            P.READINGS_READ,
+            P.VENUES_READ,
+            P.VENUE_SHARING_READ,
+        }
+    ),
+    Role.CENTRE_STAFF: frozenset(
+        {
+            P.ORGANISATION_READ,
+            P.CHECKINS_READ,
+            P.ACTIVITIES_READ,
+            P.ACTIVITIES_WRITE,
+            P.DEVICES_READ,
+        }
+    ),
+    Role.VENUE_MANAGER: frozenset(
+        {P.ORGANISATION_READ, P.READINGS_READ, P.VENUES_READ, P.VENUE_SHARING_READ}
+    ),
+    Role.VIEWER: frozenset({P.ORGANISATION_READ, P.VENUES_READ, P.VENUE_SHARING_READ}),
+}
+
+ScopeKind = Literal["centre", "unit"]
+
+ROLE_SCOPE: Mapping[Role, ScopeKind] = {Role.CENTRE_STAFF: "centre", Role.VENUE_MANAGER: "unit"}
+"""The scoped roles and what they are scoped to; the other roles see the whole city."""
