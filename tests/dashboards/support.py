@@ -43,6 +43,7 @@ from mqtt_contract.models import (
 )
 from mqtt_contract.topics import EventKind
 from tests.hub.support import CARD_KEY, wait_until
+from tests.users import bearer, user_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -99,7 +100,11 @@ class DashboardHub:
     worker: IngestWorker = field(init=False)
     api: ApiThread = field(init=False)
 
+    token: str = field(init=False)
+    """An operator's, made before the hub starts."""
+
     def __post_init__(self) -> None:
+        self.token = user_token(self.settings.database_url)
         self.worker = IngestWorker(self.settings)
         self.worker.start()
         assert self.worker.wait_ready(10), "ingest worker did not connect"
@@ -110,7 +115,7 @@ class DashboardHub:
         return f"http://127.0.0.1:{self.api.port}"
 
     def get(self, path: str, **params: Any) -> Any:
-        response = httpx.get(self.url + path, params=params, timeout=10)
+        response = httpx.get(self.url + path, params=params, timeout=10, headers=bearer(self.token))
         response.raise_for_status()
         return response.json()
 
@@ -338,9 +343,21 @@ class Watched:
 
 @contextmanager
 def watched(
-    browser: Browser, viewport: str = "desktop", lang: str | None = None
+    browser: Browser,
+    viewport: str = "desktop",
+    lang: str | None = None,
+    *,
+    login: DashboardHub | None = None,
+    token: str | None = None,
 ) -> Iterator[Watched]:
+    """A fresh browser context; with ``login``, already logged in to that hub (as an operator,
+    or with ``token``) through ``POST /api/v1/session``, so it holds the session cookie."""
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")  # type: ignore[arg-type]
+    if login is not None:
+        response = context.request.post(
+            login.url + "/api/v1/session", data={"token": token or login.token}
+        )
+        assert response.ok, f"login: HTTP {response.status} {response.text()}"
     if lang:
         context.add_init_script(f"localStorage.setItem('yp.lang', {lang!r})")
     page = context.new_page()

@@ -46,7 +46,7 @@ def test_the_switch_changes_every_visible_label_and_is_remembered(
     browser: Browser, hub: DashboardHub
 ) -> None:
     for name, path in PAGES.items():
-        with watched(browser) as w:
+        with watched(browser, login=hub) as w:
             open_page(w, hub.url + path)
             page = w.page
             assert page.evaluate("document.documentElement.lang") == "zh-CN", "the default"

@@ -37,7 +37,7 @@ def test_a_tap_is_on_the_checkins_page_within_a_second(
     browser: Browser, live_hub: DashboardHub, edge: MakeEdge
 ) -> None:
     client = edge("centre-01")
-    with watched(browser) as w:
+    with watched(browser, login=live_hub) as w:
         open_page(w, live_hub.url + "/checkins?site=centre-01")
         _mark_no_reload(w.page)
         before = w.page.locator("#stat-today .figure").inner_text()
@@ -69,7 +69,7 @@ def test_device_state_and_dead_letters_reach_operations_within_a_second(
     browser: Browser, live_hub: DashboardHub, edge: MakeEdge
 ) -> None:
     client = edge("centre-01")
-    with watched(browser) as w:
+    with watched(browser, login=live_hub) as w:
         open_page(w, live_hub.url + "/operations")
         _mark_no_reload(w.page)
         degraded = heartbeat("centre-01", {"reader-1": ("card_reader", "degraded")})
@@ -92,7 +92,7 @@ def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
     browser: Browser, live_hub: DashboardHub, edge: MakeEdge
 ) -> None:
     client = edge("centre-01")
-    with watched(browser) as w:
+    with watched(browser, login=live_hub) as w:
         open_page(w, live_hub.url + "/checkins?site=centre-01")
         _mark_no_reload(w.page)
         pill = w.page.locator("#live-state")
@@ -135,7 +135,7 @@ def test_a_reading_changes_the_venue_card_and_page_within_a_second(
     def shown(selector: str) -> str:
         return str(w.page.locator(selector).inner_text())
 
-    with watched(browser) as w:
+    with watched(browser, login=live_hub) as w:
         open_page(w, live_hub.url + "/venues")
         _mark_no_reload(w.page)
         card = "#venue-venue-01 .occupancy"

@@ -50,7 +50,7 @@ def test_each_page_loads_cleanly_and_is_photographed(
     # both languages at desktop width; the tablet in Chinese (the language test covers English)
     for lang in ("zh-CN", "en") if viewport == "desktop" else ("zh-CN",):
         for name, path in PAGES.items():
-            with watched(browser, viewport, lang) as w:
+            with watched(browser, viewport, lang, login=hub) as w:
                 open_page(w, hub.url + path)
                 assert w.page.evaluate("document.documentElement.lang") == lang
                 state = w.page.locator("#live-state").get_attribute("data-state")
@@ -63,7 +63,7 @@ def test_each_page_loads_cleanly_and_is_photographed(
 
 
 def test_pages_show_the_records(browser: Browser, hub: DashboardHub) -> None:
-    with watched(browser) as w:
+    with watched(browser, login=hub) as w:
         open_page(w, hub.url + "/checkins?site=centre-02")
         rows = w.page.locator("#feed-table tbody tr")
         assert rows.count() == 50, "the newest 50 (today's, then last year's seeded taps)"
@@ -90,6 +90,6 @@ def test_pages_show_the_records(browser: Browser, hub: DashboardHub) -> None:
 
 def test_pages_work_on_postgresql(browser: Browser, pg_hub: DashboardHub) -> None:
     for name, path in PAGES.items():
-        with watched(browser) as w:
+        with watched(browser, login=pg_hub) as w:
             open_page(w, pg_hub.url + path)
             assert w.problems == [], name

@@ -1,4 +1,7 @@
-// Calls to the hub's API. Errors carry the status so pages can say what failed.
+// Calls to the hub's API, with the session cookie. Errors carry the status so pages can say what
+// failed; a 401 (the session ended) goes back to the login page.
+
+import { toLogin } from "/js/auth.js";
 
 export class ApiError extends Error {
   constructor(path, status, detail) {
@@ -20,6 +23,7 @@ function url(path, params) {
 export async function getJSON(path, params) {
   const target = url(path, params);
   const response = await fetch(target, { headers: { Accept: "application/json" } });
+  if (response.status === 401) return toLogin();
   if (!response.ok) {
     let detail = "";
     try {
@@ -35,6 +39,7 @@ export async function getJSON(path, params) {
 export async function getText(path, params) {
   const target = url(path, params);
   const response = await fetch(target);
+  if (response.status === 401) return toLogin();
   if (!response.ok) throw new ApiError(target, response.status);
   return response.text();
 }

@@ -11,13 +11,15 @@ const MAX_BACKOFF_MS = 10000;
 export class LiveStream {
   /**
    * topics: names to subscribe to; handlers: {topic: fn(data)}; onSync: called when the page
-   * must fetch its state (first connection, lost events); onState: fn(state).
+   * must fetch its state (first connection, lost events); onState: fn(state); onRefused: called
+   * when the hub refused the stream (the session may have ended).
    */
-  constructor(topics, { handlers = {}, onSync = () => {}, onState = () => {} } = {}) {
+  constructor(topics, { handlers = {}, onSync = () => {}, onState = () => {}, onRefused = () => {} } = {}) {
     this.topics = topics;
     this.handlers = handlers;
     this.onSync = onSync;
     this.onState = onState;
+    this.onRefused = onRefused;
     this.state = null;
     this.backoff = 1000;
     this.source = null;
@@ -47,6 +49,7 @@ export class LiveStream {
       if (source !== this.source) return;
       if (source.readyState === EventSource.CLOSED) {
         this.setState("closed");
+        this.onRefused();
         this.timer = setTimeout(() => this.open(), this.backoff);
         this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
       } else {

@@ -1,9 +1,13 @@
-// What every page shares: the header (navigation, live state, language switch), loading the
-// page's state when the stream connects (and again whenever events were lost), and the "ready"
-// mark that tests and the load benchmark wait for.
+// What every page shares: the header (navigation, live state, language switch, who is logged in
+// and the logout button), loading the page's state when the stream connects (and again whenever
+// events were lost), and the "ready" mark that tests and the load benchmark wait for.
+//
+// Pages and live topics the user's role may not use are left out: the hub would refuse them
+// anyway (docs/security.md), this only keeps the page from asking.
 
 import { apply, currentLanguage, format, initI18n, onLanguageChange, setLanguage } from "/js/i18n.js";
-import { fill, h, label } from "/js/dom.js";
+import { can, checkSession, currentUser, loadMe, logOut } from "/js/auth.js";
+import { fill, h, label, value } from "/js/dom.js";
 import { LiveStream } from "/js/live.js";
 
 export const PAGES = [
@@ -13,6 +17,29 @@ export const PAGES = [
   { id: "operations", path: "/operations", key: "nav.operations" },
   { id: "records", path: "/records", key: "nav.records" },
 ];
+
+/** A page is for users with any of these permissions (none listed: everyone). */
+const PAGE_NEEDS = {
+  venues: ["venues.read"],
+  venue: ["venues.read"],
+  checkins: ["checkins.read"],
+  operations: ["system.read"],
+  records: ["assessment.read", "venue_sharing.read"],
+};
+
+/** What following each live topic needs (as the hub checks it). */
+const TOPIC_NEEDS = {
+  checkins: "checkins.read",
+  readings: "readings.read",
+  occupancy: "venues.read",
+  devices: "devices.read",
+  dead_letters: "dead_letters.read",
+};
+
+export function mayOpen(page) {
+  const needs = PAGE_NEEDS[page] || [];
+  return !needs.length || needs.some((permission) => can(permission));
+}
 
 const FIRST_LOAD_WITHOUT_STREAM_MS = 1500;
 const REFRESH_RELATIVE_MS = 15000;
@@ -55,7 +82,7 @@ function renderShell(page) {
     h(
       "nav",
       { class: "nav", dataset: { i18nAttr: "aria-label:nav.label" } },
-      PAGES.map((p) =>
+      PAGES.filter((p) => mayOpen(p.id)).map((p) =>
         label(p.key, undefined, "a", {
           href: p.path,
           class: p.id === page ? "active" : undefined,
@@ -68,10 +95,21 @@ function renderShell(page) {
       { class: "tools" },
       h("span", { class: "live-pill", id: "live-state", role: "status", "aria-live": "polite" }),
       button,
+      userChip(),
     ),
   );
   const footer = document.getElementById("footer");
   if (footer) fill(footer, label("footer.timezone"), label("footer.source"));
+}
+
+function userChip() {
+  const user = currentUser();
+  return h(
+    "span",
+    { class: "user", id: "user" },
+    h("span", { class: "user-name" }, value(user.username, "strong"), label(`role.${user.role}`, undefined, "span", { class: "muted" })),
+    label("auth.logout", undefined, "button", { type: "button", class: "lang-switch", id: "logout", on: { click: () => logOut() } }),
+  );
 }
 
 /** Show (or clear, with key null) a problem at the top of the page. */
@@ -98,20 +136,34 @@ export function notice(key, detail) {
  * onLanguage() redraws what apply() cannot (charts).
  */
 export async function startPage({ page, topics = [], handlers = {}, load, onLanguage }) {
-  // The stream connects while the catalogue loads; the first load waits for both.
+  // Who is asking and the catalogue load together; the stream connects as soon as we know which
+  // topics the user may follow, while the catalogue may still be loading.
+  const catalogue = initI18n();
+  await loadMe();
+  const allowed = mayOpen(page);
+  const followed = allowed ? topics.filter((topic) => can(TOPIC_NEEDS[topic])) : [];
   let hello = null;
   let helloCame = false;
-  const stream = topics.length
-    ? new LiveStream(topics, {
+  const stream = followed.length
+    ? new LiveStream(followed, {
         handlers,
         onSync: () => (hello ? hello() : (helloCame = true)),
         onState: (state) => liveState(state),
+        onRefused: () => checkSession(),
       })
     : null;
-  await initI18n();
+  await catalogue;
   renderShell(page);
   apply(document);
   liveState(stream ? stream.state || "connecting" : "idle");
+  if (!allowed) {
+    notice("auth.forbidden");
+    for (const el of document.getElementById("main").children) el.hidden = el.id !== "notice";
+    requestAnimationFrame(() => {
+      document.documentElement.dataset.ready = "true";
+    });
+    return;
+  }
 
   let running = null;
   let again = false;

@@ -1,6 +1,7 @@
 // Check-ins (centre staff): the live feed of taps at a centre, today's figures, the readers.
 
 import { getAll, getJSON } from "/js/api.js";
+import { can, currentUser } from "/js/auth.js";
 import { base, categoryAxis, COLORS, loadCharts, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, debounce, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityMidnight, cityParts, t } from "/js/i18n.js";
@@ -84,7 +85,7 @@ function renderStats() {
     stat("checkins.stat.today", state.today.length, "", "stat-today"),
     stat("checkins.stat.allowed", allowed, "ok", "stat-allowed"),
     stat("checkins.stat.unknown", unknown, unknown ? "warn" : "", "stat-unknown"),
-    stat("checkins.stat.readers", online, online < state.readers.length ? "warn" : "ok", "stat-readers", state.readers.length),
+    can("devices.read") && stat("checkins.stat.readers", online, online < state.readers.length ? "warn" : "ok", "stat-readers", state.readers.length),
   );
 }
 
@@ -143,17 +144,23 @@ function renderHours() {
   );
 }
 
+/** A centre's staff see their own centre only; the readers need devices.read. */
 async function loadCentres() {
-  const devices = await getAll("/api/v1/devices");
-  const sites = [...new Set(devices.filter((d) => d.kind === "card_reader").map((d) => d.site_id))].sort();
+  const centre = currentUser().centre_id;
+  if (centre) state.site = centre;
+  const devices = can("devices.read") ? await getAll("/api/v1/devices") : [];
+  let sites = [...new Set(devices.filter((d) => d.kind === "card_reader").map((d) => d.site_id))].sort();
+  if (!can("devices.read")) sites = (await getAll("/api/v1/service-centres")).map((c) => c.id);
   if (state.site && !sites.includes(state.site)) sites.unshift(state.site);
   const select = $("#centre");
   fill(
     select,
-    label("checkins.all_centres", undefined, "option", { value: "" }),
-    ...sites.map((site) => value(site, "option", { value: site })),
+    centre ? null : label("checkins.all_centres", undefined, "option", { value: "" }),
+    ...sites.filter((site) => !centre || site === centre).map((site) => value(site, "option", { value: site })),
   );
   select.value = state.site;
+  select.disabled = Boolean(centre);
+  $("#readers").closest(".panel").hidden = !can("devices.read");
   return devices;
 }
 
@@ -183,6 +190,7 @@ function renderAll(freshId) {
 }
 
 const reloadReaders = debounce(async () => {
+  if (!can("devices.read")) return;
   const devices = await getAll("/api/v1/devices");
   state.readers = devices.filter((d) => d.kind === "card_reader" && (!state.site || d.site_id === state.site));
   renderReaders();

@@ -1,9 +1,10 @@
 // Home: one tile per page, with who it is for and one live figure each.
 
 import { getAll, getJSON } from "/js/api.js";
+import { can } from "/js/auth.js";
 import { $, debounce, fill, fmt, h, label } from "/js/dom.js";
 import { cityMidnight } from "/js/i18n.js";
-import { startPage } from "/js/shell.js";
+import { mayOpen, startPage } from "/js/shell.js";
 
 const state = { tapsToday: 0, edgesOnline: 0, edges: 0, venues: 0, alerts: 0, deadLetters: 0 };
 
@@ -23,21 +24,24 @@ function figure(n, key, args) {
 }
 
 function render() {
+  // only the pages this user's role may open
   fill(
     $("#tiles"),
-    tile("venues", "/venues", figure(state.venues, "home.venues.figure", { alerts: state.alerts })),
-    tile("checkins", "/checkins", figure(state.tapsToday, "home.checkins.figure")),
-    tile("operations", "/operations", figure(state.edgesOnline, "home.operations.figure", { total: state.edges, dead: state.deadLetters })),
-    tile("records", "/records", label("home.records.figure")),
+    mayOpen("venues") && tile("venues", "/venues", figure(state.venues, "home.venues.figure", { alerts: state.alerts })),
+    mayOpen("checkins") && tile("checkins", "/checkins", figure(state.tapsToday, "home.checkins.figure")),
+    mayOpen("operations") && tile("operations", "/operations", figure(state.edgesOnline, "home.operations.figure", { total: state.edges, dead: state.deadLetters })),
+    mayOpen("records") && tile("records", "/records", label("home.records.figure")),
   );
 }
 
+const NONE = { count: 0, data: [] };
+
 async function load() {
   const [today, sites, dead, venues] = await Promise.all([
-    getJSON("/api/v1/checkins", { since: cityMidnight(), limit: 1 }),
-    getAll("/api/v1/sites"),
-    getJSON("/api/v1/dead-letters", { limit: 1 }),
-    getAll("/api/v1/venues"),
+    can("checkins.read") ? getJSON("/api/v1/checkins", { since: cityMidnight(), limit: 1 }) : NONE,
+    mayOpen("operations") ? getAll("/api/v1/sites") : [],
+    mayOpen("operations") ? getJSON("/api/v1/dead-letters", { limit: 1 }) : NONE,
+    can("venues.read") ? getAll("/api/v1/venues") : [],
   ]);
   state.tapsToday = today.count;
   state.edges = sites.length;

@@ -2,6 +2,7 @@
 // alliance and by community, and the monthly venue-sharing report, each with its exports.
 
 import { exportURL, getJSON } from "/js/api.js";
+import { can } from "/js/auth.js";
 import { base, categoryAxis, COLORS, loadCharts, makeChart, valueAxis } from "/js/charts.js";
 import { $, badge, emptyRow, fill, fmt, h, label, row, table, value } from "/js/dom.js";
 import { cityParts, t } from "/js/i18n.js";
@@ -360,8 +361,16 @@ function renderSharing() {
 
 // --- loading ---------------------------------------------------------------------------------
 
+/** The tabs this user's role may read (the venue-sharing report only, for some). */
+function tabs() {
+  return ["assessment", "sharing"].filter((tab) => can(tab === "assessment" ? "assessment.read" : "venue_sharing.read"));
+}
+
 function showTab() {
+  const allowed = tabs();
+  if (!allowed.includes(state.tab)) state.tab = allowed[0];
   for (const button of document.querySelectorAll("[data-tab]")) {
+    button.hidden = !allowed.includes(button.dataset.tab);
     const active = button.dataset.tab === state.tab;
     button.classList.toggle("active", active);
     button.setAttribute("aria-selected", String(active));
@@ -385,7 +394,8 @@ async function loadSharing() {
 
 async function load() {
   showTab();
-  await Promise.all([loadAssessment(), loadSharing()]);
+  const allowed = tabs();
+  await Promise.all([allowed.includes("assessment") && loadAssessment(), allowed.includes("sharing") && loadSharing()]);
 }
 
 const years = $("#year");
