@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
+from hub.auth.demo import demo_operator_token
 from hub.broker.mosquitto import MosquittoBroker, contract_acl, free_port, mosquitto_binary
 from hub.demo_venues import registry_venues, start_venues, venue_devices, venue_sites
 from hub.org.demo_city import demo_cards, seed_on_first_run
@@ -76,9 +77,14 @@ def load_credentials(data_dir: Path, sites: list[str]) -> dict[str, Any]:
     edges: dict[str, str] = creds.setdefault("edges", {})
     for site in sites:
         edges.setdefault(site, secrets.token_urlsafe(16))
+    save_credentials(data_dir, creds)
+    return creds
+
+
+def save_credentials(data_dir: Path, creds: dict[str, Any]) -> None:
+    path = data_dir / "credentials.json"
     path.write_text(json.dumps(creds, indent=2) + "\n")
     path.chmod(0o600)
-    return creds
 
 
 def start_broker(
@@ -225,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             broker_url = broker.url
         database_url = f"sqlite:///{data_dir / 'hub.db'}"
         year = seed_on_first_run(database_url, creds["card_key"].encode())
+        creds["api_token"] = demo_operator_token(database_url, creds.get("api_token"))
+        save_credentials(data_dir, creds)  # the dashboard login (an operator's token)
         hub_log = data_dir / "logs" / "hub.log"
         hub = spawn(
             [
@@ -283,15 +291,17 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"\n  Yuanping smart community demo is running ({len(sites)} service centres)\n"
+            f"  Log in:       {api}/login#token={creds['api_token']}\n"
             f"  Dashboard:    {api}/   (venues, check-ins, operations, records)\n"
-            f"  API:          {api}/api/v1/checkins   (docs: {api}/docs)\n"
+            f"  API:          {api}/api/v1/checkins   (docs: {api}/docs; "
+            f"header 'Authorization: Bearer <api_token>')\n"
             f"  Venues:       {len(venues)} (clock x{args.acceleration:g}): "
             f"{api}/api/v1/counter-readings, {api}/api/v1/bay-readings\n"
             f"  Records:      {api}/api/v1/members, {api}/api/v1/attendance, "
             f"{api}/api/v1/reports/assessment?year={year} (docs/records.md)\n"
             f"  Health:       {api}/healthz    metrics: {api}/metrics\n"
             f"  MQTT broker:  {broker_url} (MQTT {protocol})\n"
-            f"  Credentials:  {data_dir / 'credentials.json'}\n"
+            f"  Credentials:  {data_dir / 'credentials.json'} (api_token, mqtt_password)\n"
             f"  Logs:         {data_dir / 'logs'}\n"
             f"  Try:          mosquitto_sub -h 127.0.0.1 -p {broker_url.rsplit(':', 1)[1]} "
             f"-u {PUBLISHER} -P <mqtt_password> -t 'yp/v1/#' -v\n"

@@ -21,10 +21,12 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from hub.api import create_app
 from hub.api.app import close_live_streams
-from hub.core.db import upgrade
+from hub.auth.users import active_operators
+from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
 from hub.org.allowlist_publisher import AllowlistPublisher
@@ -60,7 +62,23 @@ def main(argv: list[str] | None = None) -> int:
         log.error("cannot migrate %s: %s", settings.database_url_for_display(), exc)
         return 1
     log.info("database %s at revision %s", settings.database_url_for_display(), revision)
+    if not args.no_api:
+        _warn_without_operator(settings)
     return _Hub(settings, api=not args.no_api, ingest=not args.no_ingest).run()
+
+
+def _warn_without_operator(settings: HubSettings) -> None:
+    """Every API route needs a user: say how to make the first one."""
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            if active_operators(db) == 0:
+                log.warning(
+                    "no operator can log in yet: make one with "
+                    "`community user add admin --role operator` (docs/security.md)"
+                )
+    finally:
+        engine.dispose()
 
 
 def migrate_main(argv: list[str] | None = None) -> int:
