@@ -41,6 +41,7 @@ async function logIn(token) {
       body: JSON.stringify({ token: token.trim() }),
     });
     if (response.ok) {
+      await response.json(); // who logged in; read it all before leaving the page
       location.replace(destination());
       return;
     }

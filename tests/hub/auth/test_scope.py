@@ -1,0 +1,167 @@
+"""Scope, applied on the server: a centre's staff see their centre, a venue manager its unit's
+venues; lists are narrowed, anything named outside the scope is 403; the live stream carries a
+scoped user only the events of its sites, and each topic only to the roles that may read it."""
+
+from __future__ import annotations
+
+import json
+
+from hub.api.routes.stream import TOPIC_PERMISSION
+from hub.auth import ROLE_PERMISSIONS, Role
+from hub.live import LiveEvent, LiveTopic
+from tests.hub.auth.support import (
+    CENTRE,
+    OTHER_CENTRE,
+    OTHER_VENUE,
+    UNIT,
+    UNIT_VENUES,
+    Secured,
+    activity_body,
+)
+from tests.hub.support import wait_until
+from tests.hub.test_stream import StreamReader
+from tests.users import bearer
+
+C = Role.CENTRE_STAFF
+V = Role.VENUE_MANAGER
+
+
+def test_a_centres_staff_see_their_centre_only(secured: Secured) -> None:
+    everything = secured.get(Role.OPERATOR, "/api/v1/checkins", limit=1000).json()
+    own = [t for t in everything["data"] if t["site_id"] == CENTRE]
+    assert own, "the seeded city has taps at this centre"
+    assert len(own) < everything["count"], "and at another"
+
+    mine = secured.get(C, "/api/v1/checkins", limit=1000).json()
+    assert mine["count"] == len(own)
+    assert {t["site_id"] for t in mine["data"]} == {CENTRE}
+    assert secured.get(C, "/api/v1/checkins", site=CENTRE).json()["count"] == len(own)
+    assert secured.get(C, "/api/v1/checkins", site=OTHER_CENTRE).status_code == 403
+
+    live = secured.get(C, "/api/v1/live/checkins", limit=1000).json()
+    assert {t["site_id"] for t in live["data"]} == {CENTRE}
+    assert secured.get(C, "/api/v1/live/checkins", site=OTHER_CENTRE).status_code == 403
+
+    attendance = secured.get(C, "/api/v1/attendance", limit=1000).json()
+    assert attendance["count"] == len(own)
+    assert {a["centre_id"] for a in attendance["data"]} == {CENTRE}
+    assert secured.get(C, "/api/v1/attendance", centre_id=OTHER_CENTRE).status_code == 403
+
+    activities = secured.get(C, "/api/v1/activities", limit=1000).json()["data"]
+    assert activities
+    assert {a["centre_id"] for a in activities} == {CENTRE}
+    others = secured.get(Role.OPERATOR, "/api/v1/activities", centre_id=OTHER_CENTRE).json()
+    other = others["data"][0]["id"]
+    assert secured.get(C, f"/api/v1/activities/{other}").status_code == 403
+    assert secured.get(C, f"/api/v1/activities/{activities[0]['id']}").status_code == 200
+    assert secured.get(C, "/api/v1/activities", centre_id=OTHER_CENTRE).status_code == 403
+    patch = secured.call(C, "PATCH", f"/api/v1/activities/{other}", json={"title": "x"})
+    assert patch.status_code == 403
+    refused = secured.call(C, "POST", "/api/v1/activities", json=activity_body(OTHER_CENTRE))
+    assert refused.status_code == 403
+    assert secured.get(Role.OPERATOR, f"/api/v1/activities/{other}").json()["title"] != "x"
+
+
+def test_a_centres_staff_see_their_readers_only(secured: Secured) -> None:
+    all_devices = secured.get(Role.OPERATOR, "/api/v1/devices").json()["data"]
+    assert {d["site_id"] for d in all_devices} >= {CENTRE, OTHER_CENTRE}
+    devices = secured.get(C, "/api/v1/devices").json()["data"]
+    assert devices
+    assert {d["site_id"] for d in devices} == {CENTRE}
+    assert {s["id"] for s in secured.get(C, "/api/v1/sites").json()["data"]} == {CENTRE}
+    assert secured.get(C, "/api/v1/devices", site=OTHER_CENTRE).status_code == 403
+
+
+def test_a_venue_manager_sees_its_units_venues_only(secured: Secured) -> None:
+    everything = secured.get(Role.OPERATOR, "/api/v1/venues").json()
+    assert everything["count"] > len(UNIT_VENUES)
+    venues = secured.get(V, "/api/v1/venues").json()
+    assert sorted(v["id"] for v in venues["data"]) == sorted(UNIT_VENUES)
+    assert {v["unit_id"] for v in venues["data"]} == {UNIT}
+    assert secured.get(V, "/api/v1/venues", unit=UNIT).json()["count"] == len(UNIT_VENUES)
+    assert secured.get(V, "/api/v1/venues", unit=UNIT + 1).status_code == 403
+    assert secured.get(V, f"/api/v1/venues/{UNIT_VENUES[0]}").status_code == 200
+    for path in ("", "/occupancy", "/sessions?month=2026-11"):
+        response = secured.api.http.get(
+            f"/api/v1/venues/{OTHER_VENUE}{path}", headers=bearer(secured.tokens[V])
+        )
+        assert response.status_code == 403, path
+    assert secured.get(V, "/api/v1/alerts", venue=OTHER_VENUE).status_code == 403
+    assert secured.get(V, "/api/v1/alerts", unit=UNIT + 1).status_code == 403
+
+    readings = secured.get(V, "/api/v1/counter-readings").json()["data"]
+    assert sorted(r["site_id"] for r in readings) == sorted(UNIT_VENUES)
+    assert secured.get(V, "/api/v1/counter-readings", site=OTHER_VENUE).status_code == 403
+    assert secured.get(Role.OPERATOR, "/api/v1/counter-readings").json()["count"] == 3
+
+    report = secured.get(V, "/api/v1/reports/venue-sharing", month="2026-11").json()
+    assert sorted(v["venue_id"] for v in report["venues"]) == sorted(UNIT_VENUES)
+    assert [u["unit_id"] for u in report["units"]] == [UNIT]
+    everyone = secured.get(Role.VIEWER, "/api/v1/reports/venue-sharing", month="2026-11").json()
+    assert len(everyone["venues"]) == everything["count"]
+    csv = secured.get(V, "/api/v1/reports/venue-sharing", month="2026-11", format="csv")
+    assert csv.status_code == 200
+    assert len(csv.text.strip().splitlines()) == 1 + len(UNIT_VENUES)
+
+
+def test_the_viewer_sees_aggregates_and_no_personal_data(secured: Secured) -> None:
+    assert secured.get(Role.VIEWER, "/api/v1/venues").json()["count"] == 5
+    for path in ("/api/v1/members", "/api/v1/checkins", "/api/v1/live/checkins",
+                 "/api/v1/attendance", "/api/v1/reports/assessment?year=2025"):  # fmt: skip
+        response = secured.api.http.get(path, headers=bearer(secured.tokens[Role.VIEWER]))
+        assert response.status_code == 403, path
+
+
+def test_each_topic_only_to_the_roles_that_may_read_it(secured: Secured) -> None:
+    for role in Role:
+        allowed = sorted(
+            t.value for t in LiveTopic if TOPIC_PERMISSION[t] in ROLE_PERMISSIONS[role]
+        )
+        for topic in LiveTopic:
+            if topic.value not in allowed:
+                response = secured.get(role, "/api/v1/stream", topics=topic.value)
+                assert response.status_code == 403, (role, topic)
+        reader = StreamReader(secured.api.http, "/api/v1/stream", bearer(secured.tokens[role]))
+        hello = reader.next() if reader.status == 200 else None
+        if not allowed:
+            assert reader.status == 403, role
+            continue
+        assert hello is not None
+        assert json.loads(hello.data)["topics"] == allowed, "no topics asked: what it may read"
+
+
+def test_the_stream_carries_a_scoped_user_its_own_sites_only(secured: Secured) -> None:
+    centre = StreamReader(
+        secured.api.http, "/api/v1/stream?topics=checkins,devices", bearer(secured.tokens[C])
+    )
+    venues = StreamReader(
+        secured.api.http, "/api/v1/stream?topics=occupancy,readings", bearer(secured.tokens[V])
+    )
+    everyone = StreamReader(
+        secured.api.http,
+        "/api/v1/stream?topics=checkins,occupancy",
+        bearer(secured.tokens[Role.OPERATOR]),
+    )
+    for reader in (centre, venues, everyone):
+        assert reader.status == 200
+        assert reader.next() is not None  # hello
+    wait_until(lambda: secured.feed.client_count == 3, 5, "three streams")
+    secured.feed.publish(
+        [
+            LiveEvent(LiveTopic.CHECKINS, {"site_id": OTHER_CENTRE, "n": 1}),
+            LiveEvent(LiveTopic.OCCUPANCY, {"venue_id": OTHER_VENUE, "n": 2}),
+            LiveEvent(LiveTopic.DEVICES, {"site_id": OTHER_CENTRE, "n": 3}),
+            LiveEvent(LiveTopic.CHECKINS, {"site_id": CENTRE, "n": 4}),
+            LiveEvent(LiveTopic.OCCUPANCY, {"venue_id": UNIT_VENUES[1], "n": 5}),
+            LiveEvent(LiveTopic.DEVICES, {"site_id": CENTRE, "n": 6}),
+            LiveEvent(LiveTopic.READINGS, {"site_id": UNIT_VENUES[0], "n": 7}),
+        ]
+    )
+
+    def numbers(reader: StreamReader, count: int) -> list[int]:
+        got = [reader.next() for _ in range(count)]
+        return [json.loads(m.data)["n"] for m in got if m is not None]
+
+    assert numbers(centre, 2) == [4, 6], "its centre's taps and readers, in order"
+    assert numbers(venues, 2) == [5, 7], "its venues' occupancy and readings"
+    assert numbers(everyone, 4) == [1, 2, 4, 5], "an operator: every site"
