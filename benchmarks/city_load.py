@@ -190,7 +190,7 @@ def _wait_ready(hub: Program, http_port: int) -> None:
             health = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()
         except (httpx.HTTPError, ValueError):
             return False
-        return bool(health.get("broker") == "connected")
+        return bool(health.get("status") == "ok")  # (the detail is for operators)
 
     wait_for(ready, 60, "the hub to be ready", interval=0.2)
 

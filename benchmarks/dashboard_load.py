@@ -12,6 +12,9 @@ server (what the browser, HTTP and the machine cost before any dashboard work).
 Then, with the check-ins page open, ``--taps`` taps are published on MQTT one by one and timed
 from the broker's acknowledgement to their row on the page (the live promise: within 1 s).
 
+Each browser context logs in first (an operator's token exchanged for the session cookie, as
+the login page does), outside the timing: a first load is a logged-in user's first visit.
+
 Target (issue 5): under 1 second per page. Usage:
 ``python -m benchmarks.dashboard_load [--runs 10] [--database sqlite|postgresql]``.
 """
@@ -32,8 +35,9 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
 from benchmarks._mqtt import BenchClient, Message, checkin_message
 from benchmarks._programs import BenchmarkError, wait_for
@@ -41,6 +45,8 @@ from benchmarks._report import SUMMARY_HEADER, machine, percentile, summary_row,
 from benchmarks._services import Accounts, DatabaseKind, fresh_database, private_broker, versions
 from hub.api import create_app
 from hub.api.app import close_live_streams
+from hub.auth import Role
+from hub.auth.users import add_user
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
@@ -101,10 +107,22 @@ def gate_counts(now: datetime) -> list[Message]:
     return messages
 
 
-def tap_to_screen(browser: Browser, url: str, bench: BenchClient, taps: int) -> list[float]:
+def logged_in(browser: Browser, url: str, token: str) -> BrowserContext:
+    """A fresh browser context holding the session cookie of ``token``'s user."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    response = context.request.post(f"{url}/api/v1/session", data={"token": token})
+    if not response.ok:
+        context.close()
+        raise BenchmarkError(f"login: HTTP {response.status}")
+    return context
+
+
+def tap_to_screen(
+    browser: Browser, url: str, token: str, bench: BenchClient, taps: int
+) -> list[float]:
     """Milliseconds from publishing a tap (at the broker's acknowledgement, when it is on its
     way to the hub) to its row in the open check-ins page, one tap every 200 ms."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = logged_in(browser, url, token)
     page = context.new_page()
     boot = uuid.uuid4()
     times = []
@@ -125,8 +143,9 @@ def tap_to_screen(browser: Browser, url: str, bench: BenchClient, taps: int) -> 
 
 
 @contextmanager
-def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, BenchClient]]:
-    """(dashboard URL, database URL) of a hub on a seeded city whose venues have reported."""
+def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, BenchClient, str]]:
+    """(dashboard URL, database URL, publisher, an operator's token) of a hub on a seeded city
+    whose venues have reported."""
     accounts = Accounts.make(VENUES)
     with (
         private_broker(workdir / "mosquitto", accounts) as broker,
@@ -138,6 +157,8 @@ def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, B
             started = time.perf_counter()
             seed_city(engine, seed=1, key=CARD_KEY)
             print(f"seeded the city in {time.perf_counter() - started:.1f} s", flush=True)
+            with Session(engine) as db:
+                token = add_user(db, "bench-operator", Role.OPERATOR).token
         finally:
             engine.dispose()
         settings = HubSettings(
@@ -166,9 +187,13 @@ def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, B
             publisher.connect()
             try:
                 sent = publisher.publish_all(gate_counts(datetime.now(UTC)))
-                wait_for(lambda: _reporting(url) == len(VENUES), 60, "every venue's live occupancy")
+                wait_for(
+                    lambda: _reporting(url, token) == len(VENUES),
+                    60,
+                    "every venue's live occupancy",
+                )
                 print(f"{sent} gate readings from {len(VENUES)} venues ingested", flush=True)
-                yield url, database_url, publisher
+                yield url, database_url, publisher, token
             finally:
                 publisher.close()
         finally:
@@ -178,17 +203,22 @@ def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, B
             worker.stop(timeout=5)
 
 
-def _reporting(url: str) -> int:
-    venues = httpx.get(f"{url}/api/v1/venues", params={"limit": 100}, timeout=10).json()["data"]
+def _reporting(url: str, token: str) -> int:
+    venues = httpx.get(
+        f"{url}/api/v1/venues",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()["data"]
     return sum(1 for v in venues if v["live"] and v["live"]["as_of"])
 
 
-def load_times(browser: Browser, url: str, runs: int) -> dict[str, list[float]]:
+def load_times(browser: Browser, url: str, token: str, runs: int) -> dict[str, list[float]]:
     """Milliseconds from navigation start to ready, per page, each run in a fresh context."""
     times: dict[str, list[float]] = {name: [] for name in PAGES}
     for run in range(runs + 1):  # the first round warms the server (and is not counted)
         for name, path in PAGES.items():
-            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            context = logged_in(browser, url, token)
             page = context.new_page()
             errors: list[str] = []
 
@@ -222,14 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="yp-bench-dash-") as tmp:
         try:
-            with running_hub(Path(tmp), args.database) as (url, database_url, bench):
+            with running_hub(Path(tmp), args.database) as (url, database_url, bench, token):
                 with sync_playwright() as playwright:
                     browser = playwright.chromium.launch(
                         executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
                     )
                     try:
-                        times = load_times(browser, url, args.runs)
-                        latency = tap_to_screen(browser, url, bench, args.taps)
+                        times = load_times(browser, url, token, args.runs)
+                        latency = tap_to_screen(browser, url, token, bench, args.taps)
                         chromium = browser.version
                     finally:
                         browser.close()
