@@ -123,6 +123,19 @@ def test_each_role_sees_only_what_it_may_use(browser: Browser, hub: DashboardHub
         screenshot(w, "records-viewer-desktop-zh-CN")
         assert w.problems == []
 
+    clerk = user_token(hub.settings.database_url, "records_staff")
+    with watched(browser, login=hub, token=clerk) as w:
+        open_page(w, hub.url + "/")
+        assert nav(w.page) == ["/", "/venues", "/checkins", "/records"]
+        open_page(w, hub.url + "/checkins")
+        options = w.page.locator("#centre option").evaluate_all("os => os.map(o => o.value)")
+        assert options == ["", "centre-01", "centre-02"], "every centre, from the records"
+        assert w.page.locator("#readers").is_hidden(), "readers are for operators and centres"
+        assert w.page.locator("#stat-readers").count() == 0
+        open_page(w, hub.url + "/records")
+        assert w.page.locator("#tab-assessment").is_visible()
+        assert w.problems == []
+
     manager = user_token(hub.settings.database_url, "venue_manager", unit=6)
     with watched(browser, login=hub, token=manager) as w:
         open_page(w, hub.url + "/venues")
