@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from hub.broker.mosquitto import MosquittoBroker
-from hub.core.db import upgrade
+from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
 from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker
@@ -70,6 +71,14 @@ def edge(mosquitto: MosquittoBroker) -> Iterator[Callable[..., EdgeClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def engine(db_settings: HubSettings) -> Iterator[Engine]:
+    """An engine on the migrated database, for tests that read or write it directly."""
+    engine = make_engine(db_settings.database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -51,9 +51,8 @@ function liveState(state) {
   fill(pill, h("span", { class: "dot", "aria-hidden": "true" }), label(`live.${state}`));
 }
 
-function renderShell(page) {
-  const header = document.getElementById("shell");
-  const other = currentLanguage() === "en" ? "zh-CN" : "en";
+/** The language switch of the header (also on the login page). */
+export function languageSwitch() {
   const button = h(
     "button",
     {
@@ -70,15 +69,24 @@ function renderShell(page) {
     },
     label("lang.switch"),
   );
-  button.dataset.target = other;
+  button.dataset.target = currentLanguage() === "en" ? "zh-CN" : "en";
+  return button;
+}
+
+/** The mark and name at the left of the header. */
+export function brand() {
+  return h(
+    "a",
+    { class: "brand", href: "/" },
+    h("span", { class: "brand-mark", "aria-hidden": "true" }),
+    label("app.title", undefined, "span", { class: "brand-name" }),
+  );
+}
+
+function renderShell(page) {
   fill(
-    header,
-    h(
-      "a",
-      { class: "brand", href: "/" },
-      h("span", { class: "brand-mark", "aria-hidden": "true" }),
-      label("app.title", undefined, "span", { class: "brand-name" }),
-    ),
+    document.getElementById("shell"),
+    brand(),
     h(
       "nav",
       { class: "nav", dataset: { i18nAttr: "aria-label:nav.label" } },
@@ -94,7 +102,7 @@ function renderShell(page) {
       "div",
       { class: "tools" },
       h("span", { class: "live-pill", id: "live-state", role: "status", "aria-live": "polite" }),
-      button,
+      languageSwitch(),
       userChip(),
     ),
   );

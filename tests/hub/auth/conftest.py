@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 
 from hub.api import create_app
 from hub.auth import Role
-from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
@@ -50,13 +49,6 @@ def _gate_reading(site: str, seq: int) -> InboundMessage:
         received_at=datetime.now(UTC),
         generation=1,
     )
-
-
-@pytest.fixture
-def engine(db_settings: HubSettings) -> Iterator[Engine]:
-    engine = make_engine(db_settings.database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

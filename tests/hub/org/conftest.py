@@ -7,17 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from hub.core.db import make_engine
-from hub.core.settings import HubSettings
 from hub.ingest.store import RecordStore
 from tests.hub.org.support import City
-
-
-@pytest.fixture
-def engine(db_settings: HubSettings) -> Iterator[Engine]:
-    engine = make_engine(db_settings.database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,8 +14,6 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from hub.core.db import make_engine
-from hub.core.settings import HubSettings
 from hub.ingest.records import EventRecord
 from hub.ingest.store import RecordStore
 from hub.venues import rollups
@@ -45,13 +42,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def engine(db_settings: HubSettings) -> Iterator[Engine]:
-    engine = make_engine(db_settings.database_url)
-    yield engine
-    engine.dispose()
 
 
 @dataclass

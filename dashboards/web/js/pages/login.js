@@ -2,8 +2,9 @@
 // (/login#token=...), is exchanged for the session cookie (HttpOnly: no script keeps the token);
 // then the browser goes back where it was going (?next=/checkins).
 
-import { apply, currentLanguage, initI18n, setLanguage } from "/js/i18n.js";
+import { apply, initI18n } from "/js/i18n.js";
 import { $, fill, h, label } from "/js/dom.js";
+import { brand, languageSwitch } from "/js/shell.js";
 
 /** Where to go after logging in: a path on this hub, never another site. */
 function destination() {
@@ -54,23 +55,7 @@ async function logIn(token) {
 }
 
 function renderHeader() {
-  const button = h(
-    "button",
-    {
-      type: "button",
-      class: "lang-switch",
-      id: "lang-switch",
-      dataset: { i18nAttr: "title:lang.switch_title;aria-label:lang.switch_title" },
-      on: { click: () => setLanguage(currentLanguage() === "en" ? "zh-CN" : "en") },
-    },
-    label("lang.switch"),
-  );
-  fill(
-    $("#shell"),
-    h("span", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }), label("app.title", undefined, "span", { class: "brand-name" })),
-    h("span", { class: "nav" }),
-    h("div", { class: "tools" }, button),
-  );
+  fill($("#shell"), brand(), h("span", { class: "nav" }), h("div", { class: "tools" }, languageSwitch()));
   fill($("#footer"), label("footer.timezone"), label("footer.source"));
 }
 
