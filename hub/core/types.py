@@ -26,8 +26,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: give a time zone")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        if dialect.name == "sqlite":
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value  # timestamptz keeps the instant whatever the offset
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -8,6 +8,7 @@ here into the two cases the worker treats differently.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -18,8 +19,9 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, bindparam, case, exc, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from hub.core.bulk import BulkInsert
 from hub.core.types import UTCDateTime
 from hub.ingest.records import (
     DeadLetterKind,
@@ -160,12 +162,8 @@ class RecordStore:
     ) -> set[UUID]:
         if not events:
             return set()
-        stmt = (
-            self._insert(table)
-            .on_conflict_do_nothing(index_elements=[table.event_id])
-            .returning(table.event_id)
-        )
-        return set(conn.execute(stmt, [_event_row(r) for r in events]).scalars())
+        bulk, stmt = _event_insert(conn.dialect.name, table)
+        return set(conn.execute(stmt, bulk.params([_event_row(r) for r in events])).scalars())
 
     def _settle(
         self,
@@ -234,58 +232,35 @@ class RecordStore:
         """Edge time orders heartbeats within a boot; a heartbeat of a new boot always wins."""
         health, at = record.health, record.received_at
         applied = conn.execute(
-            update(Site)
-            .where(
-                Site.id == health.site,
-                or_(
-                    Site.heartbeat_at.is_(None),
-                    Site.boot.is_(None),
-                    Site.boot != health.boot,
-                    Site.heartbeat_at <= health.ts,
-                ),
-            )
-            .values(
-                boot=health.boot,
-                agent_version=health.agent_version,
-                heartbeat_at=health.ts,
-                outbox_depth=health.outbox_depth,
-                oldest_pending_s=health.oldest_pending_s,
-                last_seen=_later(Site.last_seen, at),
-            )
+            _health_update(),
+            {
+                "h_site": health.site,
+                "h_boot": health.boot,
+                "h_ts": health.ts,
+                "h_version": health.agent_version,
+                "h_depth": health.outbox_depth,
+                "h_oldest": health.oldest_pending_s,
+                "h_at": at,
+            },
         ).rowcount
         if not applied or not health.devices:
             return
-        stmt = self._insert(Device)
-        excluded = stmt.excluded
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[Device.site_id, Device.id],
-                set_={
-                    "kind": excluded.kind,
-                    "state": excluded.state,
-                    "last_seen": excluded.last_seen,
-                    "last_frame_at": excluded.last_frame_at,
-                    "frames_ok": excluded.frames_ok,
-                    "frame_errors": excluded.frame_errors,
-                    "port_errors": excluded.port_errors,
-                    "timeouts": excluded.timeouts,
-                },
-            ),
-            [
-                {
-                    **_new_device(health.site, d.id, now),
-                    "kind": d.kind,
-                    "state": d.state,
-                    "last_seen": at,
-                    "last_frame_at": d.last_frame_at,
-                    "frames_ok": d.frames_ok,
-                    "frame_errors": d.frame_errors,
-                    "port_errors": d.port_errors,
-                    "timeouts": d.timeouts,
-                }
-                for d in health.devices
-            ],
-        )
+        bulk, stmt = _device_upsert(conn.dialect.name)
+        rows = [
+            {
+                **_new_device(health.site, d.id, now),
+                "kind": d.kind,
+                "state": d.state,
+                "last_seen": at,
+                "last_frame_at": d.last_frame_at,
+                "frames_ok": d.frames_ok,
+                "frame_errors": d.frame_errors,
+                "port_errors": d.port_errors,
+                "timeouts": d.timeouts,
+            }
+            for d in health.devices
+        ]
+        conn.execute(stmt, bulk.params(rows))
 
     # --- dead letters -------------------------------------------------------------------------
 
@@ -313,6 +288,64 @@ class RecordStore:
             result.dead_letters[d.kind.value] += 1
             if d.receipt is not None:
                 result.receipt(d.receipt)
+
+
+@functools.cache
+def _health_update() -> Any:
+    """Built once: every site sends a heartbeat every few seconds."""
+    boot = bindparam("h_boot", type_=Site.boot.type)
+    ts = bindparam("h_ts", type_=UTCDateTime())
+    return (
+        update(Site)
+        .where(
+            Site.id == bindparam("h_site"),
+            or_(
+                Site.heartbeat_at.is_(None),
+                Site.boot.is_(None),
+                Site.boot != boot,
+                Site.heartbeat_at <= ts,
+            ),
+        )
+        .values(
+            boot=boot,
+            agent_version=bindparam("h_version"),
+            heartbeat_at=ts,
+            outbox_depth=bindparam("h_depth"),
+            oldest_pending_s=bindparam("h_oldest"),
+            last_seen=_later(Site.last_seen, bindparam("h_at", type_=UTCDateTime())),
+        )
+    )
+
+
+_DEVICE_COLUMNS = (
+    "site_id",
+    "id",
+    "first_seen",
+    "kind",
+    "state",
+    "last_seen",
+    "last_frame_at",
+    "frames_ok",
+    "frame_errors",
+    "port_errors",
+    "timeouts",
+)
+
+
+@functools.cache
+def _device_upsert(dialect: str) -> tuple[BulkInsert, Any]:
+    bulk = BulkInsert(dialect, Device, _DEVICE_COLUMNS)
+    return bulk, bulk.replacing([Device.site_id, Device.id], _DEVICE_COLUMNS[3:])
+
+
+@functools.cache
+def _event_insert(dialect: str, table: EventTable) -> tuple[BulkInsert, Any]:
+    """Built once per dialect and table: this runs for every batch."""
+    bulk = BulkInsert(dialect, table, [c.name for c in table.__table__.columns])
+    stmt = bulk.insert.on_conflict_do_nothing(index_elements=[table.event_id]).returning(
+        table.event_id
+    )
+    return bulk, stmt
 
 
 def _unique_events(records: Iterable[EventRecord]) -> list[EventRecord]:
@@ -396,9 +429,11 @@ def _clash(record: EventRecord, stored: EventKey | None) -> DeadLetterRecord:
     )
 
 
-def _later(column: Any, value: datetime) -> ColumnElement[Any]:
+def _later(column: Any, value: datetime | BindParameter[datetime]) -> ColumnElement[Any]:
     """SQL for max(column, value), NULL-safe, typed so SQLite compares like with like."""
-    param = bindparam(None, value, type_=UTCDateTime())
+    param = (
+        value if isinstance(value, BindParameter) else bindparam(None, value, type_=UTCDateTime())
+    )
     return case((or_(column.is_(None), column < param), param), else_=column)
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, or_, select, tuple_
+from sqlalchemy import Connection, Select, and_, bindparam, case, exists, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from hub.core.bulk import BulkInsert
 from hub.venues.hours import day_start
 from hub.venues.models import (
     OccupancyBaySensor,
@@ -75,7 +76,7 @@ def merge_readings(
     spans: list[tuple[str, datetime, datetime]] = []
     past: dict[tuple[str, str, int], datetime] = {}
     if rows:
-        merged = conn.execute(_gate_merge(conn.dialect.name), rows)
+        merged = _run_bulk(conn, _gate_merge, rows)
         sent = {(r["venue_id"], r["device_id"], r["device_boots"], r["day_start"]): r for r in rows}
         for venue_id, device, boots, day, last in merged:
             row = sent[(venue_id, device, boots, day)]
@@ -86,7 +87,7 @@ def merge_readings(
                 past[key] = min(past.get(key, row["first_time"]), row["first_time"])
     latest_bays = _latest_bays(bays)
     if latest_bays:
-        merged = conn.execute(_bay_merge(conn.dialect.name), latest_bays)
+        merged = _run_bulk(conn, _bay_merge, latest_bays)
         earliest_bay: dict[tuple[str, str], datetime] = {}
         for v, r in bays:
             earliest_bay[(v, r.device)] = min(earliest_bay.get((v, r.device), r.time), r.time)
@@ -104,9 +105,8 @@ def merge_readings(
     known = marked if marked is not None else set()
     todo = sorted(marks - known)
     if todo:
-        conn.execute(
-            _mark(conn.dialect.name),
-            [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in todo],
+        _run_bulk(
+            conn, _mark, [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in todo]
         )
     if marked is not None:
         marked.difference_update({m for m in marked if m[1] + BUCKET <= now})
@@ -117,10 +117,37 @@ def _insert(dialect: str) -> Insert:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+_GATE_DAY_COLUMNS = (
+    "venue_id",
+    "device_id",
+    "device_boots",
+    "day_start",
+    "first_time",
+    "first_seq",
+    "first_in",
+    "first_out",
+    "last_time",
+    "last_seq",
+    "last_in",
+    "last_out",
+)
+_BAY_COLUMNS = ("venue_id", "device_id", "last_time", "last_seq", "bays", "occupied")
+_MARK_COLUMNS = ("venue_id", "bucket_start", "generation")
+
+
+def _run_bulk(
+    conn: Connection, statement: Callable[[str], tuple[BulkInsert, Any]], rows: list[dict[str, Any]]
+) -> Any:
+    """Run one of the cached bulk statements below on these rows."""
+    bulk, stmt = statement(conn.dialect.name)
+    return conn.execute(stmt, bulk.params(rows))
+
+
 @functools.cache
-def _gate_merge(dialect: str) -> Any:
+def _gate_merge(dialect: str) -> tuple[BulkInsert, Any]:
     """Built once per dialect: the merge runs for nearly every batch."""
-    stmt = _insert(dialect)(OccupancyGateDay)
+    bulk = BulkInsert(dialect, OccupancyGateDay, _GATE_DAY_COLUMNS)
+    stmt = bulk.insert
     ex = stmt.excluded
     t = OccupancyGateDay
     earlier = or_(
@@ -139,20 +166,21 @@ def _gate_merge(dialect: str) -> Any:
         name: case((later, getattr(ex, name)), else_=getattr(t, name))
         for name in ("last_time", "last_seq", "last_in", "last_out")
     }
-    return stmt.on_conflict_do_update(
+    return bulk, stmt.on_conflict_do_update(
         index_elements=[t.venue_id, t.device_id, t.device_boots, t.day_start], set_=set_
     ).returning(t.venue_id, t.device_id, t.device_boots, t.day_start, t.last_time)
 
 
 @functools.cache
-def _bay_merge(dialect: str) -> Any:
-    stmt = _insert(dialect)(OccupancyBaySensor)
+def _bay_merge(dialect: str) -> tuple[BulkInsert, Any]:
+    bulk = BulkInsert(dialect, OccupancyBaySensor, _BAY_COLUMNS)
+    stmt = bulk.insert
     ex = stmt.excluded
     b = OccupancyBaySensor
     newer = or_(
         ex.last_time > b.last_time, and_(ex.last_time == b.last_time, ex.last_seq > b.last_seq)
     )
-    return stmt.on_conflict_do_update(
+    return bulk, stmt.on_conflict_do_update(
         index_elements=[b.venue_id, b.device_id],
         set_={
             name: case((newer, getattr(ex, name)), else_=getattr(b, name))
@@ -162,8 +190,9 @@ def _bay_merge(dialect: str) -> Any:
 
 
 @functools.cache
-def _mark(dialect: str) -> Any:
-    return _insert(dialect)(OccupancyDirty).on_conflict_do_update(
+def _mark(dialect: str) -> tuple[BulkInsert, Any]:
+    bulk = BulkInsert(dialect, OccupancyDirty, _MARK_COLUMNS)
+    return bulk, bulk.insert.on_conflict_do_update(
         index_elements=[OccupancyDirty.venue_id, OccupancyDirty.bucket_start],
         set_={"generation": OccupancyDirty.generation + 1},
     )
@@ -262,12 +291,9 @@ class GateDay:
         return increase(self.last.count_in, self.base.count_in)
 
 
-def gate_days(conn: Connection, days: Iterable[tuple[str, datetime]]) -> list[GateDay]:
-    """The gate days of these (venue, day start) pairs, each with its base: the same boot's last
-    reading of an earlier day, else zero after a power loss, else its own first reading."""
-    pairs = sorted(set(days))
-    if not pairs:
-        return []
+@functools.cache
+def _gate_days_query() -> Select[Any]:
+    """Built once: the live occupancy asks for it every second."""
     g = aliased(OccupancyGateDay, name="g")
     p = aliased(OccupancyGateDay, name="p")
     same_boot = and_(
@@ -286,14 +312,22 @@ def gate_days(conn: Connection, days: Iterable[tuple[str, datetime]]) -> list[Ga
     restarted = exists().where(
         e.venue_id == g.venue_id, e.device_id == g.device_id, e.device_boots < g.device_boots
     )
-    query = select(
+    return select(
         g,
         previous(p.last_in).label("base_in"),
         previous(p.last_out).label("base_out"),
         restarted.label("restarted"),
-    ).where(tuple_(g.venue_id, g.day_start).in_(pairs))
+    ).where(tuple_(g.venue_id, g.day_start).in_(bindparam("pairs", expanding=True)))
+
+
+def gate_days(conn: Connection, days: Iterable[tuple[str, datetime]]) -> list[GateDay]:
+    """The gate days of these (venue, day start) pairs, each with its base: the same boot's last
+    reading of an earlier day, else zero after a power loss, else its own first reading."""
+    pairs = sorted(set(days))
+    if not pairs:
+        return []
     out: list[GateDay] = []
-    for row in conn.execute(query):
+    for row in conn.execute(_gate_days_query(), {"pairs": pairs}).all():
         first = Counts(row.first_in, row.first_out)
         if row.base_in is not None and row.base_out is not None:
             base = Counts(row.base_in, row.base_out)
@@ -385,27 +419,30 @@ def live_occupancy(
     return result
 
 
+_LIVE_COLUMNS = (
+    "venue_id",
+    "occupancy",
+    "capacity",
+    "source",
+    "visits",
+    "day_start",
+    "as_of",
+    "updated_at",
+)
+
+
+@functools.cache
+def _store_live(dialect: str) -> tuple[BulkInsert, Any]:
+    bulk = BulkInsert(dialect, VenueOccupancy, _LIVE_COLUMNS)
+    return bulk, bulk.replacing([VenueOccupancy.venue_id], _LIVE_COLUMNS[1:])
+
+
 def store_live(conn: Connection, lives: Sequence[LiveOccupancy], now: datetime) -> None:
     if not lives:
         return
-    stmt = insert_for(conn)(VenueOccupancy)
-    ex = stmt.excluded
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[VenueOccupancy.venue_id],
-            set_={
-                name: getattr(ex, name)
-                for name in (
-                    "occupancy",
-                    "capacity",
-                    "source",
-                    "visits",
-                    "day_start",
-                    "as_of",
-                    "updated_at",
-                )
-            },
-        ),
+    _run_bulk(
+        conn,
+        _store_live,
         [
             {
                 "venue_id": live.venue_id,
