@@ -37,7 +37,13 @@ class HubSettings(BaseSettings):
     session_expiry_s: int = Field(default=86_400, gt=0)
     receive_maximum: int = Field(default=5000, ge=1, le=65_535)
     batch_max: int = Field(default=500, ge=1, le=10_000)
-    batch_wait_ms: int = Field(default=50, ge=0, le=60_000)
+    batch_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        le=60_000,
+        description="a batch is taken at most this often, so no message waits longer; "
+        "a message after a quiet spell goes at once",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="how long a SQLite write waits for a lock before failing"
     )

@@ -9,7 +9,6 @@ delivers the unacknowledged messages again) and records nothing twice.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -70,9 +69,10 @@ class IngestWorker:
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         self._store = RecordStore(self._engine)
-        self._queue: queue.SimpleQueue[InboundMessage] = queue.SimpleQueue()
-        self._batcher = Batcher(self._queue, settings.batch_max, settings.batch_wait_ms / 1000)
-        self._link = BrokerLink(settings, self._queue.put, self.metrics)
+        self._batcher: Batcher[InboundMessage] = Batcher(
+            settings.batch_max, settings.batch_wait_ms / 1000
+        )
+        self._link = BrokerLink(settings, self._batcher.put, self.metrics)
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
         self._stopping = threading.Event()
@@ -81,7 +81,7 @@ class IngestWorker:
         self._failing_since: datetime | None = None
         self._listeners: list[CommitListener] = []
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
-        self.metrics.track_queue_depth(self._queue.qsize)
+        self.metrics.track_queue_depth(self._batcher.qsize)
         # imported here: both import hub.ingest.records, whose package imports this module
         from hub.telemetry.influx import make_sink  # noqa: PLC0415
         from hub.venues.service import OccupancyService  # noqa: PLC0415
@@ -139,7 +139,7 @@ class IngestWorker:
             running=self._thread.is_alive(),
             connected=self._link.connected,
             session_present=self._link.session_present,
-            queue_depth=self._queue.qsize(),
+            queue_depth=self._batcher.qsize(),
             failing_since=self._failing_since,
         )
 
