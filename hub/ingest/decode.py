@@ -6,6 +6,7 @@ step by step, so that its dead letter gets a precise reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -70,6 +71,11 @@ def dead_letter(
     )
 
 
+_parse_topic = functools.lru_cache(maxsize=4096)(parse_topic)
+"""A hub hears the same few hundred topics all day (``Topic`` is immutable; a topic that does not
+parse raises every time)."""
+
+
 def _decode(message: InboundMessage) -> Record:
     size = len(message.payload)
     if size > MAX_PAYLOAD_BYTES:
@@ -80,7 +86,7 @@ def _decode(message: InboundMessage) -> Record:
             f"only its first {MAX_PAYLOAD_BYTES} bytes are kept and it was not parsed",
         )
     try:
-        topic = parse_topic(message.topic)
+        topic = _parse_topic(message.topic)
     except ValueError as exc:
         return dead_letter(message, DeadLetterKind.TOPIC, str(exc))
     model: type[BaseModel]

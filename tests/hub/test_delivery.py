@@ -92,6 +92,33 @@ def test_a_persistent_session_keeps_what_arrives_while_the_hub_is_away(
     assert db.count("checkins") == 200
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_what_was_committed_is_acknowledged_and_never_delivered_again(
+    hub_settings: HubSettings,
+    start_worker: StartWorker,
+    edge: MakeEdge,
+    db: Db,
+    protocol: str,
+) -> None:
+    """The acks of a batch go out together (one write): the broker must take every one of them,
+    or the next session with the same client id would get those messages again."""
+    settings = hub_settings.model_copy(update={"mqtt_protocol": protocol})
+    first = start_worker(settings)
+    centre = edge()
+    centre.publish_events([checkin(seq) for seq in range(1, 301)])
+    wait_until(lambda: centre.receipted() == seqs(*range(1, 301)), what="receipts")
+    assert first.metrics.value("hub_batch_size_count") > 1  # several batches were acked
+    first.stop()
+
+    second = start_worker(settings)
+    assert second.status().session_present
+    centre.publish_events([checkin(301)])  # after anything the broker would deliver again
+    wait_until(lambda: (BOOT, 301) in centre.receipted(), what="the new event's receipt")
+    assert second.metrics.value("hub_events_committed_total") == 1
+    assert second.metrics.value("hub_events_duplicate_total") == 0
+    assert db.count("checkins") == 301
+
+
 def test_workers_in_a_shared_subscription_split_the_load_and_record_each_event_once(
     hub_settings: HubSettings, start_worker: StartWorker, edge: MakeEdge, db: Db
 ) -> None:
