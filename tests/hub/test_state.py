@@ -83,13 +83,15 @@ def test_status_and_heartbeats_make_sites_and_devices_online(
 def test_a_site_goes_offline_when_heartbeats_stop(
     hub_settings: HubSettings, worker: IngestWorker, edge: MakeEdge
 ) -> None:
-    settings = hub_settings.model_copy(update={"heartbeat_timeout_s": 0.5})
+    # Long enough that a loaded machine still sees the site online first; the wait for offline
+    # is bounded generously, since only the transition is asserted, not when it comes.
+    settings = hub_settings.model_copy(update={"heartbeat_timeout_s": 3.0})
     centre = edge()
     with ApiServer(create_app(settings, ingest=worker)) as api:
         centre.publish(topics.status("centre-01"), status("online").to_bytes())
         centre.publish(topics.health("centre-01"), health().to_bytes(), qos=0)
         wait_until(lambda: site(api).get("online") is True, what="online")
-        wait_until(lambda: site(api)["online"] is False, timeout=5, what="offline by timeout")
+        wait_until(lambda: site(api)["online"] is False, timeout=60, what="offline by timeout")
         assert site(api)["state"] == "online"  # what it last said; silence decides
         assert devices(api)["reader-1"]["online"] is False
 
