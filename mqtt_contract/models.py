@@ -7,10 +7,11 @@ site's monotonic sequence number, which survives restarts) and ``ts`` (device ti
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from mqtt_contract.topics import CONTRACT_VERSION, ID_PATTERN, RESERVED_IDS
 
@@ -21,6 +22,31 @@ SiteId = Annotated[str, Field(pattern=ID_PATTERN, examples=["centre-01"])]
 DeviceId = Annotated[str, Field(pattern=ID_PATTERN, examples=["reader-1"])]
 Seq = Annotated[int, Field(ge=0, lt=2**63)]
 HexDigest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+# What the hub's columns hold: a count in a BIGINT, a small number in an INTEGER (both signed on
+# PostgreSQL; SQLite's are 64-bit). A value beyond them would fail a whole batch in the database
+# instead of becoming one message's dead letter.
+Count = Annotated[int, Field(ge=0, lt=2**63)]
+SmallCount = Annotated[int, Field(ge=0, lt=2**31)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""JSON ``1e400`` and ``Infinity`` parse as infinity: refused, like NaN."""
+AgentVersion = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Every time is kept in UTC: a time whose UTC instant a datetime cannot hold (such as
+    ``9999-12-31T23:59:59-14:00``, year 10000 in UTC) is refused here, before a database
+    stores what no reader can load."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{value.isoformat()} is outside the years 1 to 9999 once converted to UTC"
+        ) from None
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""An aware time (a naive one is refused: its meaning is a guess), normalised to UTC."""
 
 
 class _Message(BaseModel):
@@ -38,7 +64,7 @@ class _Envelope(_Message):
     device: DeviceId
     boot: UUID
     seq: Seq
-    ts: AwareDatetime
+    ts: Timestamp
 
 
 class CheckinData(BaseModel):
@@ -48,7 +74,7 @@ class CheckinData(BaseModel):
 
     card_hash: HexDigest
     decision: Literal["allowed", "unknown", "unchecked"] = "unchecked"
-    allowlist_version: int | None = None
+    allowlist_version: Annotated[int, Field(ge=1, lt=2**63)] | None = None
 
 
 class CheckinEvent(_Envelope):
@@ -112,8 +138,8 @@ class Status(_Message):
 
     state: Literal["online", "offline"]
     boot: UUID
-    since: AwareDatetime
-    agent_version: str
+    since: Timestamp
+    agent_version: AgentVersion
 
 
 DeviceKind = Literal["card_reader", "people_counter", "bay_sensor"]
@@ -128,22 +154,22 @@ class DeviceHealth(BaseModel):
     id: DeviceId
     kind: DeviceKind
     state: Literal["ok", "degraded", "disconnected"]
-    frames_ok: int = Field(ge=0)
-    frame_errors: int = Field(ge=0)
-    port_errors: int = Field(ge=0)
-    timeouts: int = Field(default=0, ge=0)
-    last_frame_at: AwareDatetime | None = None
+    frames_ok: Count
+    frame_errors: Count
+    port_errors: Count
+    timeouts: Count = 0
+    last_frame_at: Timestamp | None = None
 
 
 class Health(_Message):
     """Heartbeat on ``yp/v1/{site}/health``."""
 
     boot: UUID
-    ts: AwareDatetime
-    uptime_s: float = Field(ge=0)
-    outbox_depth: int = Field(ge=0)
-    oldest_pending_s: float | None = Field(default=None, ge=0)
-    agent_version: str
+    ts: Timestamp
+    uptime_s: Seconds
+    outbox_depth: SmallCount
+    oldest_pending_s: Seconds | None = None
+    agent_version: AgentVersion
     devices: list[DeviceHealth]
 
 
@@ -169,8 +195,8 @@ class Allowlist(_Message):
     The edge keeps the newest version on disk and judges taps by it even while offline.
     """
 
-    version: int = Field(ge=1)
-    issued_at: AwareDatetime
+    version: int = Field(ge=1, lt=2**63)
+    issued_at: Timestamp
     card_hashes: list[HexDigest]
 
 
@@ -180,10 +206,10 @@ class CapacityAlert(_Message):
 
     venue: str
     state: Literal["raised", "cleared"]
-    occupancy: int = Field(ge=0)
-    capacity: int = Field(ge=1)
+    occupancy: SmallCount
+    capacity: int = Field(ge=1, lt=2**31)
     threshold_pct: float = Field(gt=0, le=100)
-    at: AwareDatetime
+    at: Timestamp
 
 
 def status_of(payload: bytes | bytearray | str) -> Status:

@@ -44,6 +44,20 @@ class HubSettings(BaseSettings):
         description="a batch is taken at most this often, so no message waits longer; "
         "a message after a quiet spell goes at once",
     )
+    event_max_age_days: float = Field(
+        default=400.0,
+        gt=0,
+        le=36_500,
+        description="an event or heartbeat whose device time is older than this when it arrives "
+        "is a `clock` dead letter; over a year, so an edge offline that long still delivers",
+    )
+    event_max_future_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=36_500 * 86_400,
+        description="how far ahead of the hub's clock a device time may be (clock skew); "
+        "beyond it the message is a `clock` dead letter",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="how long a SQLite write waits for a lock before failing"
     )

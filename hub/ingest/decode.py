@@ -9,11 +9,14 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
+from hub.core.settings import HubSettings
 from hub.ingest.records import (
     DeadLetterKind,
     DeadLetterRecord,
@@ -46,10 +49,57 @@ _MAX_REASON_ERRORS = 8
 _MAX_SEQ = 2**63
 
 
-def decode(message: InboundMessage) -> Record:
-    """Never raises: a bug met while decoding becomes a dead letter, logged with its traceback."""
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """How far a device time may be from the hub's clock when the message arrives.
+
+    Outside it the time is wrong (a box that booted without its clock, a corrupt value, a clock
+    far ahead) and the message becomes a ``clock`` dead letter instead of a record that sorts
+    before or after everything else (and, ahead, holds back later heartbeats)."""
+
+    max_age: timedelta
+    max_future: timedelta
+
+    @classmethod
+    def of(cls, settings: HubSettings) -> TimeWindow:
+        return cls(
+            timedelta(days=settings.event_max_age_days),
+            timedelta(seconds=settings.event_max_future_s),
+        )
+
+    def problem(
+        self, name: str, at: datetime, received_at: datetime, *, old_is_wrong: bool = True
+    ) -> str | None:
+        """Why ``at`` is outside the window, or ``None``."""
+        if at - received_at > self.max_future:
+            return (
+                f"{name} {at.isoformat()} is {_span(at - received_at)} ahead of the hub's "
+                f"clock ({received_at.isoformat()}); at most {_span(self.max_future)} is "
+                "allowed (HUB_EVENT_MAX_FUTURE_S)"
+            )
+        if old_is_wrong and received_at - at > self.max_age:
+            return (
+                f"{name} {at.isoformat()} is {_span(received_at - at)} before the hub's "
+                f"clock ({received_at.isoformat()}); at most {_span(self.max_age)} is allowed "
+                "(HUB_EVENT_MAX_AGE_DAYS)"
+            )
+        return None
+
+
+def _span(delta: timedelta) -> str:
+    """``301 s``, or ``400 days, 0:00:01``: exact enough to see which side of the bound."""
+    if delta < timedelta(days=2):
+        return f"{delta.total_seconds():g} s"
+    return str(delta - timedelta(microseconds=delta.microseconds))
+
+
+def decode(message: InboundMessage, window: TimeWindow | None = None) -> Record:
+    """Never raises: a bug met while decoding becomes a dead letter, logged with its traceback.
+
+    ``window`` is the running hub's policy (the worker passes it from its settings); without it
+    only the contract's own range of times applies, as for records made from fixed test data."""
     try:
-        return _decode(message)
+        return _decode(message, window)
     except Exception as exc:
         log.exception("unexpected error decoding a message on %s", message.topic)
         return dead_letter(
@@ -76,7 +126,7 @@ _parse_topic = functools.lru_cache(maxsize=4096)(parse_topic)
 parse raises every time)."""
 
 
-def _decode(message: InboundMessage) -> Record:
+def _decode(message: InboundMessage, window: TimeWindow | None) -> Record:
     size = len(message.payload)
     if size > MAX_PAYLOAD_BYTES:
         return dead_letter(
@@ -112,10 +162,12 @@ def _decode(message: InboundMessage) -> Record:
         parsed = model.model_validate_json(message.payload)
     except ValidationError as exc:
         return _explain(message, topic, model, exc)
-    return _checked(message, topic, parsed)
+    return _checked(message, topic, parsed, window)
 
 
-def _checked(message: InboundMessage, topic: Topic, parsed: BaseModel) -> Record:
+def _checked(
+    message: InboundMessage, topic: Topic, parsed: BaseModel, window: TimeWindow | None
+) -> Record:
     if isinstance(parsed, _EVENTS | Status | Health) and parsed.site != topic.site:
         return dead_letter(
             message,
@@ -132,12 +184,33 @@ def _checked(message: InboundMessage, topic: Topic, parsed: BaseModel) -> Record
                 f"{topic.device!r}",
                 receipt=key,
             )
+        wrong = window.problem("ts", parsed.ts, message.received_at) if window else None
+        if wrong:  # receipted: resending the same time cannot help
+            return dead_letter(message, DeadLetterKind.CLOCK, wrong, receipt=key)
         return EventRecord(parsed, message.received_at, message.topic, message.payload)
     if isinstance(parsed, Status):
+        # ``since`` is not stored: the contract's range is all it needs
         return StatusRecord(parsed, message.received_at, message.retained)
     if isinstance(parsed, Health):
+        wrong = _heartbeat_problem(parsed, window, message.received_at) if window else None
+        if wrong:
+            return dead_letter(message, DeadLetterKind.CLOCK, wrong)
         return HealthRecord(parsed, message.received_at)
     raise TypeError(f"no record for {type(parsed).__name__}")  # pragma: no cover
+
+
+def _heartbeat_problem(health: Health, window: TimeWindow, received_at: datetime) -> str | None:
+    wrong = window.problem("ts", health.ts, received_at)
+    for device in health.devices:
+        if wrong is None and device.last_frame_at is not None:
+            # a device silent for long is news, not a wrong clock: only ahead is wrong
+            wrong = window.problem(
+                f"devices.{device.id}.last_frame_at",
+                device.last_frame_at,
+                received_at,
+                old_is_wrong=False,
+            )
+    return wrong
 
 
 def _explain(

@@ -34,6 +34,8 @@ class DeadLetterKind(StrEnum):
     SCHEMA = "schema"
     VERSION = "version"
     MISMATCH = "mismatch"
+    CLOCK = "clock"
+    """A time outside the window the hub accepts (``hub.ingest.decode.TimeWindow``)."""
     CONFLICT = "conflict"
     REJECTED = "rejected"
     INTERNAL = "internal"

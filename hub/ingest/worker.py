@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.batcher import Batcher
-from hub.ingest.decode import dead_letter, decode
+from hub.ingest.decode import TimeWindow, dead_letter, decode
 from hub.ingest.link import BrokerLink
 from hub.ingest.records import (
     DeadLetterKind,
@@ -69,6 +69,7 @@ class IngestWorker:
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         self._store = RecordStore(self._engine)
+        self._window = TimeWindow.of(settings)
         self._batcher: Batcher[InboundMessage] = Batcher(
             settings.batch_max, settings.batch_wait_ms / 1000
         )
@@ -154,7 +155,7 @@ class IngestWorker:
     def _handle(self, batch: list[InboundMessage]) -> None:
         """Never raises: a batch is either committed and acknowledged, or left unacknowledged
         (only when stopping) for the broker to deliver again."""
-        records = [decode(message) for message in batch]
+        records = [decode(message, self._window) for message in batch]
         result = self._commit(batch, records)
         if result is None or not self._derive(records):
             return

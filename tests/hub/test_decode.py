@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from hub.ingest.decode import EVENT_MODELS, decode, envelope_key
+from hub.core.settings import HubSettings
+from hub.ingest.decode import EVENT_MODELS, TimeWindow, decode, envelope_key
 from hub.ingest.records import (
+    DeadLetterKind,
     DeadLetterRecord,
     EventKey,
     EventRecord,
@@ -21,7 +24,7 @@ from hub.ingest.store import EVENT_TABLES
 from mqtt_contract import topics
 from mqtt_contract.models import MAX_PAYLOAD_BYTES
 from mqtt_contract.topics import EventKind
-from tests.hub.support import BOOT, bays, checkin, counter, event_topic, health, status
+from tests.hub.support import BOOT, T0, bays, checkin, counter, event_topic, health, status
 
 TOPIC = topics.event("centre-01", "reader-1", topics.EventKind.CHECKIN)
 
@@ -124,3 +127,117 @@ def test_envelope_key_only_for_a_sane_site_boot_and_seq(
     document: dict[str, object], expected: EventKey | None
 ) -> None:
     assert envelope_key(document, "centre-01") == expected
+
+
+# --- times: the contract's range, then the hub's window --------------------------------------
+
+WINDOW = TimeWindow(max_age=timedelta(days=400), max_future=timedelta(seconds=300))
+ARRIVED = T0 + timedelta(hours=1)
+
+
+def arriving(payload: bytes, topic: str = TOPIC, at: datetime = ARRIVED) -> InboundMessage:
+    return InboundMessage(topic, payload, 7, 1, False, at, 1)
+
+
+@pytest.mark.parametrize("ts", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_no_database_reader_could_load_is_a_schema_dead_letter(ts: str) -> None:
+    letter = decode(arriving(valid(ts=ts)), WINDOW)
+    assert isinstance(letter, DeadLetterRecord)
+    assert (letter.kind, letter.receipt) == ("schema", EventKey("centre-01", BOOT, 5))
+    assert f"ts: Value error, {ts} is outside the years 1 to 9999" in letter.reason
+
+
+@pytest.mark.parametrize(
+    ("ts", "why"),
+    [
+        ("9999-12-31T23:59:59Z", "days, 14:59:59 ahead of the hub's clock"),
+        ("2026-11-27T09:05:01Z", "301 s ahead of the hub's clock"),
+        ("0001-01-01T00:00:00Z", "days, 9:00:00 before the hub's clock"),
+        ("1970-01-01T00:00:00Z", "20784 days, 9:00:00 before"),  # a box booted with no clock
+        ("2025-10-23T08:59:59+00:00", "400 days, 0:00:01 before"),
+    ],
+)
+def test_a_device_time_outside_the_window_is_a_clock_dead_letter(ts: str, why: str) -> None:
+    letter = decode(arriving(valid(ts=ts)), WINDOW)
+    assert isinstance(letter, DeadLetterRecord), letter
+    assert letter.kind == DeadLetterKind.CLOCK == "clock"
+    assert letter.reason.startswith("ts ")
+    assert why in letter.reason
+    assert "HUB_EVENT_MAX_" in letter.reason
+    # receipted: the edge may let it go, the dead letter keeps it
+    assert letter.receipt == EventKey("centre-01", BOOT, 5)
+    assert decode(arriving(valid(ts=ts))).__class__ is EventRecord, "no window: no check"
+
+
+@pytest.mark.parametrize(
+    "ts",
+    ["2026-11-27T09:05:00Z", "2026-11-27T17:05:00+08:00", "2025-10-23T09:00:00Z", "2026-11-27"],
+)
+def test_times_inside_the_window_are_recorded_in_utc(ts: str) -> None:
+    if len(ts) == 10:  # naive: refused as before, its meaning is a guess
+        assert decode(arriving(valid(ts=ts)), WINDOW).kind == "schema"  # type: ignore[union-attr]
+        return
+    record = decode(arriving(valid(ts=ts)), WINDOW)
+    assert isinstance(record, EventRecord)
+    assert record.event.ts.utcoffset() == timedelta(0)
+
+
+def test_heartbeats_ahead_or_long_ago_are_clock_dead_letters_not_receipted() -> None:
+    topic = topics.health("centre-01")
+    for beat, why in [
+        (health(ts=ARRIVED + timedelta(minutes=6)), "ts 2026-11-27T09:06:00+00:00 is 360 s"),
+        (health(ts=ARRIVED - timedelta(days=401)), "ts 2025-10-22T09:00:00+00:00 is 401 days"),
+    ]:
+        letter = decode(arriving(beat.to_bytes(), topic), WINDOW)
+        assert isinstance(letter, DeadLetterRecord)
+        assert (letter.kind, letter.receipt) == ("clock", None)
+        assert letter.reason.startswith(why)
+
+
+def test_a_device_last_heard_long_ago_is_news_but_one_heard_in_the_future_is_not() -> None:
+    topic = topics.health("centre-01")
+    beat = json.loads(health(ts=ARRIVED).to_bytes())
+    beat["devices"][0]["last_frame_at"] = "2020-01-01T00:00:00Z"
+    assert isinstance(decode(arriving(json.dumps(beat).encode(), topic), WINDOW), HealthRecord)
+    beat["devices"][0]["last_frame_at"] = "2027-01-01T00:00:00Z"
+    letter = decode(arriving(json.dumps(beat).encode(), topic), WINDOW)
+    assert isinstance(letter, DeadLetterRecord)
+    assert letter.kind == "clock"
+    assert letter.reason.startswith("devices.reader-1.last_frame_at 2027-01-01T00:00:00+00:00")
+
+
+def test_a_status_since_is_not_stored_so_no_window_applies() -> None:
+    old = status("online", since=datetime(2001, 1, 1, tzinfo=UTC)).to_bytes()
+    assert isinstance(decode(arriving(old, topics.status("centre-01")), WINDOW), StatusRecord)
+
+
+def test_the_window_comes_from_the_settings() -> None:
+    settings = HubSettings(event_max_age_days=2, event_max_future_s=0)
+    assert TimeWindow.of(settings) == TimeWindow(timedelta(days=2), timedelta(0))
+    defaults = TimeWindow.of(HubSettings())
+    assert defaults == TimeWindow(timedelta(days=400), timedelta(seconds=300))
+
+
+# Each value is the first past what the hub's column holds: refused by the contract, the message
+# is one dead letter (receipted) instead of a batch the database refuses.
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("seq", 2**63), ("data.allowlist_version", 2**63), ("data.allowlist_version", 0)],
+)
+def test_integers_beyond_their_columns_are_schema_dead_letters(field: str, value: int) -> None:
+    document = json.loads(checkin(5).to_bytes())
+    if field.startswith("data."):
+        document["data"][field.removeprefix("data.")] = value
+    else:
+        document[field] = value
+    letter = dead(json.dumps(document).encode())
+    assert letter.kind == "schema"
+    assert field in letter.reason
+
+
+def test_every_dead_letter_kind_has_a_label_on_the_dashboard() -> None:
+    web = Path(__file__).parents[2] / "dashboards" / "web" / "i18n"
+    for language in ("en", "zh-CN"):
+        catalogue = json.loads((web / f"{language}.json").read_text(encoding="utf-8"))
+        missing = [k.value for k in DeadLetterKind if f"dead.kind.{k.value}" not in catalogue]
+        assert not missing, f"{language}: no label for {missing}"
