@@ -164,7 +164,7 @@ class OccupancyService:
             bays = [(v, r) for v, r in bays if v in venues]
             if not gates and not bays:
                 return
-            state.merge_readings(conn, venues, gates, bays, now=now, marked=self._marked)
+            marks = state.merge_readings(conn, venues, gates, bays, now=now, marked=self._marked)
             touched = sorted({v for v, _ in gates} | {v for v, _ in bays})
             if self._live_s > 0:
                 with self._stale_lock:
@@ -172,6 +172,8 @@ class OccupancyService:
                 transitions = 0
             else:
                 transitions = self._refresh(conn, venues, [venues[v] for v in touched], now)
+        # committed: only now are these marks in the database (and closed buckets' marks spent)
+        self._marked = {m for m in self._marked | marks if m[1] + state.BUCKET > now}
         self.metrics.updates.inc()
         if not self._live_s:
             self._tell(touched)

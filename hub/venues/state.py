@@ -8,7 +8,7 @@ a batch applied twice, or batches applied in any order, leave the same rows.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,13 +65,15 @@ def merge_readings(
     bays: Sequence[tuple[str, BayReading]],
     *,
     now: datetime,
-    marked: set[tuple[str, datetime]] | None = None,
-) -> None:
+    marked: Set[tuple[str, datetime]] = frozenset(),
+) -> set[tuple[str, datetime]]:
     """Fold readings (venue id, reading) into the gate days and bay sensors; mark buckets.
 
-    ``marked`` remembers, per process, the marks of buckets that are still open: a mark cannot
+    ``marked``: marks of still-open buckets this process has already committed. A mark cannot
     be consumed before its bucket closes, so marking it once is enough (this saves a statement
-    for nearly every batch)."""
+    for nearly every batch). Returns the marks of open buckets made here, for the caller to add
+    to ``marked`` only once its transaction has committed: remembered before, a commit that
+    fails would leave those buckets never rolled up."""
     rows = _gate_day_rows(venues, gates)
     spans: list[tuple[str, datetime, datetime]] = []
     past: dict[tuple[str, str, int], datetime] = {}
@@ -102,15 +104,12 @@ def merge_readings(
         while bucket <= end:
             marks.add((venue_id, bucket))
             bucket += BUCKET
-    known = marked if marked is not None else set()
-    todo = sorted(marks - known)
+    todo = sorted(marks - marked)
     if todo:
         _run_bulk(
             conn, _mark, [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in todo]
         )
-    if marked is not None:
-        marked.difference_update({m for m in marked if m[1] + BUCKET <= now})
-        marked.update(m for m in todo if m[1] + BUCKET > now)
+    return {m for m in todo if m[1] + BUCKET > now}
 
 
 def _insert(dialect: str) -> Insert:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from hub.ingest.records import EventRecord
-from hub.ingest.store import RecordStore
+from hub.ingest.store import RecordStore, StoreUnavailableError
 from hub.venues import rollups
 from hub.venues.occupancy import BayReading, GateReading, occupancy_at
 from hub.venues.service import OccupancyService
@@ -314,3 +316,74 @@ def test_a_late_reading_recomputes_its_bucket(engine: Engine, harness: Harness) 
 def test_readings_of_unregistered_sites_are_left_alone(engine: Engine, harness: Harness) -> None:
     harness.ingest([counter_record("venue-99", gate_reading(1, 5, 0, at=T0))])
     assert harness.rows("SELECT count(*) FROM occupancy_gate_days")[0][0] == 0
+
+
+@contextmanager
+def commits_failing(engine: Engine) -> Iterator[None]:
+    """The database really refuses the occupancy transaction after its buckets were marked.
+
+    PostgreSQL: a deferred constraint trigger fails the COMMIT itself with a serialization
+    failure (what a busy server does to a transaction). SQLite has no deferred triggers: a
+    trigger on the live occupancy (written after the marks, in the same transaction) inserts
+    into a table that is gone, "no such table". Both are transient database errors
+    (``OperationalError``): the ingest worker derives the batch again."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(
+                sa.text(
+                    "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION 'commit refused' USING ERRCODE = "
+                    "'serialization_failure'; END $$"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT OR UPDATE ON "
+                    "venue_occupancy DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                    "EXECUTE FUNCTION refuse_commit()"
+                )
+            )
+        else:
+            conn.execute(sa.text("CREATE TABLE refuse_commit (venue_id TEXT)"))
+            for event in ("INSERT", "UPDATE"):
+                conn.execute(
+                    sa.text(
+                        f"CREATE TRIGGER refuse_commit_{event.lower()} AFTER {event} ON "
+                        "venue_occupancy BEGIN INSERT INTO refuse_commit VALUES "
+                        "(new.venue_id); END"
+                    )
+                )
+            conn.execute(sa.text("DROP TABLE refuse_commit"))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("DROP TRIGGER refuse_commit ON venue_occupancy"))
+            else:
+                conn.execute(sa.text("DROP TRIGGER refuse_commit_insert"))
+                conn.execute(sa.text("DROP TRIGGER refuse_commit_update"))
+
+
+def test_buckets_marked_in_a_commit_that_failed_are_rolled_up_after_the_retry(
+    engine: Engine, harness: Harness
+) -> None:
+    register_venue(engine, "venue-07", capacity=100)
+    readings = [
+        counter_record("venue-07", gate_reading(1, 100, 100, at=T0 + timedelta(minutes=1))),
+        counter_record("venue-07", gate_reading(2, 112, 100, at=T0 + timedelta(minutes=2))),
+    ]
+    harness.store.write(readings)  # the batch is recorded
+    harness.clock.now = T0 + timedelta(minutes=3)  # its bucket is still open
+    with commits_failing(engine), pytest.raises(StoreUnavailableError):
+        harness.service.after_commit(readings)  # its occupancy is not
+    assert harness.rows("SELECT count(*) FROM occupancy_dirty")[0][0] == 0
+    harness.service.after_commit(readings)  # the worker derives the batch again
+    assert harness.live("venue-07").occupancy == 12
+    harness.clock.now = T0 + timedelta(minutes=10)
+    assert harness.service.roll_up() == 1
+    (rollup,) = harness.rows(
+        "SELECT bucket_start, readings, last FROM occupancy_rollups "
+        "WHERE venue_id = 'venue-07' AND step = '5m'"
+    )
+    assert (rollup.readings, rollup.last) == (2, 12)
