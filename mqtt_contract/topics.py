@@ -133,3 +133,41 @@ def parse_topic(topic: str) -> Topic:
         except ValueError:
             raise ValueError(f"topic {topic!r}: unknown event kind {kind!r}") from None
     raise ValueError(f"topic {topic!r} does not match any topic of the contract")
+
+
+# Broker ACL patterns. A broker account of an edge is named after its site, so the patterns are
+# written with Mosquitto's username placeholder; a broker config substitutes the site.
+SITE_PLACEHOLDER: Final = "%u"
+
+
+def _site_level(site: str) -> str:
+    return site if site == SITE_PLACEHOLDER else _checked(site, "site")
+
+
+def edge_publish_patterns(site: str = SITE_PLACEHOLDER) -> tuple[str, ...]:
+    """What an edge may publish: its events, one filter per kind, its status and heartbeats.
+
+    The device level is ``+``, so ``yp/v1/{site}/cmd/{kind}`` (no topic of the contract: ``cmd``
+    is a reserved id) matches too; :func:`edge_denied_publish_patterns` shuts it.
+    """
+    level = _site_level(site)
+    return (
+        *(f"{PREFIX}/{level}/+/{kind.value}" for kind in EventKind),
+        f"{PREFIX}/{level}/status",
+        f"{PREFIX}/{level}/health",
+    )
+
+
+def edge_denied_publish_patterns(site: str = SITE_PLACEHOLDER) -> tuple[str, ...]:
+    """Never published by an edge, whatever else allows it: the downlink is the hub's alone."""
+    return (f"{PREFIX}/{_site_level(site)}/cmd/#",)
+
+
+def edge_subscribe_patterns(site: str = SITE_PLACEHOLDER) -> tuple[str, ...]:
+    """What an edge may read: its own site's downlink."""
+    return (f"{PREFIX}/{_site_level(site)}/cmd/#",)
+
+
+def edge_client_id(site: str) -> str:
+    """The one MQTT client id an edge's account may connect with (the broker binds it)."""
+    return f"edge-{_checked(site, 'site')}"

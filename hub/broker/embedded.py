@@ -18,12 +18,19 @@ What amqtt 0.12 gives and what it does not (checked on this machine):
   lists, but with the current (non-deprecated) plugin config its subscribe list is only the
   deprecated ``acl`` key (left out, every subscription is refused; set, it raises a
   DeprecationWarning), receive lists are unreachable and there are no ``%u`` patterns. So
-  :class:`ContractAclPlugin`, a small amqtt topic plugin, enforces the very Mosquitto ACL text
-  ``contract_acl`` writes: a publish needs a write rule (a refused one is acknowledged and
-  dropped, as Mosquitto does), each delivery a read rule. One difference: Mosquitto grants a
+  :class:`ContractAclPlugin`, a small amqtt topic plugin, enforces the very dynamic-security
+  config :class:`~hub.broker.mosquitto.MosquittoBroker` gives Mosquitto (built by
+  :mod:`hub.broker.dynsec` from the contract's patterns): a publish needs a
+  ``publishClientSend`` allow (a refused one is acknowledged and dropped, as Mosquitto does),
+  each delivery a ``publishClientReceive`` allow. One difference: Mosquitto grants a
   subscription wider than the read rules and filters per message, but amqtt hands retained
-  messages to a new subscription without any check, so here a filter must lie inside a read rule
-  or it gets SUBACK 0x80 (an edge may subscribe ``yp/v1/<site>/cmd/#``, not ``yp/v1/#``).
+  messages to a new subscription without any check, so here a filter must lie inside a
+  ``subscribePattern`` or it gets SUBACK 0x80 (an edge may subscribe ``yp/v1/<site>/cmd/#``,
+  not ``yp/v1/#``), which is also how Mosquitto's plugin decides a subscription.
+* Client ids: :class:`ClientIdPlugin` refuses an account's CONNECT with any client id but the one
+  the config binds it to. That keeps an edge out of the hub's session, but it does not stop the
+  take-over: amqtt disconnects a connected client with the same id *before* it authenticates the
+  newcomer. Only Mosquitto stops that (it authenticates first), hence the demo prefers it.
 * amqtt weakness: it acts on a CONNECT's session before it checks the password. A refused CONNECT
   with clean_session=True and someone's client id deletes that session, and the owner's next
   CONNECT then gets session_present=1 with no subscriptions and no queued messages. So clients
@@ -38,28 +45,25 @@ import contextlib
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.plugins.authentication import FileAuthPlugin
-from amqtt.plugins.base import BaseTopicPlugin
+from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from hub.broker.mosquitto import contract_acl, free_port
+from hub.broker.acl import BrokerAcl, contract_acl
+from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password, write_config
+from hub.broker.mosquitto import free_port
 
 log = logging.getLogger(__name__)
 
 # OWASP's minimum for Argon2id (19 MiB, 2 passes). amqtt verifies in its event loop on every
 # CONNECT, so the library default (64 MiB, 3 passes) would stall the broker when edges reconnect.
 _HASHER = Argon2Hasher(time_cost=2, memory_cost=19_456, parallelism=1)
-
-# A username or client id with one of these would widen a %u / %c pattern, so such a client gets
-# nothing from the pattern. Mosquitto does the same for "+" and "#"; "/" is added because a site id
-# is exactly one topic level.
-_UNSAFE_IN_PATTERN = frozenset("+#/")
 
 # amqtt logs every connection at INFO, and its state machines (the "transitions" library) every
 # state change of the broker and of each session.
@@ -73,136 +77,47 @@ def password_line(username: str, password: str) -> str:
     return f"{username}:{_HASHER.hash(password)}"
 
 
-def topic_matches(topic_filter: str, topic: str) -> bool:
-    """MQTT matching of a concrete topic against a filter (``a/#`` also matches ``a``)."""
-    levels = topic.split("/")
-    for index, level in enumerate(topic_filter.split("/")):
-        if level == "#":
-            return True
-        if index >= len(levels) or level not in ("+", levels[index]):
-            return False
-    return len(topic_filter.split("/")) == len(levels)
-
-
-def filter_within(topic_filter: str, allowed: str) -> bool:
-    """True if every topic ``topic_filter`` can match is also matched by ``allowed``."""
-    levels = topic_filter.split("/")
-    for index, level in enumerate(allowed.split("/")):
-        if level == "#":
-            return True
-        if index >= len(levels) or levels[index] == "#":
-            return False
-        if level != "+" and levels[index] != level:
-            return False
-    return len(levels) == len(allowed.split("/"))
-
-
-@dataclass(frozen=True, slots=True)
-class AclRule:
-    topic: str
-    read: bool
-    write: bool
-
-
-_ACCESS = {"read": (True, False), "write": (False, True), "readwrite": (True, True)}
-
-
-@dataclass(slots=True)
-class TopicAcl:
-    """The subset of Mosquitto's ``acl_file`` format that ``contract_acl`` writes.
-
-    ``user NAME`` starts a user's section, ``topic [read|write|readwrite] T`` grants that user a
-    topic, ``pattern [read|write|readwrite] T`` grants every user a topic with ``%u`` (username)
-    and ``%c`` (client id) substituted. Anything else (``deny`` rules, other directives) is
-    rejected rather than silently ignored, so the embedded broker is never more permissive.
-    """
-
-    users: dict[str | None, list[AclRule]] = field(default_factory=dict)
-    patterns: list[AclRule] = field(default_factory=list)
-
-    @classmethod
-    def parse(cls, text: str) -> TopicAcl:
-        acl = cls()
-        user: str | None = None  # Mosquitto applies topic lines before any "user" to anonymous
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            keyword, _, rest = line.partition(" ")
-            rest = rest.strip()
-            if keyword == "user" and rest:
-                user = rest
-                acl.users.setdefault(user, [])
-                continue
-            if keyword not in ("topic", "pattern") or not rest:
-                raise ValueError(f"ACL line {number}: unsupported {line!r}")
-            access, _, topic = rest.partition(" ")
-            if access in _ACCESS and topic.strip():
-                read, write = _ACCESS[access]
-                rule = AclRule(topic.strip(), read, write)
-            elif access in ("deny", *_ACCESS):
-                raise ValueError(f"ACL line {number}: unsupported {line!r}")
-            else:  # "topic T" without an access word means readwrite
-                rule = AclRule(rest, True, True)
-            if keyword == "pattern":
-                acl.patterns.append(rule)
-            else:
-                acl.users.setdefault(user, []).append(rule)
-        return acl
-
-    def rules_for(self, username: str, client_id: str) -> list[AclRule]:
-        rules = list(self.users.get(username, ()))
-        unsafe_user = not _UNSAFE_IN_PATTERN.isdisjoint(username)
-        unsafe_id = not _UNSAFE_IN_PATTERN.isdisjoint(client_id)
-        for rule in self.patterns:
-            if ("%u" in rule.topic and unsafe_user) or ("%c" in rule.topic and unsafe_id):
-                continue
-            topic = rule.topic.replace("%u", username).replace("%c", client_id)
-            rules.append(AclRule(topic, rule.read, rule.write))
-        return rules
-
-    def may_publish(self, username: str, client_id: str, topic: str) -> bool:
-        return any(
-            r.write and topic_matches(r.topic, topic) for r in self.rules_for(username, client_id)
-        )
-
-    def may_receive(self, username: str, client_id: str, topic: str) -> bool:
-        return any(
-            r.read and topic_matches(r.topic, topic) for r in self.rules_for(username, client_id)
-        )
-
-    def may_subscribe(self, username: str, client_id: str, topic_filter: str) -> bool:
-        return any(
-            r.read and filter_within(topic_filter, r.topic)
-            for r in self.rules_for(username, client_id)
-        )
-
-
 class ContractAclPlugin(BaseTopicPlugin):  # type: ignore[misc]  # amqtt ships no type hints
-    """amqtt topic plugin enforcing a Mosquitto-style ACL file (see :class:`TopicAcl`)."""
+    """amqtt topic plugin enforcing a dynamic-security config (see :class:`DynsecPolicy`)."""
 
     @dataclass
     class Config:
-        acl_file: str = ""
+        policy_file: str = ""
 
     def __init__(self, context: Any) -> None:
         super().__init__(context)
-        self.acl = TopicAcl.parse(Path(self.config.acl_file).read_text())
+        self.policy = DynsecPolicy.load(Path(self.config.policy_file))
 
     async def topic_filtering(
         self, *, session: Any = None, topic: str | None = None, action: Any = None
     ) -> bool:
         username = getattr(session, "username", None)
-        client_id = getattr(session, "client_id", None) or ""
         if not username or not topic:
             return False
         if action == Action.PUBLISH:
-            return self.acl.may_publish(username, client_id, topic)
+            return self.policy.may_publish(username, topic)
         if action == Action.SUBSCRIBE:
-            return self.acl.may_subscribe(username, client_id, topic)
+            return self.policy.may_subscribe(username, topic)
         if action == Action.RECEIVE:  # implied by the subscribe check; kept as a second fence
-            return self.acl.may_receive(username, client_id, topic)
+            return self.policy.may_receive(username, topic)
         return False
+
+
+class ClientIdPlugin(BaseAuthPlugin):  # type: ignore[misc]  # amqtt ships no type hints
+    """amqtt auth plugin: an account bound to a client id connects with that id or not at all."""
+
+    @dataclass
+    class Config:
+        policy_file: str = ""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.policy = DynsecPolicy.load(Path(self.config.policy_file))
+
+    async def authenticate(self, *, session: Any) -> bool:
+        return self.policy.client_id_allowed(
+            getattr(session, "username", None), getattr(session, "client_id", None)
+        )
 
 
 def _dotted(cls: type) -> str:
@@ -210,10 +125,10 @@ def _dotted(cls: type) -> str:
 
 
 class EmbeddedBroker:
-    """amqtt on 127.0.0.1:``port`` in a daemon thread; password and ACL files live in ``workdir``.
+    """amqtt on 127.0.0.1:``port`` in a daemon thread; password and policy files live in ``workdir``.
 
-    ``acl`` is Mosquitto ACL text as for :class:`~hub.broker.mosquitto.MosquittoBroker`; by default
-    :func:`~hub.broker.mosquitto.contract_acl` (user ``hub`` gets the prefix, every other
+    ``acl`` and ``client_ids`` are as for :class:`~hub.broker.mosquitto.MosquittoBroker`; by
+    default :func:`~hub.broker.acl.contract_acl` (user ``hub`` gets the prefix, every other
     account is an edge whose username is its site id).
     """
 
@@ -221,28 +136,31 @@ class EmbeddedBroker:
         self,
         workdir: Path,
         accounts: Mapping[str, str],
-        acl: str | None = None,
+        acl: BrokerAcl | None = None,
         *,
+        client_ids: Mapping[str, str] | None = None,
         port: int | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         self.password_path = workdir / "amqtt-passwd"
-        self.acl_path = workdir / "amqtt-acl"
+        self.policy_path = workdir / "dynamic-security.json"
         self.password_path.write_text(
             "".join(password_line(user, pw) + "\n" for user, pw in accounts.items())
         )
-        acl_text = contract_acl() if acl is None else acl
-        TopicAcl.parse(acl_text)  # a bad ACL fails here, not later in the broker thread
-        self.acl_path.write_text(acl_text)
         self.password_path.chmod(0o600)
-        self.acl_path.chmod(0o600)
+        # The same document Mosquitto would get; its password hashes go unused here.
+        hashes = {user: hash_password(password) for user, password in accounts.items()}
+        config = dynsec_config(contract_acl() if acl is None else acl, hashes, client_ids)
+        write_config(self.policy_path, config)
+        policy = {"policy_file": str(self.policy_path)}
         self.config: dict[str, Any] = {
             "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
             "plugins": {
                 _dotted(FileAuthPlugin): {"password_file": str(self.password_path)},
-                _dotted(ContractAclPlugin): {"acl_file": str(self.acl_path)},
+                _dotted(ClientIdPlugin): policy,
+                _dotted(ContractAclPlugin): policy,
             },
         }
         self._thread: threading.Thread | None = None

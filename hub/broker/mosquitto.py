@@ -1,58 +1,41 @@
 """Run a private Mosquitto with its own config, accounts and ACL.
 
 The demo uses it when a ``mosquitto`` binary is on PATH; the tests use it to get a broker they can
-restart and kill. Accounts follow the contract's least-privilege layout: the hub reads and writes
-everything under the prefix, an edge's username is its site id and it may publish only its own
-site's events, status and heartbeats and read only its own downlink.
+restart and kill. Accounts and ACL go to Mosquitto's dynamic-security plugin (see
+:mod:`hub.broker.dynsec` for why), in the contract's least-privilege layout: the hub reads and
+writes everything under the prefix, an edge's username is its site id, it may publish only its own
+site's events, status and heartbeats, never a downlink, and read only its own downlink; an account
+given a client id (``client_ids``; the demo binds every edge) cannot connect with any other.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import glob
 import logging
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-from mqtt_contract.topics import PREFIX
+from hub.broker.acl import BrokerAcl, contract_acl
+from hub.broker.dynsec import dynsec_config, hash_password, write_config
+
+__all__ = [
+    "MosquittoBroker",
+    "MosquittoProcess",
+    "contract_acl",
+    "dynsec_plugin",
+    "free_port",
+    "mosquitto_binary",
+    "private_process_lines",
+]
 
 log = logging.getLogger(__name__)
-
-_PBKDF2_ITERATIONS = 101  # what mosquitto_passwd writes for "$7$" (PBKDF2-SHA512) entries
-
-
-def password_line(username: str, password: str) -> str:
-    """One line of a Mosquitto 2 password file, as ``mosquitto_passwd`` would write it."""
-    salt = secrets.token_bytes(12)
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, _PBKDF2_ITERATIONS)
-    encoded = f"$7${_PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}"
-    return f"{username}:{encoded}${base64.b64encode(digest).decode()}"
-
-
-def contract_acl(hub_users: Iterable[str] = ("hub",), publishers: Iterable[str] = ()) -> str:
-    """ACL: hub users get the whole prefix, publishers may write and read any topic of it, edges
-    (username = site id) get only their own site."""
-    lines = []
-    for user in hub_users:
-        lines += [f"user {user}", f"topic readwrite {PREFIX}/#", ""]
-    for user in publishers:
-        lines += [f"user {user}", f"topic readwrite {PREFIX}/#", ""]
-    lines += [
-        f"pattern write {PREFIX}/%u/+/+",
-        f"pattern write {PREFIX}/%u/status",
-        f"pattern write {PREFIX}/%u/health",
-        f"pattern read {PREFIX}/%u/cmd/#",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def free_port() -> int:
@@ -69,63 +52,39 @@ def mosquitto_binary() -> str | None:
     )
 
 
-class MosquittoBroker:
-    """A Mosquitto process on 127.0.0.1:``port`` whose files live in ``workdir``."""
+def dynsec_plugin() -> str | None:
+    """Mosquitto's dynamic-security plugin (Debian ships it in the ``mosquitto`` package)."""
+    candidates = [
+        *sorted(glob.glob("/usr/lib/*/mosquitto_dynamic_security.so")),
+        "/usr/lib/mosquitto_dynamic_security.so",
+        "/usr/local/lib/mosquitto_dynamic_security.so",
+    ]
+    return next((p for p in candidates if os.access(p, os.R_OK)), None)
 
-    def __init__(
-        self,
-        workdir: Path,
-        accounts: Mapping[str, str],
-        acl: str,
-        *,
-        port: int | None = None,
-        autosave_interval: int = 1,
-        max_inflight_messages: int = 20,
-    ) -> None:
+
+class MosquittoProcess:
+    """Mosquitto on ``port`` with the given config text; config and log live in ``workdir``."""
+
+    def __init__(self, workdir: Path, config: str, port: int) -> None:
         binary = mosquitto_binary()
         if binary is None:
             raise RuntimeError("mosquitto is not installed (Debian: apt-get install mosquitto)")
         self.binary = binary
         self.workdir = workdir
-        self.port = port or free_port()
+        self.port = port
         self.process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
-        passwd = "".join(password_line(user, pw) + "\n" for user, pw in accounts.items())
-        (workdir / "passwd").write_text(passwd)
-        (workdir / "acl").write_text(acl)
-        (workdir / "passwd").chmod(0o600)
-        (workdir / "acl").chmod(0o600)
         self.config_path = workdir / "mosquitto.conf"
-        self.config_path.write_text(
-            "\n".join(
-                [
-                    f"listener {self.port} 127.0.0.1",
-                    "allow_anonymous false",
-                    f"password_file {workdir / 'passwd'}",
-                    f"acl_file {workdir / 'acl'}",
-                    "persistence true",
-                    f"persistence_location {workdir}/",
-                    f"autosave_interval {autosave_interval}",
-                    f"max_inflight_messages {max_inflight_messages}",
-                    "set_tcp_nodelay true",
-                    "max_queued_messages 100000",
-                    # Mosquitto started as root drops to user "mosquitto", which could not read
-                    # these files; a private broker runs as whoever starts it.
-                    f"user {pwd.getpwuid(os.geteuid()).pw_name}",
-                    "log_dest stderr",
-                    "log_type error",
-                    "log_type warning",
-                    "",
-                ]
-            )
-        )
+        self.config_path.write_text(config)
 
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> None:
-        log_file = (self.workdir / "mosquitto.log").open("ab")
+        log_path = self.workdir / "mosquitto.log"
+        log_file = log_path.open("ab")
+        log_start = log_file.tell()
         self.process = subprocess.Popen(
             [self.binary, "-c", str(self.config_path)],
             stdout=log_file,
@@ -138,15 +97,28 @@ class MosquittoBroker:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"mosquitto exited with {self.process.returncode}: "
-                    + (self.workdir / "mosquitto.log").read_text(errors="replace")[-2000:]
+                    + log_path.read_text(errors="replace")[-2000:]
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    break
             except OSError:
                 time.sleep(0.02)
-        self.kill()
-        raise TimeoutError(f"mosquitto did not listen on port {self.port} within {timeout} s")
+        else:
+            self.kill()
+            raise TimeoutError(f"mosquitto did not listen on port {self.port} within {timeout} s")
+        # The plugin reports an unreadable config and Mosquitto runs on without any account;
+        # it does so before it opens the listener, so the line is there by now.
+        with log_path.open("rb") as written:
+            written.seek(log_start)
+            errors = [
+                line
+                for line in written.read().decode(errors="replace").splitlines()
+                if "Dynamic security" in line and "Error" in line
+            ]
+        if errors:
+            self.kill()
+            raise RuntimeError(f"mosquitto could not load its accounts: {errors[0]}")
 
     def stop(self) -> None:
         """Stop cleanly (Mosquitto saves its persistence file on SIGTERM)."""
@@ -163,3 +135,60 @@ class MosquittoBroker:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class MosquittoBroker(MosquittoProcess):
+    """A private Mosquitto on 127.0.0.1:``port`` with the hub's accounts and ACL.
+
+    ``accounts`` maps usernames to passwords, ``acl`` says what each may do (usually
+    :func:`contract_acl`), ``client_ids`` binds accounts to the one client id they may use.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        accounts: Mapping[str, str],
+        acl: BrokerAcl,
+        *,
+        client_ids: Mapping[str, str] | None = None,
+        port: int | None = None,
+        autosave_interval: int = 1,
+        max_inflight_messages: int = 20,
+    ) -> None:
+        plugin = dynsec_plugin()
+        if plugin is None:
+            raise RuntimeError(
+                "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is missing; "
+                "Debian's mosquitto package (2.0 or later) ships it"
+            )
+        port = port or free_port()
+        hashes = {user: hash_password(password) for user, password in accounts.items()}
+        self.dynsec_path = workdir / "dynamic-security.json"
+        write_config(self.dynsec_path, dynsec_config(acl, hashes, client_ids))
+        config = [
+            f"listener {port} 127.0.0.1",
+            "allow_anonymous false",
+            f"plugin {plugin}",
+            f"plugin_opt_config_file {self.dynsec_path}",
+            "persistence true",
+            f"persistence_location {workdir}/",
+            f"autosave_interval {autosave_interval}",
+            f"max_inflight_messages {max_inflight_messages}",
+            "set_tcp_nodelay true",
+            "max_queued_messages 100000",
+            *private_process_lines(),
+        ]
+        super().__init__(workdir, "\n".join(config), port)
+
+
+def private_process_lines() -> list[str]:
+    """Config lines for a Mosquitto run by this user, logging errors and warnings to stderr."""
+    return [
+        # Mosquitto started as root drops to user "mosquitto", which could not read these files;
+        # a private broker runs as whoever starts it.
+        f"user {pwd.getpwuid(os.geteuid()).pw_name}",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "",
+    ]

@@ -2,7 +2,8 @@
 
 The demo relies on it when Mosquitto is missing, so what must hold is what the demo needs: a
 persistent session keeps QoS 1 messages while the hub is away, passwords are checked, anonymous
-clients are turned away and an edge stays inside its own site.
+clients are turned away, an edge stays inside its own site, never writes a downlink and
+connects with its own client id only.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
-from hub.broker.embedded import EmbeddedBroker, TopicAcl
-from hub.broker.mosquitto import contract_acl
+from hub.broker.acl import contract_acl, edge_client_ids
+from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password
+from hub.broker.embedded import EmbeddedBroker
 from mqtt_contract import topics
 from mqtt_contract.session import (
     BrokerEndpoint,
@@ -163,33 +165,74 @@ def test_an_edge_stays_inside_its_own_site(broker: EmbeddedBroker) -> None:
         assert (message.topic, message.payload) == (receipt, b"ack")
 
 
-def test_the_acl_reads_what_contract_acl_writes() -> None:
-    acl = TopicAcl.parse(contract_acl(hub_users=["hub"], publishers=["publisher"]))
+def test_an_edge_cannot_write_a_downlink(broker: EmbeddedBroker) -> None:
+    with connected(broker, "hub") as hub, connected(broker, "centre-01") as edge:
+        assert hub.subscribe("yp/v1/#").value == 1
+        for command in Command:  # refused, acknowledged and dropped
+            edge.publish(topics.command("centre-01", command), b"forged")
+        status = topics.status("centre-01")
+        edge.publish(status, b"genuine")
+        message = hub.messages.get(timeout=WAIT_S)
+        assert (message.topic, message.payload) == (status, b"genuine")
+
+
+def test_a_bound_account_connects_with_its_own_client_id_only(tmp_path: Path) -> None:
+    accounts = {**ACCOUNTS, "centre-02": "centre-02-secret"}
+    acl = contract_acl()
+    embedded = EmbeddedBroker(
+        tmp_path / "amqtt", accounts, acl, client_ids=edge_client_ids(acl, accounts)
+    )
+    embedded.start()
+    try:
+        for client_id in ("hub-ingest", topics.edge_client_id("centre-02")):
+            with client(embedded, "centre-01", client_id=client_id) as impostor:
+                reason, _ = impostor.connack()
+                assert reason.getName() == "Not authorized", client_id
+        with connected(embedded, "centre-01", client_id=topics.edge_client_id("centre-01")):
+            pass
+        with connected(embedded, "hub", client_id="hub-ingest-2"):  # the hub is not bound
+            pass
+    finally:
+        embedded.stop()
+
+
+def test_the_policy_reads_what_the_contract_acl_renders() -> None:
+    users = ["hub", "publisher", "centre-01"]
+    acl = contract_acl(hub_users=["hub"], publishers=["publisher"])
+    hashes = {user: hash_password(user) for user in users}
+    policy = DynsecPolicy(dynsec_config(acl, hashes, edge_client_ids(acl, users)))
     event = topics.event("centre-01", "reader-1", EventKind.CHECKIN)
     other_event = topics.event("centre-02", "reader-1", EventKind.CHECKIN)
     receipt = topics.command("centre-01", Command.RECEIPT)
 
-    assert acl.may_subscribe("hub", "h", topics.event_filters()[0])
-    assert acl.may_publish("hub", "h", receipt)
-    assert acl.may_publish("publisher", "p", other_event)
+    assert policy.may_subscribe("hub", topics.event_filters()[0])
+    assert policy.may_subscribe("hub", topics.event_filters("hub")[0])
+    assert policy.may_publish("hub", receipt)
+    assert policy.may_publish("publisher", other_event)
+    assert policy.client_id_allowed("hub", "anything")
 
-    assert acl.may_publish("centre-01", "e", event)
-    assert acl.may_publish("centre-01", "e", topics.status("centre-01"))
-    assert acl.may_publish("centre-01", "e", topics.health("centre-01"))
-    assert not acl.may_publish("centre-01", "e", other_event)
-    assert not acl.may_publish("centre-01", "e", "elsewhere/topic")
-    assert acl.may_subscribe("centre-01", "e", topics.command_filter("centre-01"))
-    assert acl.may_receive("centre-01", "e", receipt)
-    assert not acl.may_subscribe("centre-01", "e", topics.command_filter("centre-02"))
-    assert not acl.may_subscribe("centre-01", "e", "yp/v1/+/cmd/#")
-    assert not acl.may_subscribe("centre-01", "e", "yp/v1/#")
-    assert not acl.may_receive("centre-01", "e", event)
+    assert policy.may_publish("centre-01", event)
+    assert policy.may_publish("centre-01", topics.status("centre-01"))
+    assert policy.may_publish("centre-01", topics.health("centre-01"))
+    assert not policy.may_publish("centre-01", receipt)
+    assert not policy.may_publish("centre-01", "yp/v1/centre-01/cmd/checkin")
+    assert not policy.may_publish("centre-01", other_event)
+    assert not policy.may_publish("centre-01", "elsewhere/topic")
+    assert policy.may_subscribe("centre-01", topics.command_filter("centre-01"))
+    assert policy.may_receive("centre-01", receipt)
+    assert not policy.may_subscribe("centre-01", topics.command_filter("centre-02"))
+    assert not policy.may_subscribe("centre-01", "yp/v1/+/cmd/#")
+    assert not policy.may_subscribe("centre-01", "yp/v1/#")
+    assert not policy.may_receive("centre-01", event)
+    assert policy.client_id_allowed("centre-01", "edge-centre-01")
+    assert not policy.client_id_allowed("centre-01", "hub-ingest")
+    assert not policy.client_id_allowed("nobody", "edge-centre-01")
 
-    # A username that would widen the %u patterns gets nothing from them.
-    assert not acl.may_publish("+", "e", event)
-    assert not acl.may_publish("centre-01/reader-1", "e", event + "/x")
-    with pytest.raises(ValueError, match="unsupported"):
-        TopicAcl.parse("user hub\ntopic deny yp/v1/#\n")
+    # A username that is no site id gets no edge rights at all.
+    assert acl.rules_for("+") == ()
+    assert acl.rules_for("centre-01/reader-1") == ()
+    with pytest.raises(ValueError, match="no rights"):
+        dynsec_config(acl, {"Centre 1": hash_password("x")})
 
 
 def test_start_reports_a_port_in_use(tmp_path: Path) -> None:
