@@ -27,7 +27,8 @@ from typing import Any, Protocol
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from hub.auth.demo import demo_operator_token
-from hub.broker.mosquitto import MosquittoBroker, contract_acl, free_port, mosquitto_binary
+from hub.broker.acl import contract_acl, edge_client_ids
+from hub.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
 from hub.demo_venues import registry_venues, start_venues, venue_devices, venue_sites
 from hub.org.demo_city import demo_cards, seed_on_first_run
 
@@ -99,14 +100,19 @@ def start_broker(
     use_mosquitto = args.embedded == "mosquitto" or (
         args.embedded == "auto" and mosquitto_binary() is not None
     )
+    acl = contract_acl(hub_users=[HUB_USER], publishers=[PUBLISHER])
+    # Each site's account connects only as that site's edge; the hub's account is unbound (its
+    # ingest and allowlist clients use distinct ids) and so is the publisher, a test account.
+    client_ids = edge_client_ids(acl, accounts)
     if use_mosquitto:
-        acl = contract_acl(hub_users=[HUB_USER], publishers=[PUBLISHER])
-        broker: Broker = MosquittoBroker(data_dir / "mosquitto", accounts, acl, port=port)
+        broker: Broker = MosquittoBroker(
+            data_dir / "mosquitto", accounts, acl, client_ids=client_ids, port=port
+        )
         protocol = "5"
     else:
         from hub.broker.embedded import EmbeddedBroker  # noqa: PLC0415 - only when needed
 
-        broker = EmbeddedBroker(data_dir / "amqtt", accounts, port=port)
+        broker = EmbeddedBroker(data_dir / "amqtt", accounts, acl, client_ids=client_ids, port=port)
         protocol = "3.1.1"  # amqtt speaks only MQTT 3.1.1
     broker.start()
     return broker, protocol
