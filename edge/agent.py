@@ -56,7 +56,7 @@ class EdgeAgent:
                 site=settings.site,
                 endpoint=BrokerEndpoint.parse(settings.mqtt.url),
                 session=SessionOptions(
-                    client_id=f"edge-{settings.site}",
+                    client_id=topics.edge_client_id(settings.site),
                     protocol=settings.mqtt.protocol,
                     username=settings.mqtt_username,
                     password=(
