@@ -41,6 +41,10 @@ def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000) -> Eng
         return engine
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = 5
+    if "options" not in url.query:
+        # times come back in UTC whatever the server's zone, so 9999-12-31 23:00 UTC is not
+        # year 10000 in a session at +08 (the hub's SQL names the city's zone where it needs it)
+        connect_args["options"] = "-c TimeZone=UTC"
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "connect", _psycopg_on_connect)
@@ -62,7 +66,10 @@ def _psycopg_on_connect(dbapi_connection: Any, _record: Any) -> None:
     one list per column, and psycopg's text format for arrays costs four times as much CPU."""
     from psycopg.types.array import ListBinaryDumper  # noqa: PLC0415 (only with psycopg)
 
+    from hub.core.pg_loaders import register_clamping_loaders  # noqa: PLC0415
+
     dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+    register_clamping_loaders(dbapi_connection)  # a stored 'infinity' must not fail every read
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

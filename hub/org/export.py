@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from hub.org.assessment import Assessment
 
@@ -117,11 +118,17 @@ def to_xlsx(assessment: Assessment) -> bytes:
         sheet = book.create_sheet(title)
         sheet.append(HEADERS[table])
         for row in rows(assessment, table):
-            sheet.append([_safe(v) for v in row])
+            sheet.append([_xml_safe(_safe(v)) for v in row])
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xml_safe(value: object) -> object:
+    """Control characters XML cannot carry (a name stored with U+0001) become U+FFFD: openpyxl
+    refuses them, and one such name would fail the whole workbook."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def _yes(value: bool) -> str:

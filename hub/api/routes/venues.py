@@ -80,8 +80,10 @@ def _venue_out(
         live_out = LiveOut(
             occupancy=live.occupancy,
             capacity=live.capacity,
-            ratio_pct=round(100 * live.occupancy / live.capacity, 2),
-            source=live.source,
+            # a stored row must not fail the whole list: no ratio without a capacity (the
+            # registry keeps capacities >= 1), and a source the hub never writes is no source
+            ratio_pct=round(100 * live.occupancy / live.capacity, 2) if live.capacity > 0 else 0.0,
+            source=live.source if live.source in {"counters", "bays"} else "none",
             visits_today=live.visits,
             day_start=live.day_start,
             as_of=live.as_of,
