@@ -252,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
             ],
             {
                 "HUB_MODE": "demo",
+            # The hub's default time window (HUB_EVENT_MAX_FUTURE_S 300) holds here: the edges
+            # stamp the venues' readings with their own wall clock (edge/modbus_poller.py), not
+            # the simulators' accelerated one (checked: no `clock` dead letters in a demo run).
                 "HUB_MQTT_USERNAME": HUB_USER,
                 "HUB_MQTT_PASSWORD": creds["hub_password"],
                 "HUB_MQTT_PROTOCOL": protocol,
