@@ -250,11 +250,11 @@ def main(argv: list[str] | None = None) -> int:
                 "--http-port",
                 str(http_port),
             ],
-            {
-                "HUB_MODE": "demo",
             # The hub's default time window (HUB_EVENT_MAX_FUTURE_S 300) holds here: the edges
             # stamp the venues' readings with their own wall clock (edge/modbus_poller.py), not
             # the simulators' accelerated one (checked: no `clock` dead letters in a demo run).
+            {
+                "HUB_MODE": "demo",
                 "HUB_MQTT_USERNAME": HUB_USER,
                 "HUB_MQTT_PASSWORD": creds["hub_password"],
                 "HUB_MQTT_PROTOCOL": protocol,
