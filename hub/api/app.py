@@ -12,7 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from hub.api.body_limit import BodyLimit
 from hub.api.records import router as records_router
+from hub.api.records.imports import router as imports_router
 from hub.api.routes import auth, checkins, dead_letters, health, metrics, sites, stream, venues
 from hub.api.routes.live import router as live_checkins_router
 from hub.core.db import make_engine, session_factory
@@ -58,6 +60,11 @@ def create_app(
         summary="Check-ins, sites, devices and dead letters recorded from the edge agents.",
         version=_version(),
         lifespan=lifespan,
+    )
+    app.add_middleware(  # added first: the middlewares added after it also wrap its 413
+        BodyLimit,
+        default=settings.body_max_bytes,
+        limits=[(f"{imports_router.prefix}/", settings.import_max_bytes)],
     )
     app.state.settings = settings
     app.state.engine = engine

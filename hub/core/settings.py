@@ -109,6 +109,16 @@ class HubSettings(BaseSettings):
         description="live occupancy of the venues readings touched is recomputed this often; "
         "0: after every ingest batch",
     )
+    body_max_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="largest request body of the API (JSON), refused with 413 before it is read",
+    )
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="largest roster file uploaded to /api/v1/imports (CSV or XLSX)",
+    )
 
     @field_validator("mqtt_url")
     @classmethod
