@@ -119,6 +119,15 @@ class HubSettings(BaseSettings):
         ge=1024,
         description="largest roster file uploaded to /api/v1/imports (CSV or XLSX)",
     )
+    import_max_rows: int = Field(
+        default=50_000,
+        ge=1,
+        description="rows of a roster file; an .xlsx may unpack to 1,342 bytes and hold 80 XML "
+        "tags a row (64 MiB and 4 million for 50,000)",
+    )
+    imports_at_once: int = Field(
+        default=1, ge=1, le=16, description="roster imports parsed at once; more get 503"
+    )
 
     @field_validator("mqtt_url")
     @classmethod

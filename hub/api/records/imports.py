@@ -13,7 +13,7 @@ from hub.api.deps import SessionDep, SettingsDep
 from hub.api.records.schemas import ImportReportOut
 from hub.auth import Permission
 from hub.auth.deps import require
-from hub.org.roster import import_roster
+from hub.org.roster import ReadLimits, import_roster
 
 router = APIRouter(
     prefix="/api/v1/imports",
@@ -21,7 +21,6 @@ router = APIRouter(
     dependencies=[Depends(require(Permission.IMPORTS_WRITE))],
 )
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _BODY = {
     "required": True,
     "content": {
@@ -41,7 +40,13 @@ _BODY = {
     response_model=ImportReportOut,
     responses={
         422: {"model": ImportReportOut, "description": "bad rows: nothing was imported"},
-        413: {"description": f"larger than {MAX_UPLOAD_BYTES} bytes"},
+        413: {
+            "description": "larger than HUB_IMPORT_MAX_BYTES (20 MiB unless set): refused unread"
+        },
+        503: {
+            "description": "HUB_IMPORTS_AT_ONCE imports are being read already; try again after "
+            "`Retry-After` seconds"
+        },
     },
     openapi_extra={"requestBody": _BODY},
 )
@@ -56,17 +61,47 @@ async def import_file(
 ) -> JSONResponse:
     """Import members, units or agreements (columns: docs/records.md). Rows are matched to
     records by ``code``: updated if there, created if not. Cards are hashed on arrival."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE, f"a roster file may be {MAX_UPLOAD_BYTES} bytes"
-            )
-    key = settings.card_key.get_secret_value().encode() if settings.card_key else None
-    report = await run_in_threadpool(
-        import_roster, session, kind, bytes(data), file_format, card_key=key
-    )
+    slots = _slots(request, settings.imports_at_once)
+    if slots.busy >= slots.most:  # before the body is read: a busy hub reads nothing more
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"{slots.busy} roster import(s) are being read, the most at once "
+            f"(HUB_IMPORTS_AT_ONCE); try again in {RETRY_AFTER_S} s",
+            headers={"Retry-After": str(RETRY_AFTER_S), "Connection": "close"},
+        )
+    slots.busy += 1
+    try:
+        data = bytearray()
+        async for chunk in request.stream():  # BodyLimit stops it at HUB_IMPORT_MAX_BYTES
+            data += chunk
+        key = settings.card_key.get_secret_value().encode() if settings.card_key else None
+        limits = ReadLimits(max_rows=settings.import_max_rows)
+        # In a worker thread: a large file takes seconds, and the hub answers meanwhile.
+        report = await run_in_threadpool(
+            import_roster, session, kind, bytes(data), file_format, card_key=key, limits=limits
+        )
+    finally:
+        slots.busy -= 1
     body = ImportReportOut.model_validate(report).model_dump(mode="json")
     code = status.HTTP_200_OK if report.ok else status.HTTP_422_UNPROCESSABLE_CONTENT
     return JSONResponse(body, status_code=code)
+
+
+RETRY_AFTER_S = 5
+
+
+class _Slots:
+    """How many imports are being read, of the most allowed at once. Reading a roster costs
+    seconds of CPU and tens of MB; a second one waits its turn instead of sharing the hub's
+    two cores. Used on the event loop only, so a plain counter is safe."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.busy = 0
+
+
+def _slots(request: Request, most: int) -> _Slots:
+    slots: _Slots | None = getattr(request.app.state, "import_slots", None)
+    if slots is None:
+        slots = request.app.state.import_slots = _Slots(most)
+    return slots

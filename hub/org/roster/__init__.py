@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from hub.org.roster.importer import COLUMNS, ImportReport, RosterKind, RowError, import_roster
-from hub.org.roster.table import FileFormat, TableError, format_of
+from hub.org.roster.table import FileFormat, ReadLimits, TableError, format_of
 
 __all__ = [
     "COLUMNS",
     "FileFormat",
     "ImportReport",
+    "ReadLimits",
     "RosterKind",
     "RowError",
     "TableError",

@@ -29,7 +29,7 @@ from hub.org.models import (
     Unit,
 )
 from hub.org.roster.columns import AGREEMENT_COLUMNS, MEMBER_COLUMNS, UNIT_COLUMNS, Column
-from hub.org.roster.table import FileFormat, Row, TableError, read_table
+from hub.org.roster.table import FileFormat, ReadLimits, Row, TableError, read_table
 from mqtt_contract.credentials import card_hash
 
 log = logging.getLogger(__name__)
@@ -110,12 +110,14 @@ def import_roster(
     file_format: FileFormat,
     *,
     card_key: bytes | None,
+    limits: ReadLimits | None = None,
 ) -> ImportReport:
-    """Check the file and, only if every row is good, write it and commit."""
+    """Check the file and, only if every row is good, write it and commit. ``limits``: how much
+    of the file is read before it is refused (rows, columns, what an .xlsx unpacks to)."""
     report = ImportReport(kind)
     check = _Checker(report)
     try:
-        table = read_table(data, file_format)
+        table = read_table(data, file_format, limits)
     except TableError as exc:
         check.error(0, None, str(exc))
         return report

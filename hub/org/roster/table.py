@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from openpyxl import load_workbook
+from hub.org.roster import xlsx
+from hub.org.roster.limits import ReadLimits, TableError
+
+__all__ = ["FileFormat", "ReadLimits", "Row", "Table", "TableError", "format_of", "read_table"]
 
 FileFormat = Literal["csv", "xlsx"]
-
-MAX_ROWS = 50_000
-
-
-class TableError(ValueError):
-    """The file as a whole cannot be read (not CSV/XLSX, no header, too large)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +45,10 @@ def format_of(filename: str) -> FileFormat:
     raise TableError(f"{filename}: give a .csv or .xlsx file")
 
 
-def read_table(data: bytes, file_format: FileFormat) -> Table:
-    lines = _xlsx_lines(data) if file_format == "xlsx" else _csv_lines(data)
+def read_table(data: bytes, file_format: FileFormat, limits: ReadLimits | None = None) -> Table:
+    """The file's rows, read as a stream that stops at the first row over ``limits.max_rows``."""
+    limits = limits or ReadLimits()
+    lines = _xlsx_lines(data, limits) if file_format == "xlsx" else _csv_lines(data, limits)
     header: list[str] | None = None
     rows: list[Row] = []
     for number, cells in lines:
@@ -58,8 +57,8 @@ def read_table(data: bytes, file_format: FileFormat) -> Table:
         if header is None:
             header = [c.strip() for c in cells]
             continue
-        if len(rows) >= MAX_ROWS:
-            raise TableError(f"more than {MAX_ROWS} rows: split the file")
+        if len(rows) >= limits.max_rows:
+            raise TableError(f"more than {limits.max_rows} rows: split the file")
         padded = [*cells, *[""] * (len(header) - len(cells))]
         rows.append(Row(number, {h: v.strip() for h, v in zip(header, padded, strict=False) if h}))
     if header is None:
@@ -67,7 +66,7 @@ def read_table(data: bytes, file_format: FileFormat) -> Table:
     return Table(header, rows)
 
 
-def _csv_lines(data: bytes) -> list[tuple[int, list[str]]]:
+def _csv_lines(data: bytes, limits: ReadLimits) -> Iterator[tuple[int, list[str]]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -78,26 +77,32 @@ def _csv_lines(data: bytes) -> list[tuple[int, list[str]]]:
         raise TableError("the CSV file is neither UTF-8 nor GB18030 text")
     if "\x00" in text:
         raise TableError("this is not a CSV text file (is it an .xlsx file named .csv?)")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_bounded_lines(io.StringIO(text, newline=""), limits.max_line_chars))
     try:
-        return [(reader.line_num, row) for row in reader]
+        for row in reader:
+            if len(row) > limits.max_columns:  # empty cells past the last column are let go
+                last = max(i for i, cell in enumerate(row, start=1) if cell.strip() or i == 1)
+                if last > limits.max_columns:
+                    raise TableError(
+                        f"line {reader.line_num}: a value in column {last}; a roster has at "
+                        f"most {limits.max_columns} columns"
+                    )
+            yield reader.line_num, row[: limits.max_columns]
     except csv.Error as exc:
         raise TableError(f"line {reader.line_num}: not valid CSV: {exc}") from None
 
 
-def _xlsx_lines(data: bytes) -> list[tuple[int, list[str]]]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError(f"not an .xlsx workbook: {exc}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [
-            (number, [_cell_text(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    finally:
-        workbook.close()
+def _bounded_lines(lines: Iterable[str], most: int) -> Iterator[str]:
+    """The file's lines, refusing one longer than ``most`` characters before csv splits it."""
+    for number, line in enumerate(lines, start=1):
+        if len(line) > most:
+            raise TableError(f"line {number}: longer than {most} characters")
+        yield line
+
+
+def _xlsx_lines(data: bytes, limits: ReadLimits) -> Iterator[tuple[int, list[str]]]:
+    for number, values in xlsx.read_rows(data, limits):
+        yield number, [_cell_text(value) for value in values]
 
 
 def _cell_text(value: object) -> str:
