@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from edge.private_files import make_private_dir, write_private
 from mqtt_contract.models import Allowlist
 
 log = logging.getLogger(__name__)
@@ -89,18 +90,8 @@ class AllowlistCache:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    make_private_dir(path.parent)
+    write_private(path, data)  # card hashes: 0600 from the start, replaced by an atomic rename
 
 
 def path_beside(outbox_path: Path) -> Path:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+from edge.private_files import create_private, make_private_dir
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('seq', 0);
@@ -58,14 +60,15 @@ class Outbox:
     """Thread-safe: the reader threads append, the publisher thread drains."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
+            # card hashes: private before SQLite writes a byte (its -wal and -shm take this mode)
+            create_private(make_private_dir(path.parent) / path.name)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"cannot open outbox {path}: {exc}") from exc
 
     def close(self) -> None:

@@ -24,7 +24,6 @@ import argparse
 import base64
 import hashlib
 import json
-import os
 import secrets
 import sys
 from collections.abc import Mapping, Sequence
@@ -40,6 +39,7 @@ from hub.broker.acl import (
     filter_within,
     topic_matches,
 )
+from hub.core.private_files import make_private_dir, write_private
 
 # What mosquitto_passwd and ``mosquitto_ctrl dynsec`` write: PBKDF2-SHA512, 12 bytes of salt, a
 # 64-byte digest, 101 iterations. The plugin reads the iteration count from the file.
@@ -157,12 +157,8 @@ def dynsec_config(
 
 
 def write_config(path: Path, config: Mapping[str, Any]) -> None:
-    """Write atomically, readable by the owner only (it holds password hashes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(config, indent=1) + "\n")
-    partial.chmod(0o600)
-    os.replace(partial, path)
+    """Write atomically, readable by the owner only from the start (it holds password hashes)."""
+    write_private(make_private_dir(path.parent) / path.name, json.dumps(config, indent=1) + "\n")
 
 
 class DynsecPolicy:

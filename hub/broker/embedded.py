@@ -58,6 +58,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from hub.broker.acl import BrokerAcl, contract_acl
 from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password, write_config
 from hub.broker.mosquitto import free_port
+from hub.core.private_files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +144,13 @@ class EmbeddedBroker:
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
-        workdir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(workdir)
         self.password_path = workdir / "amqtt-passwd"
         self.policy_path = workdir / "dynamic-security.json"
-        self.password_path.write_text(
-            "".join(password_line(user, pw) + "\n" for user, pw in accounts.items())
+        write_private(
+            self.password_path,
+            "".join(password_line(user, pw) + "\n" for user, pw in accounts.items()),
         )
-        self.password_path.chmod(0o600)
         # The same document Mosquitto would get; its password hashes go unused here.
         hashes = {user: hash_password(password) for user, password in accounts.items()}
         config = dynsec_config(contract_acl() if acl is None else acl, hashes, client_ids)

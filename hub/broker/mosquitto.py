@@ -24,6 +24,7 @@ from pathlib import Path
 
 from hub.broker.acl import BrokerAcl, contract_acl
 from hub.broker.dynsec import dynsec_config, hash_password, write_config
+from hub.core.private_files import make_private_dir, open_private_append, write_private
 
 __all__ = [
     "MosquittoBroker",
@@ -73,9 +74,9 @@ class MosquittoProcess:
         self.workdir = workdir
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
-        workdir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(workdir)  # its persistence file holds every queued message
         self.config_path = workdir / "mosquitto.conf"
-        self.config_path.write_text(config)
+        write_private(self.config_path, config)
 
     @property
     def url(self) -> str:
@@ -83,7 +84,7 @@ class MosquittoProcess:
 
     def start(self, timeout: float = 10.0) -> None:
         log_path = self.workdir / "mosquitto.log"
-        log_file = log_path.open("ab")
+        log_file = open_private_append(log_path)
         log_start = log_file.tell()
         self.process = subprocess.Popen(
             [self.binary, "-c", str(self.config_path)],

@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.core.private_files import create_private, make_private_dir
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = "hub:migrations"
@@ -32,8 +34,9 @@ def make_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000) -> Eng
     url = make_url(database_url)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            # personal data: 0600 before SQLite writes a byte (its -wal and -shm take this mode)
+            create_private(make_private_dir(Path(url.database).parent) / Path(url.database).name)
         connect_args["timeout"] = sqlite_busy_timeout_ms / 1000
         connect_args["check_same_thread"] = False
         engine = create_engine(url, connect_args=connect_args)
