@@ -6,6 +6,7 @@ agent never loads the hub.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -38,6 +39,12 @@ def _load(target: str) -> Callable[[list[str]], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        # Run as a process (the console script, ``python -m hub.cli``; not a test calling main):
+        # whatever any program creates is its owner's alone (SQLite's hub.db, -wal and -shm,
+        # logs with masked names, the broker's persistence), including files made by libraries
+        # and children that no helper of ours opens. hub/core/private_files.py does it per file.
+        os.umask(0o077)
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in {"-h", "--help"}:
         print(USAGE)

@@ -29,6 +29,7 @@ from firmware_sim.venue import CITY_VENUES
 from hub.auth.demo import demo_operator_token
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
+from hub.core.private_files import make_private_dir, open_private_append, write_private
 from hub.demo_venues import registry_venues, start_venues, venue_devices, venue_sites
 from hub.org.demo_city import demo_cards, seed_on_first_run
 
@@ -83,9 +84,7 @@ def load_credentials(data_dir: Path, sites: list[str]) -> dict[str, Any]:
 
 
 def save_credentials(data_dir: Path, creds: dict[str, Any]) -> None:
-    path = data_dir / "credentials.json"
-    path.write_text(json.dumps(creds, indent=2) + "\n")
-    path.chmod(0o600)
+    write_private(data_dir / "credentials.json", json.dumps(creds, indent=2) + "\n")
 
 
 def start_broker(
@@ -119,7 +118,7 @@ def start_broker(
 
 
 def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log_file:
+    with open_private_append(log_path) as log_file:
         return subprocess.Popen(
             [sys.executable, "-m", "hub.cli", *args],
             env={**os.environ, **env},
@@ -162,9 +161,10 @@ def edge_config(
 ) -> Path:
     """The site's TOML config; ``devices`` (``[[devices]]`` entries) defaults to one card reader."""
     site_dir = data_dir / "edges" / site
-    site_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(site_dir)
     path = site_dir / "edge.toml"
-    path.write_text(
+    write_private(
+        path,
         "\n".join(
             [
                 f'site = "{site}"',
@@ -179,9 +179,8 @@ def edge_config(
                 devices or f'[[devices]]\nid = "reader-1"\nport = "{site_dir / "reader-1.tty"}"',
                 "",
             ]
-        )
+        ),
     )
-    path.chmod(0o600)
     return path
 
 
@@ -217,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     data_dir: Path = args.data_dir.resolve()
-    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir / "logs")  # and data_dir: 0700 where the demo creates them
     sites = [f"centre-{n:02d}" for n in range(1, args.centres + 1)]
     if not 0 <= args.venues <= CITY_VENUES or args.acceleration <= 0:
         parser.error(f"--venues must be 0..{CITY_VENUES} and --acceleration > 0")
