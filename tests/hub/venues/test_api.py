@@ -1,5 +1,6 @@
 """The venue endpoints on SQLite and PostgreSQL, and the whole path through a real Mosquitto:
-readings published by a venue's edge become live occupancy, a capacity alert reaches the edge."""
+readings published by a venue's edge become live occupancy, a capacity alert reaches the edge
+(sent by the hub's own broker link and received by the venue's account, never a stub)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from hub.api import create_app
 from hub.broker.mosquitto import MosquittoBroker
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
+from hub.ingest.link import BrokerLink
 from hub.ingest.store import RecordStore
+from hub.metrics import HubMetrics
+from hub.venues.alerts import Publish
 from hub.venues.occupancy import GateReading
 from hub.venues.service import OccupancyService
 from mqtt_contract import topics
@@ -35,15 +39,13 @@ from tests.hub.venues.support import (
 from tests.services import ACCOUNTS
 
 
-def _ingest_day(db_settings: HubSettings) -> None:
+def _ingest_day(db_settings: HubSettings, publish: Publish) -> None:
     """venue-01 (capacity 10): 9 people by 08:03 local, 4 leave at 08:07; venue-02 idle."""
     engine = make_engine(db_settings.database_url)
     try:
         register_venue(engine, "venue-01", capacity=10, unit="原平市体育中心")
         register_venue(engine, "venue-02", capacity=40, kind="car_park", unit="原平市第一中学")
-        service = OccupancyService(
-            engine, CollectorRegistry(), publish=lambda _t, _p: True, clock=lambda: T0
-        )
+        service = OccupancyService(engine, CollectorRegistry(), publish=publish, clock=lambda: T0)
         store = RecordStore(engine)
         readings = [
             GateReading("gate-1", 1, EDGE_BOOT, 1, T0, 500, 480),
@@ -59,8 +61,33 @@ def _ingest_day(db_settings: HubSettings) -> None:
         engine.dispose()
 
 
-def test_venues_occupancy_alerts_and_the_monthly_report(db_settings: HubSettings) -> None:
-    _ingest_day(db_settings)
+def test_venues_occupancy_alerts_and_the_monthly_report(
+    hub_settings: HubSettings, mosquitto: MosquittoBroker
+) -> None:
+    # The alerts go out as in the hub: on its broker link, to the venue's downlink on Mosquitto.
+    listener = AlertListener(mosquitto, "venue-01")
+    link = BrokerLink(hub_settings, lambda _message: None, HubMetrics())
+    link.start()
+    try:
+        assert link.wait_ready(10), "the hub's broker link did not connect"
+        _ingest_day(hub_settings, link.publish)
+        wait_until(lambda: listener.states() == ["raised", "cleared"], 30, "raise and clear")
+    finally:
+        link.close()
+        listener.close()
+    raised, cleared = listener.alerts
+    assert (raised.site, raised.venue, raised.occupancy, raised.capacity) == (
+        "venue-01",
+        "venue-01",
+        9,
+        10,
+    )
+    assert (cleared.venue, cleared.occupancy, cleared.threshold_pct) == ("venue-01", 5, 90.0)
+    assert raised.threshold_pct == 90.0
+    _check_the_api(hub_settings, raised, cleared)
+
+
+def _check_the_api(db_settings: HubSettings, raised: CapacityAlert, cleared: CapacityAlert) -> None:
     with ApiServer(create_app(db_settings)) as api:
         venues = api.get("/api/v1/venues").json()
         assert venues["count"] == 2
@@ -106,7 +133,9 @@ def test_venues_occupancy_alerts_and_the_monthly_report(db_settings: HubSettings
             9,
             5,
         )
-        assert alert["published"] is True
+        assert alert["published"] is True  # and the messages that went out say the same
+        assert datetime.fromisoformat(alert["raised_at"]) == raised.at
+        assert datetime.fromisoformat(alert["cleared_at"]) == cleared.at
         unit_id = first["unit_id"]
         assert api.get("/api/v1/alerts", unit=unit_id + 1000).json()["count"] == 0
 
