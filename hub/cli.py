@@ -21,7 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
     "seed": ("hub.org.cli:seed_main", "fill a database with a synthetic city: --seed N"),
     "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
-    "user": ("hub.auth.cli:main", "add|list|revoke|token: users of the API and dashboard"),
+    "user": (
+        "hub.auth.cli:main",
+        "add|list|revoke|token|login-link: users of the API and dashboard",
+    ),
 }
 
 USAGE = (

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
-from hub.auth.demo import demo_operator_token
+from hub.auth.demo import LINK_TTL, demo_login_link
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
 from hub.core.private_files import make_private_dir, open_private_append, write_private
@@ -236,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
             broker_url = broker.url
         database_url = f"sqlite:///{data_dir / 'hub.db'}"
         year = seed_on_first_run(database_url, creds["card_key"].encode())
-        creds["api_token"] = demo_operator_token(database_url, creds.get("api_token"))
-        save_credentials(data_dir, creds)  # the dashboard login (an operator's token)
+        api = f"http://127.0.0.1:{http_port}"
+        # a single-use, short-lived login link, never a token (an older demo's is revoked)
+        link, operator = demo_login_link(database_url, api, creds.pop("api_token", None))
+        save_credentials(data_dir, creds)
         hub_log = data_dir / "logs" / "hub.log"
         hub = spawn(
             [
@@ -262,7 +264,6 @@ def main(argv: list[str] | None = None) -> int:
             hub_log,
         )
         cleanup.callback(stop_process, hub)
-        api = f"http://127.0.0.1:{http_port}"
         wait_http(f"{api}/healthz", 60, hub, hub_log)
 
         cards = {site: demo_cards(database_url, site) for site in sites}  # seeded members' cards
@@ -299,17 +300,20 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"\n  Yuanping smart community demo is running ({len(sites)} service centres)\n"
-            f"  Log in:       {api}/login#token={creds['api_token']}\n"
+            f"  Log in:       {link}\n"
+            f"                (works once, within {LINK_TTL.seconds // 60} minutes; another: "
+            f"community user login-link {operator} --database-url {database_url})\n"
             f"  Dashboard:    {api}/   (venues, check-ins, operations, records)\n"
-            f"  API:          {api}/api/v1/checkins   (docs: {api}/docs; "
-            f"header 'Authorization: Bearer <api_token>')\n"
+            f"  API:          {api}/api/v1/checkins   (docs: {api}/docs; header "
+            f"'Authorization: Bearer <token>', a token: community user token {operator} "
+            f"--database-url {database_url})\n"
             f"  Venues:       {len(venues)} (clock x{args.acceleration:g}): "
             f"{api}/api/v1/counter-readings, {api}/api/v1/bay-readings\n"
             f"  Records:      {api}/api/v1/members, {api}/api/v1/attendance, "
             f"{api}/api/v1/reports/assessment?year={year} (docs/records.md)\n"
             f"  Health:       {api}/healthz    metrics: {api}/metrics\n"
             f"  MQTT broker:  {broker_url} (MQTT {protocol})\n"
-            f"  Credentials:  {data_dir / 'credentials.json'} (api_token, mqtt_password)\n"
+            f"  Credentials:  {data_dir / 'credentials.json'} (mqtt_password)\n"
             f"  Logs:         {data_dir / 'logs'}\n"
             f"  Try:          mosquitto_sub -h 127.0.0.1 -p {broker_url.rsplit(':', 1)[1]} "
             f"-u {PUBLISHER} -P <mqtt_password> -t 'yp/v1/#' -v\n"

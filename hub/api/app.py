@@ -17,6 +17,7 @@ from hub.api.records import router as records_router
 from hub.api.records.imports import router as imports_router
 from hub.api.routes import auth, checkins, dead_letters, health, metrics, sites, stream, venues
 from hub.api.routes.live import router as live_checkins_router
+from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
 from hub.dashboard import add_dashboard
@@ -39,7 +40,7 @@ def create_app(
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    live = live or LiveFeed()
+    live = live or LiveFeed(keepalive_s=settings.stream_keepalive_s)
     publisher = LivePublisher(live, engine)
     if ingest is not None:
         ingest.add_commit_listener(publisher)
@@ -60,12 +61,15 @@ def create_app(
         summary="Check-ins, sites, devices and dead letters recorded from the edge agents.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # /docs comes with the dashboard, from the package (hub.dashboard.apidocs)
+        redoc_url=None,
     )
     app.add_middleware(  # added first: the middlewares added after it also wrap its 413
         BodyLimit,
         default=settings.body_max_bytes,
         limits=[(f"{imports_router.prefix}/", settings.import_max_bytes)],
     )
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)

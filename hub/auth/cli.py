@@ -1,22 +1,32 @@
 """``community user``: add, list and revoke the users of the API and dashboard.
 
 ``add`` prints the new user's token once; only its digest is kept, so a lost token is replaced
-(``community user token NAME``), never recovered. Reads ``HUB_DATABASE_URL`` (``--database-url``
-wins) and migrates the database first.
+(``community user token NAME``), never recovered. ``login-link`` prints a one-click link to the
+dashboard that logs the user in once, within ``HUB_LOGIN_CODE_TTL_S`` (no token in it). Reads
+``HUB_DATABASE_URL`` (``--database-url`` wins) and migrates the database first.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.auth.demo import login_link
 from hub.auth.roles import Role
-from hub.auth.users import UserError, add_user, issue_token, list_users, revoke_user
+from hub.auth.users import (
+    UserError,
+    add_user,
+    issue_login_code,
+    issue_token,
+    list_users,
+    revoke_user,
+)
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 
@@ -45,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
         "token", parents=[common], help="issue another token for a user (printed once)"
     )
     token.add_argument("name")
+    link = commands.add_parser(
+        "login-link",
+        parents=[common],
+        help="a one-click dashboard login for a user: works once, for HUB_LOGIN_CODE_TTL_S",
+    )
+    link.add_argument("name")
+    link.add_argument(
+        "--url", help="the hub's address as the browser sees it (default: HUB_HTTP_HOST:PORT)"
+    )
     return parser
 
 
@@ -63,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         upgrade(settings.database_url)
         with Session(engine) as db:
-            return _run(db, args)
+            return _run(db, args, settings)
     except UserError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
@@ -74,8 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
 
 
-def _run(db: Session, args: argparse.Namespace) -> int:
-    if args.command == "add":
+def _run(db: Session, args: argparse.Namespace, settings: HubSettings) -> int:
+    if args.command == "login-link":
+        ttl = timedelta(seconds=settings.login_code_ttl_s)
+        code = issue_login_code(db, args.name, ttl)
+        print(f"a login link for {args.name}: it works once, within {_duration(ttl)}")
+        print(login_link(args.url or _local_url(settings), code))
+    elif args.command == "add":
         issued = add_user(db, args.name, Role(args.role), centre_id=args.centre, unit_id=args.unit)
         _print_token(issued.username, issued.role.value, issued.token)
     elif args.command == "token":
@@ -104,3 +128,17 @@ def _run(db: Session, args: argparse.Namespace) -> int:
 
 def _print_token(username: str, role: str, token: str) -> None:
     print(f"user {username} ({role}); its token, shown this once:\n{token}")
+
+
+def _local_url(settings: HubSettings) -> str:
+    host = settings.http_host
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - a listening address, not a destination
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.http_port}"
+
+
+def _duration(ttl: timedelta) -> str:
+    seconds = int(ttl.total_seconds())
+    return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"

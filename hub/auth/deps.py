@@ -9,12 +9,18 @@ browser got from ``POST /api/v1/session``. Routes declare what they need::
 (or ``dependencies=[Depends(require(...))]`` when they do not look at the principal): no
 credentials → 401, a role without the permission → 403. Scope (a centre, an owner unit) is then
 applied by the route with ``hub.auth.scope``.
+
+An unsafe request (POST, PUT, PATCH, DELETE) authenticated by the cookie must come from the
+hub's own origin (``check_origin``): ``SameSite=Strict`` keeps other *sites* out, but a page on
+another port or a sibling subdomain is the same site, and the browser would send it the cookie.
+A bearer token is never sent by a browser on its own, so token requests need no such check.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated
 
@@ -23,9 +29,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.auth.principal import Principal
+from hub.auth.principal import Principal, Via
 from hub.auth.roles import Permission
-from hub.auth.users import principal_for_session, principal_for_token
+from hub.auth.users import credential_works, principal_for_session, principal_for_token
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,8 @@ session_cookie = APIKeyCookie(
 )
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -69,10 +77,86 @@ def current_principal(
                 raise unauthorized("unknown or revoked token")
             return principal
         assert cookie is not None
+        check_origin(request, required=True)
         principal = principal_for_session(db, cookie)
         if principal is None:
             raise unauthorized("the session has ended: log in again")
         return principal
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a request authenticated with, kept by a long response (the live stream) to ask
+    again later whether it still works."""
+
+    via: Via
+    secret: str
+
+
+def presented_credential(
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
+) -> Credential | None:
+    """The credential ``current_principal`` goes by: the token if one came, else the cookie."""
+    if token is not None:
+        return Credential("token", token.credentials)
+    return Credential("session", cookie) if cookie else None
+
+
+CredentialDep = Annotated[Credential | None, Depends(presented_credential)]
+
+
+def still_works(sessions: sessionmaker[Session], credential: Credential) -> bool:
+    """Whether the credential is still good (not revoked, logged out or expired): one digest
+    lookup on a short session of its own."""
+    with sessions() as db:
+        return credential_works(db, credential.via, credential.secret)
+
+
+def check_origin(request: Request, *, required: bool) -> None:
+    """403 for an unsafe request that a browser says came from another origin.
+
+    ``Sec-Fetch-Site`` (set by the browser, no page can forge it) must be ``same-origin``; a
+    browser without it sends ``Origin``, which must be this hub's (the ``Host`` it was asked
+    for: a proxy in front must pass ``Host`` on). ``required``: a request carrying neither is
+    refused too (one authenticated by the cookie); else it is taken for a program's."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    problem = _cross_origin(request, required=required)
+    if problem is not None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"cross-origin request refused ({problem}): the session cookie works only "
+            "for the hub's own pages; programs send 'Authorization: Bearer <token>'",
+        )
+
+
+def _cross_origin(request: Request, *, required: bool) -> str | None:
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return None if fetch_site == "same-origin" else f"Sec-Fetch-Site: {fetch_site}"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return "no Origin header" if required else None
+    if _netloc(origin) != _host(request.headers.get("host", ""), origin):
+        return f"Origin: {origin}"
+    return None
+
+
+def _netloc(origin: str) -> str | None:
+    """``host[:port]`` of an Origin, without the scheme's default port; ``None`` for ``null``."""
+    scheme, sep, rest = origin.strip().lower().partition("://")
+    if not sep or not rest or "/" in rest:
+        return None
+    host, _, port = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
+    return host if port == _DEFAULT_PORTS.get(scheme) else rest
+
+
+def _host(host: str, origin: str) -> str:
+    scheme = origin.strip().lower().partition("://")[0]
+    host = host.strip().lower()
+    default = ":" + _DEFAULT_PORTS.get(scheme, "")
+    return host.removesuffix(default) if default != ":" else host
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]

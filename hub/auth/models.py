@@ -63,3 +63,18 @@ class UserSession(Base):
     session_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256, hex")
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginCode(Base):
+    """A one-click login link's code: exchanged once for a browser session, within minutes.
+
+    The link (``/login#code=...``) stays in the browser's history, so what it carries must be
+    worthless once used or a few minutes old; only the code's digest is kept."""
+
+    __tablename__ = "login_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256, hex")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

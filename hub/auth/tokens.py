@@ -1,4 +1,4 @@
-"""Bearer secrets (API tokens, session ids): made at random, kept only as a SHA-256 digest.
+"""Bearer secrets (API tokens, session ids, login codes): made at random, kept only as a SHA-256 digest.
 
 A token carries 256 random bits, so a fast unsalted digest is as good as a slow password hash
 against a stolen table, and it lets every request find its user with one indexed lookup. The
@@ -20,6 +20,11 @@ def new_token() -> str:
 
 
 def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_login_code() -> str:
+    """A one-click login link's code: as random as a token, but worth one session, once."""
     return secrets.token_urlsafe(32)
 
 

@@ -1,5 +1,5 @@
-"""Adding, listing and revoking users; issuing tokens; opening and closing browser sessions;
-finding the principal behind a token or a session.
+"""Adding, listing and revoking users; issuing tokens and one-click login codes; opening and
+closing browser sessions; finding the principal behind a token or a session.
 
 Used by the CLI (``community user``), the API and the demo; every function takes an ORM session
 and commits what it changes.
@@ -15,10 +15,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hub.auth.models import ApiToken, User, UserSession
+from hub.auth.models import ApiToken, LoginCode, User, UserSession
 from hub.auth.principal import Principal, Via
 from hub.auth.roles import Role
-from hub.auth.tokens import digest, new_session_id, new_token, shown_prefix
+from hub.auth.tokens import digest, new_login_code, new_session_id, new_token, shown_prefix
 from hub.org.models import ServiceCentre, Unit, Venue
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -78,6 +78,28 @@ def add_user(
     now: datetime | None = None,
 ) -> IssuedToken:
     """A new user with its first token."""
+    user = _insert_user(db, username, role, centre_id=centre_id, unit_id=unit_id, at=_now(now))
+    issued = _issue(db, user, user.created_at)
+    db.commit()
+    return issued
+
+
+def add_user_without_token(db: Session, username: str, role: Role) -> None:
+    """A new user with no token yet: it logs in with login links (the demo's operator), and
+    ``community user token NAME`` gives it one when a program needs it."""
+    _insert_user(db, username, role, centre_id=None, unit_id=None, at=_now(None))
+    db.commit()
+
+
+def _insert_user(
+    db: Session,
+    username: str,
+    role: Role,
+    *,
+    centre_id: str | None,
+    unit_id: int | None,
+    at: datetime,
+) -> User:
     if not _USERNAME.match(username):
         raise UserError(
             f"username {username!r}: 2-64 characters, lower-case letters, digits, '.', '_', '-'"
@@ -89,7 +111,6 @@ def add_user(
         raise UserError(f"no unit {unit_id}")
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"user {username!r} exists (revoked users keep their name)")
-    at = _now(now)
     user = User(
         username=username,
         role=role.value,
@@ -104,9 +125,7 @@ def add_user(
     except IntegrityError:
         db.rollback()
         raise UserError(f"user {username!r} exists") from None
-    issued = _issue(db, user, at)
-    db.commit()
-    return issued
+    return user
 
 
 def issue_token(db: Session, username: str, *, now: datetime | None = None) -> IssuedToken:
@@ -145,7 +164,20 @@ def revoke_user(db: Session, username: str, *, now: datetime | None = None) -> N
         .values(revoked_at=at)
     )
     db.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.execute(delete(LoginCode).where(LoginCode.user_id == user.id))
     db.commit()
+
+
+def revoke_token(db: Session, token: str, *, now: datetime | None = None) -> bool:
+    """This one token stops working (its user and other tokens go on); ``False`` if it was not
+    a working token."""
+    done = db.connection().execute(  # the connection's result has the rowcount
+        update(ApiToken)
+        .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=_now(now))
+    )
+    db.commit()
+    return bool(done.rowcount)
 
 
 def list_users(db: Session) -> list[UserInfo]:
@@ -225,6 +257,33 @@ def principal_for_session(
     return None if user is None else principal_of(db, user, "session")
 
 
+def credential_works(db: Session, via: Via, secret: str, *, now: datetime | None = None) -> bool:
+    """Whether a token or session id still authenticates its user: the same indexed digest
+    lookup as ``principal_for_token``/``principal_for_session``, without building the principal
+    (an open live stream asks this on every keep-alive)."""
+    if via == "token":
+        query = (
+            select(ApiToken.id)
+            .join(User, User.id == ApiToken.user_id)
+            .where(
+                ApiToken.token_hash == digest(secret),
+                ApiToken.revoked_at.is_(None),
+                User.revoked_at.is_(None),
+            )
+        )
+    else:
+        query = (
+            select(UserSession.id)
+            .join(User, User.id == UserSession.user_id)
+            .where(
+                UserSession.session_hash == digest(secret),
+                UserSession.expires_at > _now(now),
+                User.revoked_at.is_(None),
+            )
+        )
+    return db.scalar(query) is not None
+
+
 def principal_of(db: Session, user: User, via: Via) -> Principal:
     role = Role(user.role)
     sites: frozenset[str] | None = None
@@ -266,3 +325,40 @@ def open_session(
 def close_session(db: Session, session_id: str) -> None:
     db.execute(delete(UserSession).where(UserSession.session_hash == digest(session_id)))
     db.commit()
+
+
+# --- one-click login links ------------------------------------------------------------------
+
+
+def issue_login_code(
+    db: Session, username: str, ttl: timedelta, *, now: datetime | None = None
+) -> str:
+    """A single-use code that logs ``username`` in once, within ``ttl``: what a one-click link
+    carries instead of a token. Only its digest is kept; expired codes are cleared on the way."""
+    user = _active(db, username)
+    at = _now(now)
+    code = new_login_code()
+    db.execute(delete(LoginCode).where(LoginCode.expires_at <= at))
+    db.add(LoginCode(user_id=user.id, code_hash=digest(code), created_at=at, expires_at=at + ttl))
+    db.commit()
+    return code
+
+
+def redeem_login_code(db: Session, code: str, *, now: datetime | None = None) -> Principal | None:
+    """The active user a valid code was made for, or ``None``. The code is spent whether or not
+    it still worked: of two requests racing with one code, only the one whose delete took the row
+    gets a principal."""
+    hashed = digest(code)
+    row = db.execute(
+        select(LoginCode.id, LoginCode.user_id, LoginCode.expires_at).where(
+            LoginCode.code_hash == hashed
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    taken = db.connection().execute(delete(LoginCode).where(LoginCode.id == row.id)).rowcount
+    db.commit()
+    if taken != 1 or row.expires_at <= _now(now):
+        return None
+    user = db.scalar(select(User).where(User.id == row.user_id, User.revoked_at.is_(None)))
+    return None if user is None else principal_of(db, user, "session")

@@ -75,6 +75,19 @@ class HubSettings(BaseSettings):
     session_ttl_h: float = Field(
         default=12.0, gt=0, le=24 * 30, description="how long a dashboard login lasts"
     )
+    login_code_ttl_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=86_400,
+        description="how long a one-click login link (a single-use code) may wait to be used",
+    )
+    stream_keepalive_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="a live stream sends a keep-alive and checks its credentials again this "
+        "often: a revoked, logged-out or expired user's stream ends within it",
+    )
     cookie_secure: bool | None = Field(
         default=None,
         description="mark the session cookie Secure (sent over HTTPS only); default: on in "

@@ -23,6 +23,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from hub.dashboard.apidocs import add_api_docs
+
 log = logging.getLogger(__name__)
 
 PACKAGED = Path(__file__).resolve().parent / "web"
@@ -83,6 +85,7 @@ def add_dashboard(app: FastAPI, root: Path | None = None) -> bool:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         files = GZipMiddleware(_RevalidatedFiles(directory=folder), minimum_size=_GZIP_MIN_BYTES)
         app.mount(f"/{folder.name}", files, name=f"dashboard-{folder.name}")
+    add_api_docs(app, root)
     return True
 
 

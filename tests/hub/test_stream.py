@@ -1,20 +1,29 @@
 """``/api/v1/stream`` over a real server: hello, events with ids, resume, keep-alive, shutdown,
-and committed MQTT messages arriving on it once each."""
+committed MQTT messages arriving on it once each, and the streams of users revoked, logged out
+or expired ending while open."""
 
 from __future__ import annotations
 
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from hub.api import create_app
 from hub.api.app import close_live_streams
+from hub.auth import Role
+from hub.auth.deps import SESSION_COOKIE
+from hub.auth.models import UserSession
+from hub.cli import main as community
 from hub.core.settings import HubSettings
 from hub.live import LiveEvent, LiveFeed, LiveTopic
 from mqtt_contract import topics
@@ -27,6 +36,7 @@ from tests.hub.support import (
     health,
     wait_until,
 )
+from tests.users import bearer, user_token
 
 
 @dataclass
@@ -202,3 +212,113 @@ def test_committed_messages_reach_the_stream_once_each(
         assert got["dead_letters"][0]["reason_kind"] == "not_json"
     finally:
         _stop(app, server)
+
+
+# --- credentials checked again while a stream runs --------------------------------------------
+
+
+@dataclass
+class Streams:
+    """A hub whose streams re-check credentials every ``HUB_STREAM_KEEPALIVE_S`` = 0.2 s."""
+
+    app: FastAPI
+    api: ApiServer
+    operator: str
+    """An operator's token, for the users API."""
+
+    def open(self, headers: dict[str, str]) -> StreamReader:
+        reader = StreamReader(self.api.http, "/api/v1/stream?topics=checkins", headers)
+        assert reader.status == 200
+        hello = reader.next()
+        assert hello is not None
+        assert hello.event == "hello"
+        return reader
+
+    def log_in(self, token: str) -> str:
+        response = self.api.http.post("/api/v1/session", json={"token": token})
+        return response.cookies[SESSION_COOKIE]
+
+    def publish(self, n: int) -> None:
+        feed: LiveFeed = self.app.state.live
+        feed.publish([LiveEvent(LiveTopic.CHECKINS, {"site_id": "centre-01", "n": n})])
+
+
+def cookie(value: str) -> dict[str, str]:
+    return {"Cookie": f"{SESSION_COOKIE}={value}"}
+
+
+def ends(reader: StreamReader, while_busy: Callable[[int], None] | None = None) -> bool:
+    """Whether the stream ends (its reader's ``None``) within a generous 20 s; ``while_busy``
+    publishes meanwhile, so the end cannot wait for an idle moment."""
+    deadline = time.monotonic() + 20
+    n = 0
+    while time.monotonic() < deadline:
+        if while_busy is not None:
+            while_busy(n := n + 1)
+        try:
+            message = reader.messages.get(timeout=0.01 if while_busy else 1)
+        except queue.Empty:
+            continue
+        if message is None:
+            return True
+    return False
+
+
+def still_streams(streams: Streams, reader: StreamReader) -> bool:
+    streams.publish(-1)
+    while (message := reader.next(10)) is not None:
+        if json.loads(message.data).get("n") == -1:
+            return True
+    return False
+
+
+@pytest.fixture
+def streams(db_settings: HubSettings) -> Iterator[Streams]:
+    settings = db_settings.model_copy(update={"stream_keepalive_s": 0.2})
+    app = create_app(settings)
+    assert app.state.live.keepalive_s == 0.2, "HUB_STREAM_KEEPALIVE_S"
+    server = ApiServer(app, anonymous=True)
+    operator = user_token(settings.database_url, Role.OPERATOR, username="ops")
+    yield Streams(app, server, operator)
+    _stop(app, server)
+
+
+def test_a_revoked_users_streams_end(
+    streams: Streams, db_settings: HubSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = db_settings.database_url
+    token = user_token(url, Role.RECORDS_STAFF, username="lin")
+    by_token = streams.open(bearer(token))
+    by_cookie = streams.open(cookie(streams.log_in(token)))
+    bystander = streams.open(bearer(streams.operator))
+    assert community(["user", "revoke", "lin", "--database-url", url]) == 0
+    capsys.readouterr()
+    assert ends(by_token, streams.publish), "the token's stream, busy with events"
+    assert ends(by_cookie), "the session's stream, idle"
+    assert still_streams(streams, bystander), "another user's stream goes on"
+
+    other = user_token(url, Role.RECORDS_STAFF, username="ma")
+    reader = streams.open(cookie(streams.log_in(other)))
+    revoked = streams.api.http.post("/api/v1/users/ma/revoke", headers=bearer(streams.operator))
+    assert revoked.status_code == 200
+    assert ends(reader), "revoked over the users API"
+
+
+def test_a_logged_out_or_expired_sessions_stream_ends(
+    streams: Streams, db_settings: HubSettings, engine: Engine
+) -> None:
+    token = user_token(db_settings.database_url, Role.RECORDS_STAFF, username="xu")
+    value = streams.log_in(token)
+    reader = streams.open(cookie(value))
+    origin = {"Origin": str(streams.api.http.base_url).rstrip("/")}
+    out = streams.api.http.delete("/api/v1/session", headers=cookie(value) | origin)
+    assert out.status_code == 204
+    assert ends(reader), "logged out"
+
+    expiring = streams.open(cookie(streams.log_in(token)))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(UserSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert ends(expiring), "expired"
+    assert still_streams(streams, streams.open(bearer(token))), "the user's token still works"

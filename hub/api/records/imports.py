@@ -21,6 +21,12 @@ router = APIRouter(
     dependencies=[Depends(require(Permission.IMPORTS_WRITE))],
 )
 
+MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+"""The Content-Types a roster may come as (``format`` says how to read it). Neither is one a
+page of another origin may send without the browser asking first (a form can send only
+text/plain, urlencoded, multipart): so a cross-origin form cannot import, whatever credentials
+ride along."""
+
 _BODY = {
     "required": True,
     "content": {
@@ -47,6 +53,7 @@ _BODY = {
             "description": "HUB_IMPORTS_AT_ONCE imports are being read already; try again after "
             "`Retry-After` seconds"
         },
+        415: {"description": "the Content-Type is neither text/csv nor XLSX's"},
     },
     openapi_extra={"requestBody": _BODY},
 )
@@ -61,6 +68,12 @@ async def import_file(
 ) -> JSONResponse:
     """Import members, units or agreements (columns: docs/records.md). Rows are matched to
     records by ``code``: updated if there, created if not. Cards are hashed on arrival."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media not in MEDIA_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Type: a roster is sent as {' or '.join(MEDIA_TYPES)}, not {media or 'none'}",
+        )
     slots = _slots(request, settings.imports_at_once)
     if slots.busy >= slots.most:  # before the body is read: a busy hub reads nothing more
         raise HTTPException(

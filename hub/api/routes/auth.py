@@ -1,8 +1,8 @@
 """Logging in and out of the dashboard, who am I, and the users (for operators).
 
-``POST /api/v1/session`` exchanges an API token for an HttpOnly, SameSite=Strict session cookie,
-so that the browser's pages and its EventSource authenticate without any script holding the
-token. ``DELETE /api/v1/session`` logs out.
+``POST /api/v1/session`` exchanges an API token, or the single-use code of a one-click login link,
+for an HttpOnly, SameSite=Strict session cookie, so that the browser's pages and its EventSource
+authenticate without any script holding the token. ``DELETE /api/v1/session`` logs out.
 """
 
 from __future__ import annotations
@@ -10,11 +10,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.schemas import Page
-from hub.auth.deps import SESSION_COOKIE, AuthenticatedDep, require, unauthorized
+from hub.auth.deps import (
+    SESSION_COOKIE,
+    AuthenticatedDep,
+    check_origin,
+    require,
+    unauthorized,
+)
 from hub.auth.principal import Principal
 from hub.auth.roles import Permission, Role
 from hub.auth.users import (
@@ -26,6 +32,7 @@ from hub.auth.users import (
     list_users,
     open_session,
     principal_for_token,
+    redeem_login_code,
     revoke_user,
 )
 from mqtt_contract.topics import ID_PATTERN
@@ -35,8 +42,24 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 _TOKEN_EXAMPLE = "yp_8ZkTq0v3W1xjJYg2b6mA4sQe9rLcN5dVhUoPiKfXtBw"  # noqa: S105 - an example
 
 
-class LoginIn(BaseModel):
+class TokenLogin(BaseModel):
+    """Log in with an API token."""
+
+    model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=1, max_length=200, examples=[_TOKEN_EXAMPLE])
+
+
+class CodeLogin(BaseModel):
+    """Log in with the code of a one-click login link."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(
+        min_length=1,
+        max_length=200,
+        examples=["Jq4fW0cX9aT2mV7rK1sP8uY3eN6dH5gL0bZ4iO7wQ2c"],
+        description="from a login link (`community user login-link NAME`): works once, "
+        "for HUB_LOGIN_CODE_TTL_S seconds",
+    )
 
 
 class MeOut(BaseModel):
@@ -66,14 +89,29 @@ def me_out(principal: Principal) -> MeOut:
 @router.post(
     "/session",
     response_model=MeOut,
-    responses={401: {"description": "unknown or revoked token"}},
+    responses={
+        401: {"description": "unknown or revoked token; unknown, used or expired code"},
+        403: {"description": "posted from a page of another origin"},
+    },
 )
-def log_in(body: LoginIn, session: SessionDep, settings: SettingsDep, response: Response) -> MeOut:
-    """Exchange an API token for a session cookie (HttpOnly, SameSite=Strict; Secure in
-    production) lasting ``HUB_SESSION_TTL_H`` hours."""
-    principal = principal_for_token(session, body.token.strip())
-    if principal is None:
-        raise unauthorized("unknown or revoked token")
+def log_in(
+    body: TokenLogin | CodeLogin,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> MeOut:
+    """Exchange an API token, or a login link's code (once), for a session cookie (HttpOnly,
+    SameSite=Strict; Secure in production) lasting ``HUB_SESSION_TTL_H`` hours."""
+    check_origin(request, required=False)
+    if isinstance(body, CodeLogin):
+        principal = redeem_login_code(session, body.code.strip())
+        if principal is None:
+            raise unauthorized("this login link is used, expired or unknown: ask for a new one")
+    else:
+        principal = principal_for_token(session, body.token.strip())
+        if principal is None:
+            raise unauthorized("unknown or revoked token")
     ttl = timedelta(hours=settings.session_ttl_h)
     value = open_session(session, principal, ttl)
     response.set_cookie(
@@ -88,10 +126,15 @@ def log_in(body: LoginIn, session: SessionDep, settings: SettingsDep, response: 
     return me_out(principal)
 
 
-@router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"description": "sent from a page of another origin"}},
+)
 def log_out(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """End this browser's session (whatever state it is in) and clear its cookie."""
     value = request.cookies.get(SESSION_COOKIE)
+    check_origin(request, required=bool(value))
     if value:
         close_session(session, value)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,12 @@ Each message's ``event:`` is its topic and its ``id:`` lets a reconnecting brows
 sends ``Last-Event-ID`` by itself) pick up what it missed. Besides the topics, a stream says
 ``hello`` when it opens (``resumed`` tells whether nothing was lost since the last id) and
 ``resync`` when this client fell behind and lost events: then the page fetches the current state
-again. A comment line every ``keepalive_s`` keeps proxies from closing an idle stream.
+again. A comment line every ``keepalive_s`` (``HUB_STREAM_KEEPALIVE_S``) keeps proxies from
+closing an idle stream.
+
+Credentials are checked when the stream opens and again every ``keepalive_s`` while it runs
+(one digest lookup): the stream of a user revoked, logged out or whose session expired ends
+then, and the browser's reconnection meets a 401.
 
 Each topic needs the permission that reads the same records over the API (``TOPIC_PERMISSION``),
 and a scoped user (a centre's staff, a venue manager) gets only the events of its own sites.
@@ -14,16 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import LiveDep
 from hub.auth import Permission, Principal
-from hub.auth.deps import AuthenticatedDep, forbidden
+from hub.auth.deps import AuthenticatedDep, Credential, CredentialDep, forbidden, still_works
 from hub.live import LiveFeed, LiveTopic, Subscription
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
@@ -59,8 +70,11 @@ TOPIC_PERMISSION: dict[LiveTopic, Permission] = {
     },
 )
 async def stream(
+    request: Request,
+    *,
     live: LiveDep,
     principal: AuthenticatedDep,
+    credential: CredentialDep,
     topics: Annotated[
         str | None,
         Query(
@@ -75,9 +89,11 @@ async def stream(
 ) -> StreamingResponse:
     """Live check-ins, readings, device state and dead letters, within moments of their commit."""
     wanted = _permitted(principal, _parse_topics(topics), explicit=bool(topics and topics.strip()))
+    assert credential is not None, "an authenticated request came with a credential"
+    still_allowed = partial(_still_allowed, request, credential)
     sub = live.subscribe(wanted, asyncio.get_running_loop(), last_event_id, sites=principal.sites)
     return StreamingResponse(
-        _messages(live, sub, live.keepalive_s),
+        _messages(live, sub, live.keepalive_s, still_allowed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -107,12 +123,35 @@ def _permitted(principal: Principal, topics: list[LiveTopic], *, explicit: bool)
     return allowed
 
 
-async def _messages(live: LiveFeed, sub: Subscription, keepalive_s: float) -> AsyncIterator[str]:
+async def _still_allowed(request: Request, credential: Credential) -> bool:
+    """Off the event loop: the lookup is a blocking database call. A database that cannot
+    answer cannot vouch for anyone either: the stream ends and the browser asks again."""
+    try:
+        return await run_in_threadpool(still_works, request.app.state.sessions, credential)
+    except SQLAlchemyError as exc:
+        log.warning("live stream: cannot check its credentials, ending it: %s", exc)
+        return False
+
+
+async def _messages(
+    live: LiveFeed,
+    sub: Subscription,
+    keepalive_s: float,
+    still_allowed: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
     hello = {"epoch": live.epoch, "resumed": sub.resumed, "topics": sorted(sub.topics)}
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     try:
         yield f"retry: {RECONNECT_MS}\n\n" + _message("hello", hello)
         while True:
             taken = await sub.take(keepalive_s)
+            idle = not (taken.events or taken.resync or taken.closed)
+            # at every keep-alive, and as often on a busy stream, before anything more is sent
+            if idle or loop.time() - checked >= keepalive_s:
+                if not await still_allowed():
+                    return
+                checked = loop.time()
             if taken.resync:
                 live.count_resync()
                 yield _message("resync", {"reason": "this client fell behind"})

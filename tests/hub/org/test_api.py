@@ -204,7 +204,8 @@ def test_assessment_and_its_exports(api: ApiServer) -> None:
 
 def test_roster_upload(api: ApiServer) -> None:
     good = "编号,姓名,单位编号,社区编号,卡号\nM80001,钱晓燕,U001,C01,00000000AB\n".encode()
-    response = api.http.post("/api/v1/imports/members?format=csv", content=good)
+    csv = {"Content-Type": "text/csv"}
+    response = api.http.post("/api/v1/imports/members?format=csv", content=good, headers=csv)
     assert response.status_code == 200, response.text
     assert response.json() == {
         "kind": "members",
@@ -214,13 +215,13 @@ def test_roster_upload(api: ApiServer) -> None:
         "errors": [],
     }
     bad = "code,name,unit_code,community_code\nM80002,孙丽,U001,C01\nM80003,周强,U404,C01\n"
-    response = api.http.post("/api/v1/imports/members", content=bad.encode())
+    response = api.http.post("/api/v1/imports/members", content=bad.encode(), headers=csv)
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {"line": 3, "column": "unit_code", "reason": "no unit with code 'U404'"}
     ]
     assert api.get("/api/v1/members", code="M80002").json()["count"] == 0
-    assert api.http.post("/api/v1/imports/people", content=good).status_code == 422
+    assert api.http.post("/api/v1/imports/people", content=good, headers=csv).status_code == 422
 
 
 def test_openapi_documents_every_route_with_examples(api: ApiServer) -> None:
