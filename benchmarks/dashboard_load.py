@@ -78,8 +78,8 @@ PAGES = {
     "operations": "/operations",
     "records": "/records",
 }
-READY = "document.documentElement.dataset.ready === 'true'"
-_PAINTED = "document.readyState === 'complete'"
+READY = "() => document.documentElement.dataset.ready === 'true'"
+_PAINTED = "() => document.readyState === 'complete'"
 
 
 def gate_counts(now: datetime) -> list[Message]:

@@ -341,6 +341,13 @@ class Watched:
         self.problems.append(f"page error: {error}")
 
 
+CSP_REPORTER = """document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});"""
+"""Every Content-Security-Policy violation becomes a console error, so a page under watch that
+breaks its policy has a problem (Chromium's own message may be a warning, or none)."""
+
+
 @contextmanager
 def watched(
     browser: Browser,
@@ -360,6 +367,7 @@ def watched(
         assert response.ok, f"login: HTTP {response.status} {response.text()}"
     if lang:
         context.add_init_script(f"localStorage.setItem('yp.lang', {lang!r})")
+    context.add_init_script(CSP_REPORTER)
     page = context.new_page()
     page.set_default_timeout(10_000)
     w = Watched(page)
@@ -376,7 +384,7 @@ def watched(
 def open_page(w: Watched, url: str) -> None:
     """Load and wait for the page's first complete render (its ``data-ready`` mark)."""
     w.page.goto(url)
-    w.page.wait_for_function("document.documentElement.dataset.ready === 'true'")
+    w.page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
 
 
 def screenshot(w: Watched, name: str) -> Path:

@@ -39,7 +39,7 @@ CHART_TEXT_JS = """() => [...document.querySelectorAll('[data-chart] text')].map
 
 def _switch(page: Page, to: str) -> None:
     page.click("#lang-switch")
-    page.wait_for_function(f"document.documentElement.lang === '{to}'")
+    page.wait_for_function(f"() => document.documentElement.lang === '{to}'")
 
 
 def test_the_switch_changes_every_visible_label_and_is_remembered(
@@ -70,7 +70,7 @@ def test_the_switch_changes_every_visible_label_and_is_remembered(
             assert page.title() == EN[f"page.{name}.title"]
 
             page.reload()
-            page.wait_for_function("document.documentElement.dataset.ready === 'true'")
+            page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
             assert page.evaluate("document.documentElement.lang") == "en", "remembered"
             _switch(page, "zh-CN")
             assert page.title() == ZH[f"page.{name}.title"]

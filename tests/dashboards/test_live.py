@@ -93,7 +93,7 @@ def test_device_state_and_dead_letters_reach_operations_live(
         )
         client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), b"\xff\xfe")
         w.page.wait_for_function(
-            "document.querySelectorAll('#dead-letters-table tbody tr').length === 3",
+            "() => document.querySelectorAll('#dead-letters-table tbody tr').length === 3",
             timeout=LIVE_MS,
         )
         assert "非 UTF-8" in w.page.locator("#dead-letters-table tbody tr").first.inner_text()
@@ -114,7 +114,7 @@ def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
 
         live_hub.stop_api()
         w.page.wait_for_function(
-            "document.getElementById('live-state').dataset.state !== 'open'", timeout=LIVE_MS
+            "() => document.getElementById('live-state').dataset.state !== 'open'", timeout=LIVE_MS
         )
         assert pill.inner_text() in {"正在连接…", "连接已断开，正在重连"}
         missed = tap("centre-01", 2001, datetime.now(UTC))  # committed while the page is cut off
@@ -122,7 +122,8 @@ def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
 
         live_hub.start_api()
         w.page.wait_for_function(
-            "document.getElementById('live-state').dataset.state === 'open'", timeout=2 * LIVE_MS
+            "() => document.getElementById('live-state').dataset.state === 'open'",
+            timeout=2 * LIVE_MS,
         )
         w.page.wait_for_selector(f'tr[data-event-id="{missed.id}"]', timeout=LIVE_MS)
         fresh = tap("centre-01", 2002, datetime.now(UTC))
@@ -155,7 +156,7 @@ def test_a_reading_changes_the_venue_card_and_page_live(
         before = shown(card)
         publish(30, 0)
         w.page.wait_for_function(
-            f"document.querySelector('{card}').textContent !== '{before}'", timeout=LIVE_MS
+            f"() => document.querySelector('{card}').textContent !== '{before}'", timeout=LIVE_MS
         )
         live = live_hub.get("/api/v1/venues/venue-01")["live"]
         assert shown(card) == f"{live['occupancy']:,}", "the card shows the hub's occupancy"
@@ -167,7 +168,7 @@ def test_a_reading_changes_the_venue_card_and_page_live(
         before = shown(figure)
         publish(5, 10)
         w.page.wait_for_function(
-            f"document.querySelector('{figure}').textContent !== '{before}'", timeout=LIVE_MS
+            f"() => document.querySelector('{figure}').textContent !== '{before}'", timeout=LIVE_MS
         )
         live = live_hub.get("/api/v1/venues/venue-01")["live"]
         assert shown(figure) == f"{live['visits_today']:,}"
