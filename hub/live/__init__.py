@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.live.events import live_events
+from hub.live.events import card_ref, live_events
 from hub.live.feed import LiveEvent, LiveFeed, LiveTopic, Subscription, Take
 from hub.live.publisher import LivePublisher
 
@@ -13,5 +13,6 @@ __all__ = [
     "LiveTopic",
     "Subscription",
     "Take",
+    "card_ref",
     "live_events",
 ]

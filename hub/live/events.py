@@ -2,7 +2,9 @@
 change or dead letter.
 
 Only what the store recorded for the first time is published (a redelivered tap is not shown
-twice); a check-in carries its card's keyed hash, never a card number.
+twice); a check-in carries a short reference to its card's keyed hash (``card_ref``), never a
+card number nor the whole hash: the full hash is the city-wide pseudonym of a person, which a
+page has no use for.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from hub.live.feed import LiveEvent, LiveTopic
 from mqtt_contract.models import CheckinEvent, CounterEvent
 
 PREVIEW_CHARS = 200
+CARD_REF_CHARS = 8
+"""How much of a card's hash a page sees: enough to tell today's unknown cards apart."""
+
+
+def card_ref(card_hash: str) -> str:
+    """The short reference to a card that live pages and the live API show."""
+    return card_hash[:CARD_REF_CHARS]
 
 
 def live_events(records: Sequence[Record], result: WriteResult) -> list[LiveEvent]:
@@ -40,7 +49,7 @@ def _event(record: EventRecord) -> LiveEvent:
             LiveTopic.CHECKINS,
             {
                 **common,
-                "card_hash": event.data.card_hash,
+                "card_ref": card_ref(event.data.card_hash),
                 "decision": event.data.decision,
                 "allowlist_version": event.data.allowlist_version,
             },

@@ -5,10 +5,13 @@ import { getAll } from "/js/api.js";
 import { label, value } from "/js/dom.js";
 import { cityMonth } from "/js/i18n.js";
 
-/** Who a tap was: the member's masked name when the hub knows the card, else the card's hash. */
+/**
+ * Who a tap was: the member's masked name when the hub knows the card, else the card's short
+ * reference (the hub sends only the first 8 characters of its hash).
+ */
 export function describeTap(tap) {
   if (tap.member) return value(tap.member);
-  return label("checkins.card", { hash: (tap.card_hash || "").slice(0, 8) }, "span", { class: "mono muted" });
+  return label("checkins.card", { hash: tap.card_ref || "" }, "span", { class: "mono muted" });
 }
 
 /**

@@ -17,6 +17,7 @@ from hub.api.schemas import Page
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import site_conditions
+from hub.live import card_ref
 from hub.models import Checkin
 from hub.org.models import Activity, Attendance, Member
 from hub.org.names import mask_name
@@ -33,9 +34,10 @@ class LiveCheckinOut(BaseModel):
     device_time: datetime = Field(examples=["2026-11-27T08:30:00Z"])
     received_at: datetime = Field(examples=["2026-11-27T08:30:00.120Z"])
     decision: str = Field(examples=["allowed"], description="the edge's: allowed, unknown...")
-    card_hash: str = Field(
-        examples=["3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"],
-        description="keyed hash of the card (pages show its first characters)",
+    card_ref: str = Field(
+        examples=["3f79bb7b"],
+        description="the first 8 characters of the card's keyed hash: tells unknown cards apart "
+        "without handing out the city-wide pseudonym",
     )
     member: str | None = Field(examples=["王*东"], description="masked; null: an unknown card")
     activity: str | None = Field(
@@ -77,7 +79,7 @@ def live_checkins(  # noqa: PLR0917 - FastAPI passes every query parameter by ke
             device_time=tap.device_time,
             received_at=tap.received_at,
             decision=tap.decision,
-            card_hash=tap.card_hash,
+            card_ref=card_ref(tap.card_hash),
             member=mask_name(name) if name else None,
             activity=title,
             activity_id=activity_id,

@@ -19,7 +19,7 @@ from tests.hub.auth.support import (
     activity_body,
 )
 from tests.hub.support import wait_until
-from tests.hub.test_stream import StreamReader
+from tests.hub.test_stream import FULL_HASH, StreamReader
 from tests.users import bearer
 
 C = Role.CENTRE_STAFF
@@ -110,6 +110,21 @@ def test_the_viewer_sees_aggregates_and_no_personal_data(secured: Secured) -> No
                  "/api/v1/attendance", "/api/v1/reports/assessment?year=2025"):  # fmt: skip
         response = secured.api.http.get(path, headers=bearer(secured.tokens[Role.VIEWER]))
         assert response.status_code == 403, path
+
+
+def test_the_live_feed_shows_a_cards_short_reference_never_its_whole_hash(
+    secured: Secured,
+) -> None:
+    for role in (Role.OPERATOR, Role.RECORDS_STAFF, C):
+        live = secured.get(role, "/api/v1/live/checkins", limit=1000)
+        assert live.json()["count"] > 0, role
+        assert not FULL_HASH.search(live.text), role
+    taps = secured.get(Role.OPERATOR, "/api/v1/live/checkins", limit=1000).json()["data"]
+    hashes = {
+        t["event_id"]: t["card_hash"]
+        for t in secured.get(Role.OPERATOR, "/api/v1/checkins", limit=1000).json()["data"]
+    }
+    assert {t["card_ref"] for t in taps} == {hashes[t["event_id"]][:8] for t in taps}
 
 
 def test_each_topic_only_to_the_roles_that_may_read_it(secured: Secured) -> None:
