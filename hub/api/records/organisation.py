@@ -38,7 +38,7 @@ from hub.api.records.schemas import (
     VolunteerTeamOut,
 )
 from hub.api.schemas import Page
-from hub.auth import Permission
+from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.models import Device
 from hub.org.models import (
@@ -275,23 +275,33 @@ def list_service_centres(
 
 
 @router.get("/service-centres/{centre_id}", response_model=ServiceCentreDetailOut)
-def get_service_centre(session: SessionDep, centre_id: str) -> ServiceCentreDetailOut:
-    """A centre with the communities it serves, its readers and its allowlist version."""
+def get_service_centre(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require(Permission.ORGANISATION_READ))],
+    centre_id: str,
+) -> ServiceCentreDetailOut:
+    """A centre with the communities it serves; its readers and its allowlist only for those
+    who may read that centre's devices (``devices.read``, within their scope), as /devices."""
     centre = found(session, ServiceCentre, centre_id, "service centre")
     served = session.scalars(
         select(Community.id).where(Community.centre_id == centre_id).order_by(Community.code)
     )
+    out = ServiceCentreDetailOut(
+        **ServiceCentreOut.model_validate(centre).model_dump(), communities=list(served)
+    )
+    # The structure is everyone's; the readers' state is devices.read's, narrowed by scope.
+    if not principal.can(Permission.DEVICES_READ) or (
+        principal.sites is not None and centre_id not in principal.sites
+    ):
+        return out
     readers = session.scalars(select(Device).where(Device.site_id == centre_id).order_by(Device.id))
     allowlist = session.get(AllowlistVersion, centre_id)
-    return ServiceCentreDetailOut(
-        **ServiceCentreOut.model_validate(centre).model_dump(),
-        communities=list(served),
-        readers=[
-            ReaderOut(id=d.id, kind=d.kind, state=d.state, last_seen=d.last_seen) for d in readers
-        ],
-        allowlist_version=allowlist.version if allowlist else None,
-        allowlist_size=allowlist.size if allowlist else None,
-    )
+    out.readers = [
+        ReaderOut(id=d.id, kind=d.kind, state=d.state, last_seen=d.last_seen) for d in readers
+    ]
+    out.allowlist_version = allowlist.version if allowlist else None
+    out.allowlist_size = allowlist.size if allowlist else None
+    return out
 
 
 @router.get("/volunteer-teams", response_model=Page[VolunteerTeamOut])

@@ -167,9 +167,15 @@ class ServiceCentreOut(BaseModel):
 
 class ServiceCentreDetailOut(ServiceCentreOut):
     communities: list[int] = Field(examples=[[1, 9]], description="communities it serves")
-    readers: list[ReaderOut] = Field(description="its site's devices, as the edge reports them")
-    allowlist_version: int | None = Field(examples=[1795814303])
-    allowlist_size: int | None = Field(examples=[612], description="cards allowed there")
+    readers: list[ReaderOut] | None = Field(
+        default=None,
+        description="its site's devices, as the edge reports them; null for a user who may not "
+        "read this centre's devices (devices.read, within its scope)",
+    )
+    allowlist_version: int | None = Field(default=None, examples=[1795814303])
+    allowlist_size: int | None = Field(
+        default=None, examples=[612], description="cards allowed there (null as readers)"
+    )
 
 
 # --- members and registrations --------------------------------------------------------------------

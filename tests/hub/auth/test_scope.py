@@ -72,6 +72,33 @@ def test_a_centres_staff_see_their_readers_only(secured: Secured) -> None:
     assert secured.get(C, "/api/v1/devices", site=OTHER_CENTRE).status_code == 403
 
 
+def test_a_centres_readers_show_only_to_those_who_may_read_its_devices(
+    secured: Secured,
+) -> None:
+    """The centre itself is organisation.read (everyone's); its readers' state, last-seen time
+    and allowlist are devices.read's, narrowed to a centre's staff's own centre as /devices."""
+    for centre in (CENTRE, OTHER_CENTRE):
+        full = secured.get(Role.OPERATOR, f"/api/v1/service-centres/{centre}").json()
+        assert full["readers"], "the seeded centre has readers"
+    own = secured.get(C, f"/api/v1/service-centres/{CENTRE}").json()
+    devices = secured.get(C, "/api/v1/devices").json()["data"]
+    assert [r["id"] for r in own["readers"]] == sorted(d["id"] for d in devices)
+    hidden = {"readers": None, "allowlist_version": None, "allowlist_size": None}
+    for role, centre in (
+        (C, OTHER_CENTRE),
+        (V, CENTRE),
+        (Role.VIEWER, CENTRE),
+        (Role.RECORDS_STAFF, CENTRE),
+    ):
+        response = secured.get(role, f"/api/v1/service-centres/{centre}")
+        assert response.status_code == 200, (role, centre)
+        detail = response.json()
+        assert detail["id"] == centre
+        assert detail["communities"], "the structure stays readable"
+        assert {k: detail[k] for k in hidden} == hidden, (role, centre)
+        assert "last_seen" not in response.text
+
+
 def test_a_venue_manager_sees_its_units_venues_only(secured: Secured) -> None:
     everything = secured.get(Role.OPERATOR, "/api/v1/venues").json()
     assert everything["count"] > len(UNIT_VENUES)
