@@ -1,5 +1,5 @@
 """A seeded city (SQLite and PostgreSQL) served with no default credentials, users of each role,
-gate readings at venues of two owner units."""
+gate and bay readings at venues of two owner units, and a capacity alert at one venue of each."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from hub.api import create_app
 from hub.auth import Role
@@ -18,10 +19,20 @@ from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
 from hub.ingest.store import RecordStore
 from hub.live import LiveFeed
+from hub.org.models import Venue
 from hub.org.seed import seed_city
+from hub.venues.service import OccupancyService
 from mqtt_contract import topics
-from mqtt_contract.models import CounterData, CounterEvent
-from tests.hub.auth.support import CENTRE, OTHER_VENUE, UNIT, UNIT_VENUES, YEAR, Secured
+from mqtt_contract.models import BaysData, BaysEvent, CounterData, CounterEvent
+from tests.hub.auth.support import (
+    ALERTING_VENUES,
+    CENTRE,
+    OTHER_VENUE,
+    UNIT,
+    UNIT_VENUES,
+    YEAR,
+    Secured,
+)
 from tests.hub.org.test_seed import SMALL
 from tests.hub.support import CARD_KEY, ApiServer
 from tests.hub.test_stream import _stop
@@ -40,9 +51,28 @@ def _gate_reading(site: str, seq: int) -> InboundMessage:
         ts=T0 + timedelta(minutes=seq),
         data=CounterData(unit_id=1, device_boots=1, count_in=10 * seq, count_out=seq),
     )
+    return _inbound(site, "gate-1", topics.EventKind.COUNTER, event.to_bytes())
+
+
+def _bay_reading(site: str, seq: int, bays: str) -> InboundMessage:
+    """A venue's bay sensors (which the hub prefers to its gates): every bay taken is a full
+    venue, and a capacity alert."""
+    event = BaysEvent(
+        id=uuid.uuid4(),
+        site=site,
+        device="bays-1",
+        boot=uuid.UUID(int=seq),
+        seq=seq,
+        ts=T0 + timedelta(minutes=seq),
+        data=BaysData(unit_id=2, bays=bays),
+    )
+    return _inbound(site, "bays-1", topics.EventKind.BAYS, event.to_bytes())
+
+
+def _inbound(site: str, device: str, kind: topics.EventKind, payload: bytes) -> InboundMessage:
     return InboundMessage(
-        topic=topics.event(site, "gate-1", topics.EventKind.COUNTER),
-        payload=event.to_bytes(),
+        topic=topics.event(site, device, kind),
+        payload=payload,
         mid=1,
         qos=1,
         retained=False,
@@ -54,8 +84,25 @@ def _gate_reading(site: str, seq: int) -> InboundMessage:
 @pytest.fixture
 def secured(db_settings: HubSettings, engine: Engine) -> Iterator[Secured]:
     seed_city(engine, seed=5, key=CARD_KEY, year=YEAR, scale=SMALL)
-    readings = [_gate_reading(site, n) for n, site in enumerate([*UNIT_VENUES, OTHER_VENUE], 1)]
-    RecordStore(engine).write([decode(m) for m in readings])
+    venues = [*UNIT_VENUES, OTHER_VENUE]
+    with engine.connect() as conn:
+        capacity = {venue: size for venue, size in conn.execute(select(Venue.id, Venue.capacity))}
+    readings = [_gate_reading(site, n) for n, site in enumerate(venues, 1)]
+    readings += [
+        _bay_reading(site, n, "1" * capacity[site] if site in ALERTING_VENUES else "10")
+        for n, site in enumerate(venues, 1)
+    ]
+    records = [decode(m) for m in readings]
+    RecordStore(engine).write(records)
+    # Occupancy as the hub derives it: a full venue raises an alert. Nothing is published here
+    # (the broker path is tests/hub/venues/test_api.py's); the API reads the alerts' rows.
+    occupancy = OccupancyService(
+        engine,
+        CollectorRegistry(),
+        publish=lambda _topic, _payload: False,
+        clock=lambda: T0 + timedelta(hours=2),
+    )
+    occupancy.after_commit(records)
     settings = db_settings.model_copy(update={"card_key": SecretStr(CARD_KEY.decode())})
     url = settings.database_url
     tokens = {

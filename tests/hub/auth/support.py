@@ -23,6 +23,8 @@ CENTRE, OTHER_CENTRE = "centre-01", "centre-02"
 UNIT = 1
 """The seeded owner unit of venue-03 and venue-04."""
 UNIT_VENUES, OTHER_VENUE = ("venue-03", "venue-04"), "venue-01"
+ALERTING_VENUES = (UNIT_VENUES[0], OTHER_VENUE)
+"""Venues the fixture fills to capacity: one of the unit's, one of another unit's."""
 YEAR = 2025
 
 

@@ -10,6 +10,7 @@ from hub.api.routes.stream import TOPIC_PERMISSION
 from hub.auth import ROLE_PERMISSIONS, Role
 from hub.live import LiveEvent, LiveTopic
 from tests.hub.auth.support import (
+    ALERTING_VENUES,
     CENTRE,
     OTHER_CENTRE,
     OTHER_VENUE,
@@ -116,10 +117,26 @@ def test_a_venue_manager_sees_its_units_venues_only(secured: Secured) -> None:
     assert secured.get(V, "/api/v1/alerts", venue=OTHER_VENUE).status_code == 403
     assert secured.get(V, "/api/v1/alerts", unit=UNIT + 1).status_code == 403
 
-    readings = secured.get(V, "/api/v1/counter-readings").json()["data"]
-    assert sorted(r["site_id"] for r in readings) == sorted(UNIT_VENUES)
-    assert secured.get(V, "/api/v1/counter-readings", site=OTHER_VENUE).status_code == 403
-    assert secured.get(Role.OPERATOR, "/api/v1/counter-readings").json()["count"] == 3
+    for path in ("/api/v1/counter-readings", "/api/v1/bay-readings"):
+        everyone = secured.get(Role.OPERATOR, path).json()["data"]
+        assert {r["site_id"] for r in everyone} == {*UNIT_VENUES, OTHER_VENUE}, path
+        readings = secured.get(V, path).json()
+        assert {r["site_id"] for r in readings["data"]} == set(UNIT_VENUES), path
+        own = [r for r in everyone if r["site_id"] in UNIT_VENUES]
+        assert readings["count"] == len(own), path
+        assert secured.get(V, path, site=UNIT_VENUES[1]).json()["count"] > 0, path
+        assert secured.get(V, path, site=OTHER_VENUE).status_code == 403, path
+
+    every_alert = secured.get(Role.OPERATOR, "/api/v1/alerts").json()["data"]
+    assert {a["venue_id"] for a in every_alert} == set(ALERTING_VENUES), "one per unit"
+    alerts = secured.get(V, "/api/v1/alerts").json()
+    assert [a["venue_id"] for a in alerts["data"]] == [UNIT_VENUES[0]]
+    assert alerts["count"] == 1
+    for state in ("open", "all"):
+        narrowed = secured.get(V, "/api/v1/alerts", state=state).json()["data"]
+        assert {a["venue_id"] for a in narrowed} == {UNIT_VENUES[0]}, state
+    assert secured.get(V, "/api/v1/alerts", unit=UNIT).json()["count"] == 1
+    assert secured.get(V, "/api/v1/alerts", venue=UNIT_VENUES[0]).json()["count"] == 1
 
     report = secured.get(V, "/api/v1/reports/venue-sharing", month="2026-11").json()
     assert sorted(v["venue_id"] for v in report["venues"]) == sorted(UNIT_VENUES)
