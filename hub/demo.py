@@ -26,10 +26,12 @@ from typing import Any, Protocol
 
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
+from firmware_sim.venue_cli import ACCELERATION_HELP
 from hub.auth.demo import LINK_TTL, demo_login_link
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
 from hub.core.private_files import make_private_dir, open_private_append, write_private
+from hub.demo_history import seed_venues_on_first_run
 from hub.demo_venues import registry_venues, start_venues, venue_devices, venue_sites
 from hub.org.demo_city import demo_cards, seed_on_first_run
 
@@ -207,9 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--centres", type=int, default=2, help="simulated service centres")
     parser.add_argument("--tap-interval", type=float, default=4.0, help="mean seconds between taps")
     parser.add_argument("--venues", type=int, default=52, help="simulated shared venues (0-52)")
-    parser.add_argument(
-        "--acceleration", type=float, default=60.0, help="venue clock speed (60: a day in 24 min)"
-    )
+    parser.add_argument("--acceleration", type=float, default=1.0, help=ACCELERATION_HELP)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -235,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             cleanup.callback(broker.stop)
             broker_url = broker.url
         database_url = f"sqlite:///{data_dir / 'hub.db'}"
-        year = seed_on_first_run(database_url, creds["card_key"].encode())
+        year = seed_on_first_run(database_url, creds["card_key"].encode(), centres=sites)
+        specs = registry_venues(database_url, venues)
+        resume = seed_venues_on_first_run(database_url, specs)
         api = f"http://127.0.0.1:{http_port}"
         # a single-use, short-lived login link, never a token (an older demo's is revoked)
         link, operator = demo_login_link(database_url, api, creds.pop("api_token", None))
@@ -281,8 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                 target=tap_forever, args=(sim, cards[site], args.tap_interval, stop), daemon=True
             ).start()
         if venues:
-            specs = registry_venues(f"sqlite:///{data_dir / 'hub.db'}", venues)
-            sims = start_venues(specs, data_dir, args.acceleration, cleanup)
+            sims = start_venues(specs, data_dir, args.acceleration, cleanup, resume)
             configs = [
                 edge_config(
                     s.spec.site, data_dir, broker_url, protocol, creds, devices=venue_devices(s)
@@ -307,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  API:          {api}/api/v1/checkins   (docs: {api}/docs; header "
             f"'Authorization: Bearer <token>', a token: community user token {operator} "
             f"--database-url {database_url})\n"
-            f"  Venues:       {len(venues)} (clock x{args.acceleration:g}): "
+            f"  Venues:       {len(venues)} ("
+            f"{'wall clock' if args.acceleration == 1 else f'time-lapse x{args.acceleration:g}'}): "
             f"{api}/api/v1/counter-readings, {api}/api/v1/bay-readings\n"
             f"  Records:      {api}/api/v1/members, {api}/api/v1/attendance, "
             f"{api}/api/v1/reports/assessment?year={year} (docs/records.md)\n"

@@ -19,7 +19,13 @@ import sqlalchemy as sa
 from firmware_sim.sim_loop import SimLoop
 from firmware_sim.venue import VenueSim, city_venues, venue_spec
 from firmware_sim.venue_cli import edge_devices_toml
-from firmware_sim.venue_scenario import CITY_TZ, VENUE_KINDS, VenueSpec
+from firmware_sim.venue_scenario import (
+    CITY_TZ,
+    VENUE_KINDS,
+    VenueScenario,
+    VenueSpec,
+    city_day_plan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +63,29 @@ def registry_venues(database_url: str, sites: list[str]) -> list[VenueSpec]:
 
 
 def start_venues(
-    specs: list[VenueSpec], data_dir: Path, acceleration: float, cleanup: ExitStack
+    specs: list[VenueSpec],
+    data_dir: Path,
+    acceleration: float,
+    cleanup: ExitStack,
+    resume: dict[str, VenueScenario] | None = None,
 ) -> list[VenueSim]:
-    """Start the simulators on one loop; ``cleanup`` closes them."""
+    """Start the simulators on one loop; ``cleanup`` closes them. ``resume``: scenarios that
+    go on from the venues' recorded past (seeded history, or the last run's readings). On the
+    wall clock (``acceleration`` 1) the venues follow today's real hour."""
     logging.getLogger("pymodbus").setLevel(logging.WARNING)  # not a line per server started
-    start = venue_clock_start(datetime.now(UTC))
+    start = None if acceleration == 1 else venue_clock_start(datetime.now(UTC))
     loop = SimLoop("venue-sims")
     cleanup.callback(loop.close)
     sims = []
     for n, spec in enumerate(specs):
-        # A few counters have counted for years: they wrap during the demo.
         sim = VenueSim(
-            loop, spec, data_dir / "venues", seed=n, near_wrap=500 if n % 10 == 9 else None
+            loop,
+            spec,
+            data_dir / "venues",
+            seed=n,
+            near_wrap=near_wrap(n),
+            day_plan=city_day_plan,
+            resume=(resume or {}).get(spec.site),
         )
         cleanup.callback(sim.close)
         sim.start(acceleration=acceleration, start=start)
@@ -76,9 +93,14 @@ def start_venues(
     return sims
 
 
+def near_wrap(n: int) -> int | None:
+    """A few counters have counted for years: they wrap (in the history, or live)."""
+    return 500 if n % 10 == 9 else None
+
+
 def venue_clock_start(now: datetime) -> datetime:
-    """Now, if the venues are in their busy hours; else the next 07:00, so a demo started at
-    night shows movement at once rather than after hours of empty grounds."""
+    """For a time-lapse: now, if the venues are in their busy hours; else the next 07:00, so a
+    demo started at night shows movement at once rather than after hours of empty grounds."""
     local = now.astimezone(CITY_TZ)
     if OPENING.hour <= local.hour < CLOSING.hour:
         return local

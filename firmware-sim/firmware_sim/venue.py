@@ -14,7 +14,14 @@ from firmware_sim.bay_sensor import MAX_BAYS, BaySensorSim
 from firmware_sim.modbus_line import ModbusLine, SimModbusDevice
 from firmware_sim.people_counter import PeopleCounterSim
 from firmware_sim.sim_loop import SimLoop
-from firmware_sim.venue_scenario import VENUE_KINDS, VenueKind, VenueScenario, VenueSpec
+from firmware_sim.venue_scenario import (
+    VENUE_KINDS,
+    DayPlan,
+    VenueKind,
+    VenueScenario,
+    VenueSpec,
+    usual_days,
+)
 
 COUNTER_UNIT = 1
 BAYS_UNIT = 2
@@ -37,27 +44,34 @@ class VenueSim:
         *,
         seed: int | None = None,
         near_wrap: int | None = None,
+        day_plan: DayPlan = usual_days,
+        resume: VenueScenario | None = None,
     ) -> None:
+        """``resume``: a scenario that has already lived this venue's past (the demo's seeded
+        history) and goes on from where it stopped, with its devices' counts and bays."""
         self.spec = spec
-        self.counter = (
-            PeopleCounterSim.near_wrap(COUNTER_UNIT, before=near_wrap)
-            if near_wrap
-            else PeopleCounterSim(COUNTER_UNIT)
-        )
-        self.bay_sensor = BaySensorSim(BAYS_UNIT, spec.bays) if spec.bays else None
+        if resume is not None:
+            self.scenario = resume
+            self.counter, self.bay_sensor = resume.counter, resume.bay_sensor
+        else:
+            self.counter = venue_counter(near_wrap)
+            self.bay_sensor = venue_bays(spec)
+            self.scenario = VenueScenario(
+                spec, self.counter, self.bay_sensor, seed=seed, day_plan=day_plan
+            )
         devices: list[SimModbusDevice] = [self.counter]
         if self.bay_sensor is not None:
             devices.append(self.bay_sensor)
         self.line = ModbusLine(loop, line_path(link_dir, spec.site), devices, seed=seed)
-        self.scenario = VenueScenario(spec, self.counter, self.bay_sensor, seed=seed)
         self._loop = loop
 
     @property
     def link(self) -> Path:
         return self.line.link
 
-    def start(self, acceleration: float = 60.0, start: datetime | None = None) -> None:
-        """Run the venue's rhythm on the loop until :meth:`close`."""
+    def start(self, acceleration: float = 1.0, start: datetime | None = None) -> None:
+        """Run the venue's rhythm on the loop until :meth:`close`, on the wall clock unless
+        ``acceleration`` says otherwise (a resumed scenario first catches up to ``start``)."""
         self._loop.spawn(self.scenario.run(acceleration=acceleration, start=start))
 
     def power_loss(self, off_s: float = 0.0) -> None:
@@ -106,6 +120,18 @@ class VenueSim:
     def _power_on(self) -> None:
         for device in self._devices():
             device.power_on()
+
+
+def venue_counter(near_wrap: int | None = None) -> PeopleCounterSim:
+    """A venue's gate counter (unit 1); ``near_wrap``: that many counts short of 2**32."""
+    if near_wrap:
+        return PeopleCounterSim.near_wrap(COUNTER_UNIT, before=near_wrap)
+    return PeopleCounterSim(COUNTER_UNIT)
+
+
+def venue_bays(spec: VenueSpec) -> BaySensorSim | None:
+    """A car park's bay-sensor bus (unit 2), one input per watched bay; None elsewhere."""
+    return BaySensorSim(BAYS_UNIT, spec.bays) if spec.bays else None
 
 
 def venue_spec(

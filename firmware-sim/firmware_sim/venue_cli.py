@@ -42,12 +42,22 @@ COMMANDS = """commands (one per line on standard input):
   status                 counts, occupancy and what crossed the line"""
 
 
+ACCELERATION_HELP = (
+    "simulated seconds per real second (default 1: the wall clock, the venue follows today's "
+    "real hour). F > 1 is a time-lapse (60: a day in 24 minutes), and the edge stamps each "
+    "reading with its own wall clock, so the hub sees F days of visits in each real day: "
+    "today's curve, visits and the venue-sharing records grow F times too fast, and the "
+    "simulated closing times no longer fall at the venue's real closing time"
+)
+
+
 def add_venue_parser(commands: Any) -> None:
     venue = commands.add_parser(
         "venue",
         help="a venue's people counter (and bay sensors) speaking Modbus RTU",
         description="A venue's Modbus RTU sensors on a pty line, following the venue's daily "
-        "rhythm on an accelerated clock until Ctrl-C. " + COMMANDS.replace("\n", " "),
+        "rhythm on the wall clock (or a faster one, --acceleration) until Ctrl-C. "
+        + COMMANDS.replace("\n", " "),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     venue.add_argument(
@@ -71,9 +81,9 @@ def add_venue_parser(commands: Any) -> None:
     venue.add_argument(
         "--acceleration",
         type=_finite,
-        default=60.0,
+        default=1.0,
         metavar="F",
-        help="simulated seconds per real second (default 60: a day in 24 minutes)",
+        help=ACCELERATION_HELP,
     )
     venue.add_argument(
         "--start",

@@ -4,20 +4,22 @@ Arrivals are a Poisson process whose hourly rate follows the venue kind's demand
 grounds busy in the evening and at weekends, car parks by day) inside the opening hours, scaled so
 that the peak fills about ``peak_fill`` of the capacity (Little's law: occupancy = arrival rate x
 mean stay). Stays are exponential, cut short at closing time, when everyone left goes. A full venue
-turns arrivals away. The clock is the city's local time (UTC+8), run ``acceleration`` times faster
-than the wall clock so a demo shows a day in minutes.
+turns arrivals away. Days differ: a :data:`DayPlan` scales a day's demand (a quiet day, a match
+day that fills the ground, a day closed for repairs). The clock is the city's local time (UTC+8),
+the wall clock by default; ``acceleration`` runs it faster, for a time-lapse.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import heapq
 import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
 from typing import Literal
 
@@ -77,6 +79,34 @@ RHYTHMS: dict[VenueKind, Rhythm] = {
 }  # fmt: skip
 
 
+DayPlan = Callable[[str, date], float]
+"""A venue's demand on a local day as a factor of its usual rhythm: 0 closed, 1 a usual day."""
+
+CLOSED_DAY_CHANCE = 0.02
+"""A venue is closed for the day (repairs, an inspection) about once in seven weeks."""
+BUSY_DAY_CHANCE = 0.025
+BUSY_DAY_FACTOR = 1.3
+"""About once in six weeks a venue has a match or a fair: 1.3 x its usual demand fills it."""
+
+
+def city_day_plan(site: str, day: date) -> float:
+    """The demo city's days, the same for a venue and a date whoever asks (the history seeded
+    on first run and the live simulators agree): mostly 0.85..1.15 of the usual demand, now and
+    then closed or busy."""
+    digest = hashlib.sha256(f"{site}/{day.isoformat()}".encode()).digest()
+    draw, spread = digest[0] / 256 + digest[1] / 65536, digest[2] / 255
+    if draw < CLOSED_DAY_CHANCE:
+        return 0.0
+    if draw < CLOSED_DAY_CHANCE + BUSY_DAY_CHANCE:
+        return BUSY_DAY_FACTOR
+    return 0.85 + 0.3 * spread
+
+
+def usual_days(site: str, day: date) -> float:
+    """Every day its kind's rhythm, unchanged."""
+    return 1.0
+
+
 @dataclass(frozen=True)
 class VenueSpec:
     """What a venue's simulator needs of the venue registry."""
@@ -119,6 +149,7 @@ class VenueScenario:
     bay_sensor: BaySensorSim | None = None
     seed: int | None = None
     peak_fill: float = 0.85
+    day_plan: DayPlan = usual_days
     stats: ScenarioStats = field(default_factory=ScenarioStats, init=False)
 
     def __post_init__(self) -> None:
@@ -130,17 +161,43 @@ class VenueScenario:
         self._peak_per_hour = self.peak_fill * self.spec.capacity / stay_h
         self._inside: list[tuple[datetime, int]] = []  # (leaves at, bay or 0), a heap
         self._now: datetime | None = None
+        # counted here and put on the counter once per advance: a lock per person made a
+        # demo's eight weeks of history cost minutes
+        self._entered = self._left = 0
+        self._free: list[int] | None = None  # free bays, in no order
 
     @property
     def occupancy(self) -> int:
         return len(self._inside)
 
+    def resume(self, inside: int, at: datetime) -> None:
+        """Go on from ``at`` with ``inside`` people in (at a car park, in the bays the sensor
+        shows occupied), as after a history lived elsewhere. Stays are exponential, so what is
+        left of theirs is drawn afresh: memoryless, it is the same law."""
+        if self._inside or self._now is not None:
+            raise ValueError("resume a scenario before it has run")
+        _, closes = self._window(at)
+        bays = (
+            [i + 1 for i, c in enumerate(self.bay_sensor.bays()) if c == "1"]
+            if (self.bay_sensor is not None)
+            else []
+        )
+        for n in range(inside):
+            stay = timedelta(
+                seconds=self._rng.expovariate(1 / self._rhythm.mean_stay.total_seconds())
+            )
+            leaves = min(at + stay, closes) if at < closes else at
+            heapq.heappush(self._inside, (leaves, bays[n] if n < len(bays) else 0))
+        self._now = at
+
     def arrival_rate(self, at: datetime) -> float:
-        """Expected arrivals per hour at ``at``: zero outside the opening hours."""
+        """Expected arrivals per hour at ``at``: zero outside the opening hours and on a day the
+        venue is closed."""
         opens, closes = self._window(at)
         if not opens <= at < closes - LAST_ENTRY:
             return 0.0
-        return self._peak_per_hour * self._rhythm.demand(at)
+        factor = self.day_plan(self.spec.site, at.astimezone(CITY_TZ).date())
+        return self._peak_per_hour * self._rhythm.demand(at) * factor
 
     def advance(self, until: datetime) -> None:
         """Everything that happens from the last call (or ``until`` itself, the first time) to
@@ -157,15 +214,19 @@ class VenueScenario:
             t = step_end
         self._leave_until(until)
         self._now = until
+        if self._entered or self._left:
+            self.counter.count(entered=self._entered, left=self._left)
+            self._entered = self._left = 0
 
     async def run(
         self,
-        acceleration: float = 60.0,
+        acceleration: float = 1.0,
         start: datetime | None = None,
         tick_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Follow the wall clock, ``acceleration`` times faster, from ``start`` (default now)."""
+        """Follow the wall clock (``acceleration`` times faster for a time-lapse), from ``start``
+        (default now)."""
         if acceleration <= 0 or tick_s <= 0:
             raise ValueError("acceleration and tick_s must be > 0")
         origin = start or datetime.now(CITY_TZ)
@@ -205,15 +266,19 @@ class VenueScenario:
             return
         bay = 0
         if self.bay_sensor is not None:
-            free = self.bay_sensor.free_bays()
+            if self._free is None:
+                self._free = self.bay_sensor.free_bays()
+            free = self._free
             if not free:
                 self.stats.turned_away += 1
                 return
-            bay = self._rng.choice(free)
+            pick = self._rng.randrange(len(free))
+            free[pick], free[-1] = free[-1], free[pick]
+            bay = free.pop()
             self.bay_sensor.set_bay(bay, True)
         stay = timedelta(seconds=self._rng.expovariate(1 / self._rhythm.mean_stay.total_seconds()))
         heapq.heappush(self._inside, (min(at + stay, closes), bay))
-        self.counter.count(entered=1)
+        self._entered += 1
         self.stats.arrivals += 1
 
     def _leave_until(self, until: datetime) -> None:
@@ -224,7 +289,9 @@ class VenueScenario:
     def _leave(self, bay: int) -> None:
         if self.bay_sensor is not None and bay:
             self.bay_sensor.set_bay(bay, False)
-        self.counter.count(left=1)
+            if self._free is not None:
+                self._free.append(bay)
+        self._left += 1
         self.stats.departures += 1
 
     def _closing_between(self, start: datetime, end: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
@@ -22,10 +22,14 @@ UNKNOWN_CARDS = 3
 
 
 def seed_on_first_run(
-    database_url: str, card_key: bytes, progress: Callable[[str], None] = print
+    database_url: str,
+    card_key: bytes,
+    progress: Callable[[str], None] = print,
+    centres: Sequence[str] | None = None,
 ) -> int:
     """Migrate, seed the city if the database has none, and open an all-day activity today at
-    every centre (so that live taps count toward one). Returns the seeded year."""
+    each centre the demo runs (``centres``; default all), so that live taps count toward one.
+    Returns the seeded year."""
     upgrade(database_url)
     engine = make_engine(database_url)
     try:
@@ -39,22 +43,29 @@ def seed_on_first_run(
                 f"seeded {report.counts['members']} members and {report.counts['checkins']} "
                 f"check-ins in {report.seconds:.1f} s"
             )
-        _open_today(engine)
+        _open_today(engine, centres=centres)
     finally:
         engine.dispose()
     return year
 
 
-def _open_today(engine: Engine, now: datetime | None = None) -> None:
+def _open_today(
+    engine: Engine, now: datetime | None = None, centres: Sequence[str] | None = None
+) -> None:
+    """Titled with the centre's name: on a page of all centres, eight rows of the same title
+    could not be told apart."""
     local = (now or datetime.now(UTC)).astimezone(CITY_TZ)
     starts = local.replace(hour=0, minute=0, second=0, microsecond=0)
     ends = starts + timedelta(days=1)
     with engine.begin() as conn:
-        centres = conn.execute(select(ServiceCentre.id, ServiceCentre.community_id)).all()
+        query = select(ServiceCentre.id, ServiceCentre.community_id, ServiceCentre.name)
+        if centres is not None:
+            query = query.where(ServiceCentre.id.in_(list(centres)))
+        running = conn.execute(query).all()
         have = set(
             conn.scalars(
                 select(Activity.centre_id).where(
-                    Activity.starts_at == starts.astimezone(UTC), Activity.title == _TITLE
+                    Activity.starts_at == starts.astimezone(UTC), Activity.title.like(f"{_TITLE}%")
                 )
             )
         )
@@ -62,14 +73,14 @@ def _open_today(engine: Engine, now: datetime | None = None) -> None:
             {
                 "centre_id": centre,
                 "community_id": community,
-                "title": _TITLE,
+                "title": f"{_TITLE} · {name}",
                 "theme": "志愿服务日",
                 "month": month_of(starts),
                 "kind": "volunteer_service",
                 "starts_at": starts.astimezone(UTC),
                 "ends_at": ends.astimezone(UTC),
             }
-            for centre, community in centres
+            for centre, community, name in running
             if centre not in have
         ]
         if rows:
