@@ -33,7 +33,7 @@ export function summarise(activities, taps) {
   const counts = new Map();
   for (const tap of taps) counts.set(tap.activity_id ?? null, (counts.get(tap.activity_id ?? null) || 0) + 1);
   const rows = activities
-    .map((a) => ({ id: a.id, title: a.title, starts_at: a.starts_at, attended: counts.get(a.id) || 0 }))
+    .map((a) => ({ id: a.id, title: a.title, centre_id: a.centre_id, starts_at: a.starts_at, attended: counts.get(a.id) || 0 }))
     .sort((a, b) => new Date(a.starts_at) - new Date(b.starts_at));
   const known = new Set(rows.map((r) => r.id));
   for (const tap of taps) {

@@ -73,6 +73,7 @@ function renderStats() {
   const allowed = state.today.filter((tap) => tap.decision === "allowed").length;
   const unknown = state.today.filter((tap) => tap.decision === "unknown").length;
   const online = state.readers.filter((d) => d.online).length;
+  const deployed = state.readers.filter(isDeployed).length;
   const stat = (key, figure, tone, id, total) =>
     h(
       "div",
@@ -85,7 +86,7 @@ function renderStats() {
     stat("checkins.stat.today", state.today.length, "", "stat-today"),
     stat("checkins.stat.allowed", allowed, "ok", "stat-allowed"),
     stat("checkins.stat.unknown", unknown, unknown ? "warn" : "", "stat-unknown"),
-    can("devices.read") && stat("checkins.stat.readers", online, online < state.readers.length ? "warn" : "ok", "stat-readers", state.readers.length),
+    can("devices.read") && stat("checkins.stat.readers", online, online < deployed ? "warn" : "ok", "stat-readers", deployed),
   );
 }
 
@@ -94,7 +95,7 @@ function renderReaders() {
     ? state.readers.map((d) =>
         row([
           value(state.site ? d.id : `${d.site_id} · ${d.id}`, "span", { class: "mono" }),
-          d.online ? badge("common.online", "ok") : badge("common.offline", "bad"),
+          d.online ? badge("common.online", "ok") : isDeployed(d) ? badge("common.offline", "bad") : badge("common.not_deployed", "idle"),
           badge(`device.state.${d.state}`, DEVICE_STATES[d.state] || "idle"),
           fmt("relative", d.last_frame_at || d.last_seen),
           h("td", { class: "num" }, fmt("int", d.frame_errors)),
@@ -109,12 +110,22 @@ function renderReaders() {
   );
 }
 
+/** A reader that has never reported (a centre registered but not running) is not deployed,
+ * which is not the same as offline. */
+function isDeployed(d) {
+  return Boolean(d.last_seen || d.last_frame_at);
+}
+
 function renderActivities() {
   const rows = state.activities.length
     ? state.activities.map((a) =>
         row(
           [
-            a.id === null ? label("checkins.walk_in", undefined, "span", { class: "muted" }) : value(a.title),
+            a.id === null
+              ? label("checkins.walk_in", undefined, "span", { class: "muted" })
+              : state.site || !a.centre_id
+                ? value(a.title)
+                : h("span", {}, value(a.title), " ", value(a.centre_id, "span", { class: "muted mono" })),
             a.starts_at ? fmt("hm", a.starts_at) : label("common.none"),
             h("td", { class: "num" }, fmt("int", a.attended)),
           ],
