@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from hub.api.body_limit import BodyLimit
+from hub.api.errors import add_error_handlers
 from hub.api.records import router as records_router
 from hub.api.records.imports import router as imports_router
 from hub.api.routes import auth, checkins, dead_letters, health, metrics, sites, stream, venues
@@ -70,6 +71,7 @@ def create_app(
         limits=[(f"{imports_router.prefix}/", settings.import_max_bytes)],
     )
     app.add_middleware(SecurityHeaders)
+    add_error_handlers(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)

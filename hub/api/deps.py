@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.api.params import Limit, Offset
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
 from hub.live import LiveFeed
 from hub.metrics import HubMetrics
-
-MAX_LIMIT = 1000
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -48,7 +47,6 @@ IngestDep = Annotated[IngestWorker | None, Depends(get_ingest)]
 MetricsDep = Annotated[HubMetrics, Depends(get_metrics)]
 LiveDep = Annotated[LiveFeed, Depends(get_live)]
 
-OffsetQuery = Annotated[int, Query(ge=0, description="rows to skip, for paging")]
-LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page, at most {MAX_LIMIT}")
-]
+# paging, bounded in hub.api.params with the other numbers the API takes
+OffsetQuery = Offset
+LimitQuery = Limit

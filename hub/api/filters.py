@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import HTTPException, Query, status
-from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy import ColumnElement
 
+from hub.api.params import Time
 from hub.models import EventTable
 from mqtt_contract.topics import ID_PATTERN
 
-_SPACED_OFFSET = re.compile(r"(\d) (\d{2}(:?\d{2})?)$")
-
-
-def _plus_restored(value: Any) -> Any:
-    """An unencoded ``+08:00`` in a URL arrives as `` 08:00``: read it as the offset it was."""
-    if isinstance(value, str):
-        return _SPACED_OFFSET.sub(r"\1+\2", value)
-    return value
-
-
-QueryTime = Annotated[AwareDatetime, BeforeValidator(_plus_restored)]
+QueryTime = Time
+"""A time in a query: ISO 8601 with an offset, bounded (``hub.api.params.Time``)."""
 
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
 DeviceQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["reader-1"])]
@@ -43,8 +34,8 @@ def event_conditions(
     table: EventTable,
     site: str | None,
     device: str | None,
-    since: AwareDatetime | None,
-    until: AwareDatetime | None,
+    since: datetime | None,
+    until: datetime | None,
 ) -> list[ColumnElement[bool]]:
     if since is not None and until is not None and since > until:
         raise HTTPException(

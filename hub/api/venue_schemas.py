@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from hub.api.params import LocalTime
 
 _TIME = "2026-11-27T10:30:00Z"
 
@@ -47,8 +49,8 @@ class VenueOut(BaseModel):
     community_id: int = Field(examples=[5])
     address: str = Field(examples=["原平市朝阳路12号"])
     capacity: int = Field(examples=[300])
-    opens_at: time = Field(examples=["07:00:00"], description="local time (Asia/Shanghai)")
-    closes_at: time = Field(examples=["21:00:00"], description="occupancy resets to zero then")
+    opens_at: LocalTime = Field(examples=["07:00:00"], description="local time (Asia/Shanghai)")
+    closes_at: LocalTime = Field(examples=["21:00:00"], description="occupancy resets to zero then")
     alert_threshold_pct: float = Field(examples=[90.0])
     live: LiveOut | None = Field(description="null until the venue's sensors have reported")
     alert: AlertOut | None = Field(description="the open capacity alert, if any")

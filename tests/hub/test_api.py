@@ -109,7 +109,8 @@ def test_checkin_filters(api: ApiServer) -> None:
     assert count(device="reader-1", site="centre-02") == 0
     # T0 is 08:00Z = 16:00+08:00; minutes 5..9 inclusive-exclusive at centre-01 (plus 5 at 02).
     assert (
-        count(site="centre-01", since="2026-11-27T16:05:00+08:00", until="2026-11-27T08:10Z") == 5
+        count(site="centre-01", since="2026-11-27T16:05:00+08:00", until="2026-11-27T08:10:00Z")
+        == 5
     )
     assert count(since="2026-11-27T08:05:00Z", until="2026-11-27T08:10:00Z") == 10
     # '+' left unencoded in a URL arrives as a space; the offset is still understood.
@@ -136,7 +137,9 @@ def test_bad_query_parameters_get_422_naming_them(api: ApiServer) -> None:
 
 
 def test_since_after_until_is_refused(api: ApiServer) -> None:
-    response = api.get("/api/v1/checkins", since="2026-11-28T00:00Z", until="2026-11-27T00:00Z")
+    response = api.get(
+        "/api/v1/checkins", since="2026-11-28T00:00:00Z", until="2026-11-27T00:00:00Z"
+    )
     assert response.status_code == 422
     assert "since" in response.json()["detail"]
 

@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import SinceQuery, UntilQuery
+from hub.api.params import MONTH_PATTERN, IdQuery, RecordId
 from hub.api.records.common import found, page_of, referenced
 from hub.api.records.schemas import (
     ActivityDetailOut,
@@ -42,13 +44,13 @@ from hub.org.models import (
     Unit,
     VolunteerTeam,
 )
+from hub.org.names import Name
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["activities"])
+router = APIRouter(prefix="/api/v1", tags=["activities"], responses=AUTHENTICATED)
 
-IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
-MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-03"])]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, examples=["2026-03"])]
 ActivitiesReader = Annotated[Principal, Depends(require(Permission.ACTIVITIES_READ))]
 ActivitiesWriter = Annotated[Principal, Depends(require(Permission.ACTIVITIES_WRITE))]
 
@@ -62,7 +64,7 @@ def list_activities(
     community_id: IdQuery = None,
     month: MonthQuery = None,
     kind: ActivityKind | None = None,
-    theme: Annotated[str | None, Query(max_length=120)] = None,
+    theme: Annotated[Name | None, Query()] = None,
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[ActivityOut]:
@@ -87,9 +89,9 @@ def list_activities(
     return Page(data=[ActivityOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/activities/{activity_id}", response_model=ActivityDetailOut)
+@router.get("/activities/{activity_id}", response_model=ActivityDetailOut, responses=refusals(404))
 def get_activity(
-    session: SessionDep, principal: ActivitiesReader, activity_id: int
+    session: SessionDep, principal: ActivitiesReader, activity_id: RecordId
 ) -> ActivityDetailOut:
     """An activity with how many check-ins, and how many members, it counted."""
     activity = found(session, Activity, activity_id, "activity")
@@ -97,7 +99,12 @@ def get_activity(
     return _detail(session, activity)
 
 
-@router.post("/activities", response_model=ActivityDetailOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/activities",
+    response_model=ActivityDetailOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(400, 409),
+)
 def create_activity(
     session: SessionDep, principal: ActivitiesWriter, body: ActivityIn
 ) -> ActivityDetailOut:
@@ -118,14 +125,19 @@ def create_activity(
     return _detail(session, activity)
 
 
-@router.patch("/activities/{activity_id}", response_model=ActivityDetailOut)
+@router.patch(
+    "/activities/{activity_id}", response_model=ActivityDetailOut, responses=refusals(400, 404, 409)
+)
 def update_activity(
-    session: SessionDep, principal: ActivitiesWriter, activity_id: int, body: ActivityPatch
+    session: SessionDep, principal: ActivitiesWriter, activity_id: RecordId, body: ActivityPatch
 ) -> ActivityDetailOut:
     activity = found(session, Activity, activity_id, "activity")
     ensure_site(principal, activity.centre_id)
     before = (activity.starts_at, activity.ends_at)
     changes = body.model_dump(exclude_unset=True)
+    nulls = sorted(f for f, v in changes.items() if v is None and f in _NOT_NULL)
+    if nulls:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{nulls[0]} cannot be null")
     values = {c.key: getattr(activity, c.key) for c in Activity.__table__.columns} | changes
     if "kind" in changes and changes["kind"] != "eight_into" and "eight_into" not in changes:
         values["eight_into"] = None
@@ -188,6 +200,9 @@ def list_attendance(
         limit=limit,
     )
     return Page(data=[AttendanceOut.model_validate(r) for r in rows], count=count)
+
+
+_NOT_NULL = frozenset({"community_id", "title", "theme", "kind", "starts_at", "ends_at"})
 
 
 def _check(session: Session, values: dict[str, Any]) -> None:

@@ -3,22 +3,24 @@ means nothing is imported and the answer (422) lists every problem."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import SessionDep, SettingsDep
+from hub.api.errors import AUTHENTICATED, ErrorOut
 from hub.api.records.schemas import ImportReportOut
 from hub.auth import Permission
 from hub.auth.deps import require
-from hub.org.roster import ReadLimits, import_roster
+from hub.org.roster import ReadLimits, RosterKind, import_roster
 
 router = APIRouter(
     prefix="/api/v1/imports",
     tags=["imports"],
     dependencies=[Depends(require(Permission.IMPORTS_WRITE))],
+    responses=AUTHENTICATED,
 )
 
 MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -26,48 +28,85 @@ MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spread
 page of another origin may send without the browser asking first (a form can send only
 text/plain, urlencoded, multipart): so a cross-origin form cannot import, whatever credentials
 ride along."""
+EXAMPLES: dict[RosterKind, str] = {
+    "members": "编号,姓名,单位编号,社区编号,卡号,报到日期\n"
+    "M04801,王晓东,U012,C03,0A1B2C3D4E,2026-03-01\n",
+    "units": "编号,名称,类型,社区编号,联盟编号,报到日期\nU231,原平市康乐供水公司,企业,C03,A03,2026-03-01\n",
+    "agreements": "编号,社区编号,单位编号,签订日期,截止日期,单位提供,社区需求\n"
+    "XY901,C03,U012,2026-03-01,2027-02-28,义诊；法律咨询,楼道照明\n",
+}
+"""A file of each kind that imports into the demo city (the OpenAPI shows it)."""
 
-_BODY = {
-    "required": True,
-    "content": {
-        "text/csv": {
-            "schema": {"type": "string"},
-            "example": "编号,姓名,单位编号,社区编号,卡号,报到日期\nM04801,王晓东,U012,C03,0A1B2C3D4E,2026-03-01\n",
+
+def _body(kind: RosterKind) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}, "example": EXAMPLES[kind]},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
         },
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-            "schema": {"type": "string", "format": "binary"}
-        },
+    }
+
+
+FormatQuery = Annotated[
+    Literal["csv", "xlsx"], Query(alias="format", description="the body's format")
+]
+
+
+def _add_route(kind: RosterKind) -> None:
+    """One route per kind, so that each documents a file of its own kind."""
+
+    async def endpoint(
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        file_format: FormatQuery = "csv",
+    ) -> JSONResponse:
+        return await import_file(request, session, settings, kind, file_format)
+
+    router.add_api_route(
+        f"/{kind}",
+        endpoint,
+        methods=["POST"],
+        name=f"import_{kind}",
+        summary=f"Import {kind}",
+        description=f"Import {kind} (columns: docs/records.md). {import_file.__doc__}",
+        response_model=ImportReportOut,
+        responses=_RESPONSES,
+        openapi_extra={"requestBody": _body(kind)},
+    )
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ImportReportOut | ErrorOut,
+        "description": "bad rows: nothing was imported (`errors` lists them); or a bad "
+        "parameter (`detail`)",
     },
+    413: {
+        "model": ErrorOut,
+        "description": "larger than HUB_IMPORT_MAX_BYTES (20 MiB unless set): refused unread",
+    },
+    503: {
+        "model": ErrorOut,
+        "description": "HUB_IMPORTS_AT_ONCE imports are being read already; try again after "
+        "`Retry-After` seconds",
+    },
+    415: {"description": "the Content-Type is neither text/csv nor XLSX's"},
 }
 
 
-@router.post(
-    "/{kind}",
-    response_model=ImportReportOut,
-    responses={
-        422: {"model": ImportReportOut, "description": "bad rows: nothing was imported"},
-        413: {
-            "description": "larger than HUB_IMPORT_MAX_BYTES (20 MiB unless set): refused unread"
-        },
-        503: {
-            "description": "HUB_IMPORTS_AT_ONCE imports are being read already; try again after "
-            "`Retry-After` seconds"
-        },
-        415: {"description": "the Content-Type is neither text/csv nor XLSX's"},
-    },
-    openapi_extra={"requestBody": _BODY},
-)
 async def import_file(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    kind: Literal["members", "units", "agreements"],
-    file_format: Annotated[
-        Literal["csv", "xlsx"], Query(alias="format", description="the body's format")
-    ] = "csv",
+    kind: RosterKind,
+    file_format: Literal["csv", "xlsx"],
 ) -> JSONResponse:
-    """Import members, units or agreements (columns: docs/records.md). Rows are matched to
-    records by ``code``: updated if there, created if not. Cards are hashed on arrival."""
+    """Rows are matched to records by ``code``: updated if there, created if not. Cards are
+    hashed on arrival."""
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in MEDIA_TYPES:
         raise HTTPException(
@@ -118,3 +157,7 @@ def _slots(request: Request, most: int) -> _Slots:
     if slots is None:
         slots = request.app.state.import_slots = _Slots(most)
     return slots
+
+
+for _kind in EXAMPLES:
+    _add_route(_kind)

@@ -14,8 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
+from hub.api.errors import AUTHENTICATED, refusals
+from hub.api.params import IdQuery, RecordId
 from hub.api.records.common import conflict, found, page_of, referenced
 from hub.api.records.schemas import (
+    CODE_PATTERN,
     MemberDetailOut,
     MemberIn,
     MemberOut,
@@ -33,11 +36,15 @@ from hub.org.names import mask_name
 from mqtt_contract.credentials import card_hash
 
 router = APIRouter(
-    prefix="/api/v1", tags=["members"], dependencies=[Depends(require(Permission.RECORDS_READ))]
+    prefix="/api/v1",
+    tags=["members"],
+    dependencies=[Depends(require(Permission.RECORDS_READ))],
+    responses=AUTHENTICATED,
 )
 _WRITE = [Depends(require(Permission.RECORDS_WRITE))]
-
-IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
+_404 = refusals(404)
+_CREATE = refusals(400, 409)
+_UPDATE = refusals(400, 404, 409)
 
 
 def member_out(member: Member) -> MemberOut:
@@ -65,7 +72,7 @@ def list_members(
     registered: Annotated[
         bool | None, Query(description="has (or has not) registered with a community")
     ] = None,
-    code: Annotated[str | None, Query(max_length=32, examples=["M00042"])] = None,
+    code: Annotated[str | None, Query(pattern=CODE_PATTERN, examples=["M00042"])] = None,
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
 ) -> Page[MemberOut]:
@@ -88,8 +95,8 @@ def list_members(
     return Page(data=[member_out(m) for m in rows], count=count)
 
 
-@router.get("/members/{member_id}", response_model=MemberDetailOut)
-def get_member(session: SessionDep, member_id: int) -> MemberDetailOut:
+@router.get("/members/{member_id}", response_model=MemberDetailOut, responses=_404)
+def get_member(session: SessionDep, member_id: RecordId) -> MemberDetailOut:
     return _detail(session, found(session, Member, member_id, "member"))
 
 
@@ -98,6 +105,7 @@ def get_member(session: SessionDep, member_id: int) -> MemberDetailOut:
     response_model=MemberDetailOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=_WRITE,
+    responses=_CREATE,
 )
 def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) -> MemberDetailOut:
     """Enrol a member; ``card`` (optional) is hashed, never stored."""
@@ -109,9 +117,11 @@ def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) ->
     return _detail(session, member)
 
 
-@router.patch("/members/{member_id}", response_model=MemberDetailOut, dependencies=_WRITE)
+@router.patch(
+    "/members/{member_id}", response_model=MemberDetailOut, dependencies=_WRITE, responses=_UPDATE
+)
 def update_member(
-    session: SessionDep, settings: SettingsDep, member_id: int, body: MemberPatch
+    session: SessionDep, settings: SettingsDep, member_id: RecordId, body: MemberPatch
 ) -> MemberDetailOut:
     member = found(session, Member, member_id, "member")
     changes = body.model_dump(exclude_unset=True)
@@ -157,8 +167,8 @@ def list_registrations(
     return Page(data=[RegistrationOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/registrations/{registration_id}", response_model=RegistrationOut)
-def get_registration(session: SessionDep, registration_id: int) -> RegistrationOut:
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut, responses=_404)
+def get_registration(session: SessionDep, registration_id: RecordId) -> RegistrationOut:
     return RegistrationOut.model_validate(
         found(session, Registration, registration_id, "registration")
     )
@@ -169,6 +179,7 @@ def get_registration(session: SessionDep, registration_id: int) -> RegistrationO
     response_model=RegistrationOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=_WRITE,
+    responses=_CREATE,
 )
 def create_registration(session: SessionDep, body: RegistrationIn) -> RegistrationOut:
     """Record a member's or a unit's report to a community (exactly one of the two)."""
@@ -186,10 +197,13 @@ def create_registration(session: SessionDep, body: RegistrationIn) -> Registrati
 
 
 @router.patch(
-    "/registrations/{registration_id}", response_model=RegistrationOut, dependencies=_WRITE
+    "/registrations/{registration_id}",
+    response_model=RegistrationOut,
+    dependencies=_WRITE,
+    responses=_UPDATE,
 )
 def update_registration(
-    session: SessionDep, registration_id: int, body: RegistrationPatch
+    session: SessionDep, registration_id: RecordId, body: RegistrationPatch
 ) -> RegistrationOut:
     registration = found(session, Registration, registration_id, "registration")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.errors import AUTHENTICATED, refusals
+from hub.api.params import IdQuery, RecordId
 from hub.api.records.common import found, page_of
 from hub.api.records.schemas import (
     AgreementDetailOut,
@@ -63,11 +65,14 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["organisation"],
     dependencies=[Depends(require(Permission.ORGANISATION_READ))],
+    responses=AUTHENTICATED,
 )
 _RECORDS_READ = [Depends(require(Permission.RECORDS_READ))]
+_404 = refusals(404)
 
-IdQuery = Annotated[int | None, Query(ge=1, examples=[3])]
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
+SitePath = Annotated[str, Path(pattern=ID_PATTERN, examples=["centre-01"])]
+VenuePath = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
 
 
 @router.get("/subdistricts", response_model=Page[SubdistrictOut])
@@ -79,8 +84,8 @@ def list_subdistricts(
     return Page(data=[SubdistrictOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/subdistricts/{subdistrict_id}", response_model=SubdistrictOut)
-def get_subdistrict(session: SessionDep, subdistrict_id: int) -> SubdistrictOut:
+@router.get("/subdistricts/{subdistrict_id}", response_model=SubdistrictOut, responses=_404)
+def get_subdistrict(session: SessionDep, subdistrict_id: RecordId) -> SubdistrictOut:
     return SubdistrictOut.model_validate(
         found(session, Subdistrict, subdistrict_id, "sub-district")
     )
@@ -105,8 +110,8 @@ def list_communities(
     return Page(data=[CommunityOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/communities/{community_id}", response_model=CommunityOut)
-def get_community(session: SessionDep, community_id: int) -> CommunityOut:
+@router.get("/communities/{community_id}", response_model=CommunityOut, responses=_404)
+def get_community(session: SessionDep, community_id: RecordId) -> CommunityOut:
     return CommunityOut.model_validate(found(session, Community, community_id, "community"))
 
 
@@ -132,8 +137,8 @@ def list_grids(
     return Page(data=[GridOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/grids/{grid_id}", response_model=GridOut)
-def get_grid(session: SessionDep, grid_id: int) -> GridOut:
+@router.get("/grids/{grid_id}", response_model=GridOut, responses=_404)
+def get_grid(session: SessionDep, grid_id: RecordId) -> GridOut:
     return GridOut.model_validate(found(session, Grid, grid_id, "grid"))
 
 
@@ -159,8 +164,8 @@ def list_party_orgs(
     return Page(data=[PartyOrgOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/party-orgs/{party_org_id}", response_model=PartyOrgOut)
-def get_party_org(session: SessionDep, party_org_id: int) -> PartyOrgOut:
+@router.get("/party-orgs/{party_org_id}", response_model=PartyOrgOut, responses=_404)
+def get_party_org(session: SessionDep, party_org_id: RecordId) -> PartyOrgOut:
     return PartyOrgOut.model_validate(found(session, PartyOrg, party_org_id, "party organisation"))
 
 
@@ -186,8 +191,8 @@ def list_units(
     return Page(data=[UnitOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/units/{unit_id}", response_model=UnitOut)
-def get_unit(session: SessionDep, unit_id: int) -> UnitOut:
+@router.get("/units/{unit_id}", response_model=UnitOut, responses=_404)
+def get_unit(session: SessionDep, unit_id: RecordId) -> UnitOut:
     return UnitOut.model_validate(found(session, Unit, unit_id, "unit"))
 
 
@@ -205,8 +210,8 @@ def list_alliances(
     return Page(data=[AllianceOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/alliances/{alliance_id}", response_model=AllianceDetailOut)
-def get_alliance(session: SessionDep, alliance_id: int) -> AllianceDetailOut:
+@router.get("/alliances/{alliance_id}", response_model=AllianceDetailOut, responses=_404)
+def get_alliance(session: SessionDep, alliance_id: RecordId) -> AllianceDetailOut:
     """An alliance with its member units and its rotating chairs."""
     alliance = found(session, Alliance, alliance_id, "alliance")
     chairs = session.scalars(
@@ -243,8 +248,8 @@ def list_agreements(
     return Page(data=[AgreementOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/agreements/{agreement_id}", response_model=AgreementDetailOut)
-def get_agreement(session: SessionDep, agreement_id: int) -> AgreementDetailOut:
+@router.get("/agreements/{agreement_id}", response_model=AgreementDetailOut, responses=_404)
+def get_agreement(session: SessionDep, agreement_id: RecordId) -> AgreementDetailOut:
     """An agreement with its supply–demand menu."""
     agreement = found(session, Agreement, agreement_id, "agreement")
     menu = session.scalars(
@@ -274,11 +279,11 @@ def list_service_centres(
     return Page(data=[ServiceCentreOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/service-centres/{centre_id}", response_model=ServiceCentreDetailOut)
+@router.get("/service-centres/{centre_id}", response_model=ServiceCentreDetailOut, responses=_404)
 def get_service_centre(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require(Permission.ORGANISATION_READ))],
-    centre_id: str,
+    centre_id: SitePath,
 ) -> ServiceCentreDetailOut:
     """A centre with the communities it serves; its readers and its allowlist only for those
     who may read that centre's devices (``devices.read``, within their scope), as /devices."""
@@ -325,8 +330,8 @@ def list_volunteer_teams(
     return Page(data=[VolunteerTeamOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/volunteer-teams/{team_id}", response_model=VolunteerTeamOut)
-def get_volunteer_team(session: SessionDep, team_id: int) -> VolunteerTeamOut:
+@router.get("/volunteer-teams/{team_id}", response_model=VolunteerTeamOut, responses=_404)
+def get_volunteer_team(session: SessionDep, team_id: RecordId) -> VolunteerTeamOut:
     return VolunteerTeamOut.model_validate(found(session, VolunteerTeam, team_id, "team"))
 
 
@@ -360,9 +365,12 @@ def list_service_requests(
 
 
 @router.get(
-    "/service-requests/{request_id}", response_model=ServiceRequestOut, dependencies=_RECORDS_READ
+    "/service-requests/{request_id}",
+    response_model=ServiceRequestOut,
+    dependencies=_RECORDS_READ,
+    responses=_404,
 )
-def get_service_request(session: SessionDep, request_id: int) -> ServiceRequestOut:
+def get_service_request(session: SessionDep, request_id: RecordId) -> ServiceRequestOut:
     return ServiceRequestOut.model_validate(
         found(session, ServiceRequest, request_id, "service request")
     )
@@ -390,6 +398,6 @@ def list_venue_registry(
     return Page(data=[VenueOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/venue-registry/{venue_id}", response_model=VenueOut)
-def get_venue_registration(session: SessionDep, venue_id: str) -> VenueOut:
+@router.get("/venue-registry/{venue_id}", response_model=VenueOut, responses=_404)
+def get_venue_registration(session: SessionDep, venue_id: VenuePath) -> VenueOut:
     return VenueOut.model_validate(found(session, Venue, venue_id, "venue"))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from hub.api.deps import SessionDep
+from hub.api.errors import AUTHENTICATED
 from hub.api.records.schemas import AssessmentOut
 from hub.auth import Permission
 from hub.auth.deps import require
@@ -24,6 +25,7 @@ router = APIRouter(
     prefix="/api/v1/reports",
     tags=["reports"],
     dependencies=[Depends(require(Permission.ASSESSMENT_READ))],
+    responses=AUTHENTICATED,
 )
 
 YearQuery = Annotated[

@@ -6,15 +6,19 @@ never returned, only whether a card is enrolled.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from hub.org.models import NAME_LENGTH
+from hub.api.params import BodyId, Day, LocalTime, Time
+from hub.org.models import CODE_LENGTH
+from hub.org.names import Name, Title
+from mqtt_contract.topics import ID_PATTERN
 
 _FROM_ROWS = ConfigDict(from_attributes=True)
+CODE_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CODE_LENGTH}}}$"
 
 PartyOrgKind = Literal[
     "working_committee", "community_committee", "grid_branch", "building_group", "household_group"
@@ -206,44 +210,63 @@ class MemberDetailOut(MemberOut):
     registrations: list[RegistrationOut]
 
 
+CARD_PATTERN = r"^[0-9A-Fa-f]{10}$"
 _CARD = Field(
     default=None,
-    pattern=r"^[0-9A-Fa-f]{10}$",
+    pattern=CARD_PATTERN,
     examples=["0A1B2C3D4E"],
     description="EM4100 card number; stored only as its keyed hash",
 )
 
 
 class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", examples=["M04801"])
-    name: str = Field(min_length=1, max_length=NAME_LENGTH, examples=["王晓东"])
-    unit_id: int = Field(examples=[12])
-    community_id: int = Field(examples=[3])
-    grid_id: int | None = Field(default=None, examples=[40])
-    party_org_id: int | None = Field(default=None, examples=[25])
-    in_service: bool = True
-    card: str | None = _CARD
+    """The name follows the roster import's rule (``hub.org.names.Name``)."""
 
-    @field_validator("name")
-    @classmethod
-    def _no_formula(cls, value: str) -> str:
-        if value.startswith(("=", "+", "-", "@")):
-            raise ValueError("may not begin with = + - @")
-        return value
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "M04801",
+                    "name": "王晓东",
+                    "unit_id": 12,
+                    "community_id": 3,
+                    "grid_id": 74,
+                    "party_org_id": 22,
+                    "card": "0A1B2C3D4E",
+                }
+            ]
+        },
+    )
+    code: str = Field(pattern=CODE_PATTERN, examples=["M04801"])
+    name: Annotated[Name, Field(examples=["王晓东"])]
+    unit_id: BodyId = Field(examples=[12])
+    community_id: BodyId = Field(examples=[3])
+    grid_id: BodyId | None = Field(default=None, examples=[74], description="in the community")
+    party_org_id: BodyId | None = Field(default=None, examples=[22])
+    in_service: StrictBool = True
+    card: str | None = _CARD
 
 
 class MemberPatch(BaseModel):
-    """Only the fields given change; ``card: null`` withdraws the enrolled card."""
+    """Only the fields given change; ``card: null`` withdraws the enrolled card (``name``,
+    ``unit_id``, ``community_id`` and ``in_service`` cannot be null)."""
 
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_LENGTH)
-    unit_id: int | None = None
-    community_id: int | None = None
-    grid_id: int | None = None
-    party_org_id: int | None = None
-    in_service: bool | None = None
-    card: str | None = _CARD
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"in_service": False}, {"card": None}]}
+    )
+    name: Name | None = Field(default=None, examples=["王晓东"])
+    unit_id: BodyId | None = Field(default=None, examples=[12])
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    grid_id: BodyId | None = Field(default=None, examples=[74])
+    party_org_id: BodyId | None = Field(default=None, examples=[22])
+    in_service: StrictBool | None = Field(default=None, examples=[False])
+    card: str | None = Field(
+        default=None,
+        pattern=CARD_PATTERN,
+        examples=["0A1B2C3D5F"],
+        description="EM4100 card number; stored only as its keyed hash; null withdraws it",
+    )
 
 
 class RegistrationIn(BaseModel):
@@ -253,16 +276,18 @@ class RegistrationIn(BaseModel):
             "examples": [{"community_id": 3, "member_id": 42, "registered_on": "2026-02-15"}]
         },
     )
-    community_id: int
-    member_id: int | None = None
-    unit_id: int | None = None
-    registered_on: date
+    community_id: BodyId = Field(examples=[3])
+    member_id: BodyId | None = Field(default=None, examples=[42])
+    unit_id: BodyId | None = Field(default=None, examples=[None])
+    registered_on: Day = Field(examples=["2026-02-15"])
 
 
 class RegistrationPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    community_id: int | None = None
-    registered_on: date | None = None
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"registered_on": "2026-03-01"}]}
+    )
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    registered_on: Day | None = Field(default=None, examples=["2026-03-01"])
 
 
 # --- activities and attendance --------------------------------------------------------------------
@@ -306,29 +331,42 @@ class ActivityIn(BaseModel):
             ]
         },
     )
-    centre_id: str
-    community_id: int | None = Field(default=None, description="default: the centre's community")
-    title: str = Field(min_length=1, max_length=200)
-    theme: str = Field(min_length=1, max_length=NAME_LENGTH)
-    kind: ActivityKind
-    eight_into: EightInto | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    unit_id: int | None = None
-    volunteer_team_id: int | None = None
+    centre_id: str = Field(pattern=ID_PATTERN, examples=["centre-01"])
+    community_id: BodyId | None = Field(
+        default=None, examples=[None], description="default: the centre's community"
+    )
+    title: Annotated[Title, Field(examples=["法律援助进社区"])]
+    theme: Annotated[Name, Field(examples=["法治宣传进社区"])]
+    kind: ActivityKind = Field(examples=["eight_into"])
+    eight_into: EightInto | None = Field(default=None, examples=["legal_aid"])
+    starts_at: Time = Field(examples=["2026-12-05T09:00:00+08:00"])
+    ends_at: Time = Field(examples=["2026-12-05T11:00:00+08:00"])
+    unit_id: BodyId | None = Field(default=None, examples=[None])
+    volunteer_team_id: BodyId | None = Field(default=None, examples=[None])
 
 
 class ActivityPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    community_id: int | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    theme: str | None = Field(default=None, min_length=1, max_length=NAME_LENGTH)
-    kind: ActivityKind | None = None
-    eight_into: EightInto | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    unit_id: int | None = None
-    volunteer_team_id: int | None = None
+    """Only the fields given change (``community_id``, ``title``, ``theme``, ``kind``,
+    ``starts_at`` and ``ends_at`` cannot be null)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"title": "学习党章党规·主题党日"},
+                {"starts_at": "2026-03-14T09:00:00+08:00", "ends_at": "2026-03-14T11:30:00+08:00"},
+            ]
+        },
+    )
+    community_id: BodyId | None = Field(default=None, examples=[1])
+    title: Title | None = Field(default=None, examples=["学习党章党规·主题党日"])
+    theme: Name | None = Field(default=None, examples=["学习党章党规"])
+    kind: ActivityKind | None = Field(default=None, examples=["themed_activity"])
+    eight_into: EightInto | None = Field(default=None, examples=[None])
+    starts_at: Time | None = Field(default=None, examples=["2026-03-14T09:00:00+08:00"])
+    ends_at: Time | None = Field(default=None, examples=["2026-03-14T11:30:00+08:00"])
+    unit_id: BodyId | None = Field(default=None, examples=[None])
+    volunteer_team_id: BodyId | None = Field(default=None, examples=[None])
 
 
 class AttendanceOut(BaseModel):
@@ -358,8 +396,8 @@ class VenueOut(BaseModel):
     community_id: int = Field(examples=[5])
     address: str = Field(examples=["原平市朝阳路12号"])
     capacity: int = Field(examples=[300])
-    opens_at: time = Field(examples=["07:00:00"])
-    closes_at: time = Field(examples=["21:00:00"])
+    opens_at: LocalTime = Field(examples=["07:00:00"])
+    closes_at: LocalTime = Field(examples=["21:00:00"])
     alert_threshold_pct: float = Field(examples=[90.0])
 
 

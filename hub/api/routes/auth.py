@@ -8,11 +8,15 @@ authenticate without any script holding the token. ``DELETE /api/v1/session`` lo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from hub.api.deps import SessionDep, SettingsDep
+from hub.api.errors import AUTHENTICATED, refusals
+from hub.api.params import BodyId
 from hub.api.schemas import Page
 from hub.auth.deps import (
     SESSION_COOKIE,
@@ -21,6 +25,7 @@ from hub.auth.deps import (
     require,
     unauthorized,
 )
+from hub.auth.models import User
 from hub.auth.principal import Principal
 from hub.auth.roles import Permission, Role
 from hub.auth.users import (
@@ -92,6 +97,7 @@ def me_out(principal: Principal) -> MeOut:
     responses={
         401: {"description": "unknown or revoked token; unknown, used or expired code"},
         403: {"description": "posted from a page of another origin"},
+        **refusals(400),
     },
 )
 def log_in(
@@ -148,7 +154,7 @@ def log_out(request: Request, session: SessionDep, settings: SettingsDep) -> Res
     return response
 
 
-@router.get("/me", response_model=MeOut, responses={401: {}})
+@router.get("/me", response_model=MeOut, responses=refusals(401))
 def me(principal: AuthenticatedDep) -> MeOut:
     """Who the credentials belong to and what they may do (the dashboard shows what this allows)."""
     return me_out(principal)
@@ -158,10 +164,22 @@ def me(principal: AuthenticatedDep) -> MeOut:
 
 
 class UserIn(BaseModel):
+    """A centre_staff user names its centre, a venue_manager its owner unit; other roles see
+    the whole city and name neither (422 otherwise, as for a centre or unit that is not there)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"username": "wang.centre01", "role": "centre_staff", "centre_id": "centre-01"},
+                {"username": "zhao.venues", "role": "venue_manager", "unit_id": 30},
+                {"username": "li.records", "role": "records_staff"},
+            ]
+        }
+    )
     username: str = Field(pattern=USERNAME_PATTERN, examples=["wang.centre01"])
     role: Role = Field(examples=["centre_staff"])
     centre_id: str | None = Field(default=None, pattern=ID_PATTERN, examples=["centre-01"])
-    unit_id: int | None = Field(default=None, ge=1, examples=[None])
+    unit_id: BodyId | None = Field(default=None, examples=[None])
 
 
 class UserOut(BaseModel):
@@ -197,7 +215,10 @@ def _user_out(info: UserInfo) -> UserOut:
 
 
 @router.get(
-    "/users", response_model=Page[UserOut], dependencies=[Depends(require(Permission.USERS_ADMIN))]
+    "/users",
+    response_model=Page[UserOut],
+    dependencies=[Depends(require(Permission.USERS_ADMIN))],
+    responses=refusals(401, 403),
 )
 def users(session: SessionDep) -> Page[UserOut]:
     """Every user, revoked ones too, with the prefixes of their working tokens."""
@@ -210,9 +231,13 @@ def users(session: SessionDep) -> Page[UserOut]:
     response_model=NewUserOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require(Permission.USERS_ADMIN))],
+    responses=AUTHENTICATED | refusals(400, 409),
 )
 def create_user(session: SessionDep, body: UserIn) -> NewUserOut:
-    """A new user and its first token (in the answer, once)."""
+    """A new user and its first token (in the answer, once); 409 if the name is taken (revoked
+    users keep theirs)."""
+    if session.scalar(select(User.id).where(User.username == body.username)) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username!r} exists")
     try:
         issued = add_user(
             session, body.username, body.role, centre_id=body.centre_id, unit_id=body.unit_id
@@ -225,10 +250,13 @@ def create_user(session: SessionDep, body: UserIn) -> NewUserOut:
 @router.post(
     "/users/{username}/revoke",
     response_model=UserOut,
-    responses={404: {}},
+    responses=AUTHENTICATED | refusals(404),
     dependencies=[Depends(require(Permission.USERS_ADMIN))],
 )
-def revoke(session: SessionDep, username: str) -> UserOut:
+def revoke(
+    session: SessionDep,
+    username: Annotated[str, Path(pattern=USERNAME_PATTERN, examples=["wang.centre01"])],
+) -> UserOut:
     """The user's tokens stop working and its sessions end at once; the row stays."""
     try:
         revoke_user(session, username)

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.errors import AUTHENTICATED
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
 from hub.api.schemas import BayReadingOut, CheckinOut, CounterReadingOut, Page
 from hub.auth import Permission, Principal
@@ -17,7 +18,7 @@ from hub.auth.deps import require
 from hub.auth.scope import site_conditions
 from hub.models import BayReading, Checkin, CounterReading, EventTable
 
-router = APIRouter(prefix="/api/v1", tags=["records"])
+router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
 
 CheckinsReader = Annotated[Principal, Depends(require(Permission.CHECKINS_READ))]
 ReadingsReader = Annotated[Principal, Depends(require(Permission.READINGS_READ))]

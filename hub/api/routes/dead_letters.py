@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.errors import AUTHENTICATED
 from hub.api.schemas import DeadLetterOut, Page
 from hub.auth import Permission
 from hub.auth.deps import require
 from hub.models import DeadLetter
 
-router = APIRouter(prefix="/api/v1", tags=["records"])
+router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
 
 PREVIEW_CHARS = 200
 

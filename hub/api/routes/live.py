@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.errors import AUTHENTICATED
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
 from hub.api.schemas import Page
 from hub.auth import Permission, Principal
@@ -22,7 +23,7 @@ from hub.models import Checkin
 from hub.org.models import Activity, Attendance, Member
 from hub.org.names import mask_name
 
-router = APIRouter(prefix="/api/v1/live", tags=["live"])
+router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=AUTHENTICATED)
 
 
 class LiveCheckinOut(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
+from hub.api.errors import AUTHENTICATED
 from hub.api.schemas import DeviceOut, Page, SiteOut
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
@@ -17,7 +18,7 @@ from hub.models import Device, Site
 from hub.presence import device_online, site_online
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["sites"])
+router = APIRouter(prefix="/api/v1", tags=["sites"], responses=AUTHENTICATED)
 
 DevicesReader = Annotated[Principal, Depends(require(Permission.DEVICES_READ))]
 

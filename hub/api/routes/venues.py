@@ -18,7 +18,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import QueryTime
+from hub.api.params import IdQuery, Month, RecordId
 from hub.api.schemas import Page
 from hub.api.venue_schemas import (
     AlertOut,
@@ -39,12 +41,12 @@ from hub.venues import reports, rollups
 from hub.venues.models import CapacityAlertRecord, VenueOccupancy
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["venues"])
+router = APIRouter(prefix="/api/v1", tags=["venues"], responses=AUTHENTICATED)
 
 VenueId = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
-MonthQuery = Annotated[
-    str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"], description="YYYY-MM")
-]
+MonthQuery = Month
+UnitQuery = Annotated[RecordId | None, Query(description="owner unit id", examples=[30])]
+_404 = refusals(404)
 MAX_SPAN = {"5m": timedelta(days=31), "1h": timedelta(days=366)}
 
 VenuesReader = Annotated[Principal, Depends(require(Permission.VENUES_READ))]
@@ -121,8 +123,8 @@ def list_venues(  # noqa: PLR0917 - FastAPI passes every query parameter by keyw
     session: SessionDep,
     principal: VenuesReader,
     kind: Annotated[Literal["sports_ground", "car_park", "other"] | None, Query()] = None,
-    unit: Annotated[int | None, Query(description="owner unit id", examples=[30])] = None,
-    community: Annotated[int | None, Query(examples=[5])] = None,
+    unit: UnitQuery = None,
+    community: IdQuery = None,
     alerting: Annotated[bool | None, Query(description="only venues with an open alert")] = None,
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,
@@ -144,7 +146,7 @@ def list_venues(  # noqa: PLR0917 - FastAPI passes every query parameter by keyw
     return Page[VenueOut](data=[_venue_out(*row) for row in rows], count=count)
 
 
-@router.get("/venues/{venue_id}", response_model=VenueOut, responses={404: {}})
+@router.get("/venues/{venue_id}", response_model=VenueOut, responses=_404)
 def get_venue(session: SessionDep, principal: VenuesReader, venue_id: VenueId) -> VenueOut:
     row = session.execute(_venues_query().where(Venue.id == venue_id)).first()
     if row is None:
@@ -161,7 +163,7 @@ def _venue(session: Session, principal: Principal, venue_id: str) -> Venue:
     return venue
 
 
-@router.get("/venues/{venue_id}/occupancy", response_model=OccupancySeriesOut, responses={404: {}})
+@router.get("/venues/{venue_id}/occupancy", response_model=OccupancySeriesOut, responses=_404)
 def venue_occupancy(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     session: SessionDep,
     principal: VenuesReader,
@@ -196,7 +198,7 @@ def venue_occupancy(  # noqa: PLR0917 - FastAPI passes every query parameter by 
     )
 
 
-@router.get("/venues/{venue_id}/sessions", response_model=Page[SessionOut], responses={404: {}})
+@router.get("/venues/{venue_id}/sessions", response_model=Page[SessionOut], responses=_404)
 def venue_sessions(
     session: SessionDep, principal: VenuesReader, venue_id: VenueId, month: MonthQuery
 ) -> Page[SessionOut]:
@@ -215,7 +217,7 @@ def list_alerts(  # noqa: PLR0917 - FastAPI passes every query parameter by keyw
     session: SessionDep,
     principal: VenuesReader,
     venue: Annotated[str | None, Query(pattern=ID_PATTERN, examples=["venue-07"])] = None,
-    unit: Annotated[int | None, Query(description="owner unit id", examples=[30])] = None,
+    unit: UnitQuery = None,
     state: Annotated[Literal["open", "cleared", "all"], Query()] = "all",
     offset: OffsetQuery = 0,
     limit: LimitQuery = 100,

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from hub.org.models import CODE_LENGTH, NAME_LENGTH, UNIT_KINDS
+from hub.org.models import CODE_LENGTH, UNIT_KINDS
+from hub.org.names import check_name, check_title
 from mqtt_contract.credentials import normalise_card
 
 _CODE = re.compile(rf"^[A-Za-z0-9_-]{{1,{CODE_LENGTH}}}$")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_FORMULA_START = ("=", "+", "-", "@")
 _LIST_SEPARATORS = re.compile(r"[;；、]")
 
 UNIT_KIND_ALIASES = {
@@ -34,22 +34,13 @@ def code(text: str) -> str:
     return text
 
 
-def _text(text: str, limit: int) -> str:
-    if len(text) > limit:
-        raise ValueError(f"longer than {limit} characters")
-    if text.startswith(_FORMULA_START):
-        raise ValueError("may not begin with = + - @ (spreadsheets would run it as a formula)")
-    if any(ord(ch) < 32 for ch in text):
-        raise ValueError("contains control characters")
-    return text
-
-
 def name(text: str) -> str:
-    return _text(text, NAME_LENGTH)
+    """The API's rule for names (``hub.org.names.Name``), on the cell's text."""
+    return check_name(text)
 
 
 def title(text: str) -> str:
-    return _text(text, 200)
+    return check_title(text)
 
 
 def day(text: str) -> date:

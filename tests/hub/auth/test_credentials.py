@@ -217,7 +217,7 @@ def test_operators_manage_users_over_the_api(secured: Secured) -> None:
     taken = secured.call(
         Role.OPERATOR, "POST", "/api/v1/users", json={"username": "zhao.venues", "role": "viewer"}
     )
-    assert taken.status_code == 422
+    assert taken.status_code == 409, "a taken name is a conflict"
     refused = secured.call(
         Role.RECORDS_STAFF, "POST", "/api/v1/users", json={"username": "x1", "role": "operator"}
     )
