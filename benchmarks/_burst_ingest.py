@@ -39,7 +39,7 @@ from benchmarks._programs import (
 from benchmarks._services import Account, Accounts, DatabaseKind, fresh_database, private_broker
 from hub.broker.mosquitto import MosquittoBroker
 from hub.core.settings import HubSettings
-from hub.models import Checkin
+from hub.ingest.models import Checkin
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 

@@ -54,7 +54,7 @@ from benchmarks._programs import (
 )
 from benchmarks._services import Account, Accounts, fresh_database, private_broker
 from firmware_sim.card_reader import CardReaderSim
-from hub.models import Checkin
+from hub.ingest.models import Checkin
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import parse_event

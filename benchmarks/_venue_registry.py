@@ -9,7 +9,8 @@ from datetime import time
 from sqlalchemy.orm import Session
 
 from hub.core.db import make_engine, upgrade
-from hub.org.models import Community, Subdistrict, Unit, Venue
+from hub.org.models import Community, Subdistrict, Unit
+from hub.venues.models import Venue
 
 
 def register_venues(database_url: str, sites: list[str], capacity: int = 200) -> None:

@@ -35,7 +35,7 @@ from benchmarks._services import DatabaseKind, fresh_database, versions
 from hub.api.records.reports import assessment_body
 from hub.api.records.schemas import AssessmentOut
 from hub.core.db import make_engine, upgrade
-from hub.models import Checkin
+from hub.ingest.models import Checkin
 from hub.org.assessment import build_assessment
 from hub.org.calendar import year_bounds
 from hub.org.export import to_csv, to_xlsx

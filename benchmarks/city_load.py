@@ -54,7 +54,7 @@ from benchmarks._services import (
     versions,
 )
 from benchmarks._venue_registry import register_venues
-from hub.models import BayReading, CounterReading
+from hub.ingest.models import BayReading, CounterReading
 
 TARGET_CPU_PCT = 10.0
 

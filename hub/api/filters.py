@@ -9,7 +9,7 @@ from fastapi import HTTPException, Query, status
 from sqlalchemy import ColumnElement
 
 from hub.api.params import Time
-from hub.models import EventTable
+from hub.ingest.models import EventTable
 from mqtt_contract.topics import ID_PATTERN
 
 QueryTime = Time

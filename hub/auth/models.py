@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.auth.roles import Role
-from hub.models import ID_LENGTH, Base
+from hub.core.base import ID_LENGTH, Base
 
 USERNAME_LENGTH = 64
 ROLES = tuple(r.value for r in Role)

@@ -19,7 +19,8 @@ from hub.auth.models import ApiToken, LoginCode, User, UserSession
 from hub.auth.principal import Principal, Via
 from hub.auth.roles import Role
 from hub.auth.tokens import digest, new_login_code, new_session_id, new_token, shown_prefix
-from hub.org.models import ServiceCentre, Unit, Venue
+from hub.org.models import ServiceCentre, Unit
+from hub.venues.models import Venue
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)

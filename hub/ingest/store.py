@@ -23,6 +23,15 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.core.bulk import BulkInsert
 from hub.core.types import UTCDateTime
+from hub.ingest.models import (
+    BayReading,
+    Checkin,
+    CounterReading,
+    DeadLetter,
+    Device,
+    EventTable,
+    Site,
+)
 from hub.ingest.records import (
     DeadLetterKind,
     DeadLetterRecord,
@@ -31,15 +40,6 @@ from hub.ingest.records import (
     HealthRecord,
     Record,
     StatusRecord,
-)
-from hub.models import (
-    BayReading,
-    Checkin,
-    CounterReading,
-    DeadLetter,
-    Device,
-    EventTable,
-    Site,
 )
 from hub.org.attendance import record_attendance
 from mqtt_contract.models import CheckinEvent, CounterEvent

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from hub.core.db import make_engine
-from hub.models import Base
+from hub.tables import Base
 
 target_metadata = Base.metadata
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, ScalarSelect, SQLColumnExpression, exists, fu
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
-from hub.models import Checkin
+from hub.ingest.models import Checkin
 from hub.org.calendar import local_date, local_month
 from hub.org.models import Activity, Attendance, Member, ServiceCentre
 

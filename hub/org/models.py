@@ -3,7 +3,7 @@
 The organisation (sub-districts, communities, grids, party organisations), resident units with
 their alliances and co-building agreements, in-service members and their registrations, service
 centres with their activities, the attendance made from check-ins, volunteer teams, service
-requests and the venue registry.
+requests. The venue registry is in ``hub.venues.models``.
 
 Personal data is kept to what the rules need: a member has a name and, once a card is enrolled,
 the card's keyed hash (``mqtt_contract.credentials.card_hash``); never a phone or ID number, never
@@ -16,28 +16,25 @@ files. A service centre's and a venue's id is the site id of its edge agent (``c
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.models import ID_LENGTH, Base
+from hub.core.base import ID_LENGTH, NAME_LENGTH, Base, name_column, one_of
 
 CODE_LENGTH = 32
-NAME_LENGTH = 120
 
 PARTY_ORG_KINDS = (
     "working_committee",
@@ -68,19 +65,10 @@ EIGHT_INTO = (
 MENU_DIRECTIONS = ("offer", "need")
 TEAM_KINDS = ("station", "alliance", "group")
 REQUEST_STATUSES = ("raised", "transferred", "resolved")
-VENUE_KINDS = ("sports_ground", "car_park", "other")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 def _code() -> Mapped[str]:
     return mapped_column(String(CODE_LENGTH), unique=True)
-
-
-def _name() -> Mapped[str]:
-    return mapped_column(String(NAME_LENGTH))
 
 
 # --- the organisation ---------------------------------------------------------------------------
@@ -93,7 +81,7 @@ class Subdistrict(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
 
 
 class Community(Base):
@@ -104,7 +92,7 @@ class Community(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistricts.id"), index=True)
     centre_id: Mapped[str | None] = mapped_column(
         String(ID_LENGTH),
@@ -125,7 +113,7 @@ class Grid(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
@@ -136,7 +124,7 @@ class PartyOrg(Base):
 
     __tablename__ = "party_orgs"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", PARTY_ORG_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", PARTY_ORG_KINDS), name="kind"),
         CheckConstraint(
             "(kind = 'working_committee') = (parent_id IS NULL)", name="parent_by_kind"
         ),
@@ -144,7 +132,7 @@ class PartyOrg(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("party_orgs.id"), index=True)
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistricts.id"))
@@ -162,7 +150,7 @@ class Alliance(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistricts.id"))
 
 
@@ -170,11 +158,11 @@ class Unit(Base):
     """驻区单位: a resident unit (agency, enterprise, institution...) employing members."""
 
     __tablename__ = "units"
-    __table_args__ = (CheckConstraint(_one_of("kind", UNIT_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", UNIT_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     kind: Mapped[str] = mapped_column(String(32))
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id"), index=True, doc="where the unit is"
@@ -219,7 +207,7 @@ class ServiceMenuItem(Base):
     """供需菜单: one line of an agreement's menu, a service the unit offers or the community needs."""
 
     __tablename__ = "service_menu_items"
-    __table_args__ = (CheckConstraint(_one_of("direction", MENU_DIRECTIONS), name="direction"),)
+    __table_args__ = (CheckConstraint(one_of("direction", MENU_DIRECTIONS), name="direction"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agreement_id: Mapped[int] = mapped_column(
@@ -276,7 +264,7 @@ class ServiceCentre(Base):
     __tablename__ = "service_centres"
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
 
 
@@ -286,9 +274,9 @@ class Activity(Base):
 
     __tablename__ = "activities"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", ACTIVITY_KINDS), name="kind"),
+        CheckConstraint(one_of("kind", ACTIVITY_KINDS), name="kind"),
         CheckConstraint(
-            f"(kind = 'eight_into' AND {_one_of('eight_into', EIGHT_INTO)}) "
+            f"(kind = 'eight_into' AND {one_of('eight_into', EIGHT_INTO)}) "
             "OR (kind <> 'eight_into' AND eight_into IS NULL)",
             name="eight_into",
         ),
@@ -349,11 +337,11 @@ class VolunteerTeam(Base):
     """志愿服务队: a volunteer service station, alliance or group."""
 
     __tablename__ = "volunteer_teams"
-    __table_args__ = (CheckConstraint(_one_of("kind", TEAM_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", TEAM_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
-    name: Mapped[str] = _name()
+    name: Mapped[str] = name_column()
     kind: Mapped[str] = mapped_column(String(16))
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -367,7 +355,7 @@ class ServiceRequest(Base):
 
     __tablename__ = "service_requests"
     __table_args__ = (
-        CheckConstraint(_one_of("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(one_of("status", REQUEST_STATUSES), name="status"),
         CheckConstraint(
             "(status = 'raised') OR (unit_id IS NOT NULL AND transferred_at IS NOT NULL)",
             name="transferred",
@@ -386,34 +374,6 @@ class ServiceRequest(Base):
     transferred_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
-
-
-# --- venues ---------------------------------------------------------------------------------------
-
-
-class Venue(Base):
-    """共享场所: a sports ground or car park a unit opened to residents; its id is the site id of
-    its edge agent (``venue-01``). Opening hours are local time (Asia/Shanghai)."""
-
-    __tablename__ = "venues"
-    __table_args__ = (
-        CheckConstraint(_one_of("kind", VENUE_KINDS), name="kind"),
-        CheckConstraint("capacity >= 1", name="capacity"),
-        CheckConstraint(
-            "alert_threshold_pct > 0 AND alert_threshold_pct <= 100", name="alert_threshold"
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    name: Mapped[str] = _name()
-    kind: Mapped[str] = mapped_column(String(16))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True, doc="owner unit")
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    address: Mapped[str] = mapped_column(String(200))
-    capacity: Mapped[int] = mapped_column(Integer)
-    opens_at: Mapped[time] = mapped_column(Time)
-    closes_at: Mapped[time] = mapped_column(Time)
-    alert_threshold_pct: Mapped[float] = mapped_column(Float, default=90.0, server_default="90")
 
 
 # --- allowlists -----------------------------------------------------------------------------------

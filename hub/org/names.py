@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from hub.org.models import NAME_LENGTH
+from hub.core.base import NAME_LENGTH
 
 TITLE_LENGTH = 200
 """Activity titles and the items of an agreement's menu."""

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hub.models import Checkin, Device, Site
+from hub.ingest.models import Checkin, Device, Site
 from hub.org.attendance import record_missing_attendance
 from hub.org.calendar import CITY_TZ
 from hub.org.models import (
@@ -41,7 +41,6 @@ from hub.org.models import (
     ServiceRequest,
     Subdistrict,
     Unit,
-    Venue,
     VolunteerTeam,
 )
 from hub.org.names import synthetic_name
@@ -56,6 +55,7 @@ from hub.org.seed_words import (
     THEMES,
     UNIT_SUFFIXES,
 )
+from hub.venues.models import Venue
 from mqtt_contract.credentials import card_hash
 
 log = logging.getLogger(__name__)

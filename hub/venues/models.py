@@ -1,4 +1,6 @@
-"""Occupancy records (SQLAlchemy 2): what the hub derives from the raw counter and bay readings.
+"""The venue registry and its occupancy records (SQLAlchemy 2).
+
+``Venue`` is the registry row; the rest is what the hub derives from the raw counter and bay readings.
 
 Everything here can be rebuilt from ``counter_readings`` and ``bay_readings``; it is kept so that
 the live state and the rollups need not read a day of raw readings each time. Every row is
@@ -8,12 +10,50 @@ recomputation, never by increments, so redelivered batches change nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.models import ID_LENGTH, Base
+from hub.core.base import ID_LENGTH, Base, name_column, one_of
+
+VENUE_KINDS = ("sports_ground", "car_park", "other")
+
+
+class Venue(Base):
+    """共享场所: a sports ground or car park a unit opened to residents; its id is the site id of
+    its edge agent (``venue-01``). Opening hours are local time (Asia/Shanghai)."""
+
+    __tablename__ = "venues"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", VENUE_KINDS), name="kind"),
+        CheckConstraint("capacity >= 1", name="capacity"),
+        CheckConstraint(
+            "alert_threshold_pct > 0 AND alert_threshold_pct <= 100", name="alert_threshold"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = name_column()
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True, doc="owner unit")
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[time] = mapped_column(Time)
+    closes_at: Mapped[time] = mapped_column(Time)
+    alert_threshold_pct: Mapped[float] = mapped_column(Float, default=90.0, server_default="90")
 
 
 class OccupancyGateDay(Base):

@@ -11,7 +11,7 @@ from datetime import time as clock_time
 
 from sqlalchemy import Connection, select
 
-from hub.org.models import Venue
+from hub.venues.models import Venue
 
 DEFAULT_THRESHOLD_PCT = 90.0
 

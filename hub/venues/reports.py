@@ -18,9 +18,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Connection, select
 
 from hub.org.calendar import CITY_TZ
-from hub.org.models import Unit, Venue
+from hub.org.models import Unit
 from hub.venues.hours import opening_window
-from hub.venues.models import OccupancyRollup
+from hub.venues.models import OccupancyRollup, Venue
 
 
 @dataclass(frozen=True, slots=True)

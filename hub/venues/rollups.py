@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from hub.models import BayReading as BayRow
-from hub.models import CounterReading
+from hub.ingest.models import BayReading as BayRow
+from hub.ingest.models import CounterReading
 from hub.venues.hours import day_start, resets_between
 from hub.venues.models import OccupancyBaySensor, OccupancyDirty, OccupancyRollup
 from hub.venues.occupancy import (

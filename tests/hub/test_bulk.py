@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from hub.core.bulk import BulkInsert
-from hub.models import Site
+from hub.ingest.models import Site
 
 COLUMNS = ("id", "first_seen", "state", "boot", "agent_version", "outbox_depth", "oldest_pending_s")
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from hub.core.db import head_revision, make_engine, upgrade
 from hub.core.types import UTCDateTime
-from hub.models import Base, Site
+from hub.ingest.models import Site
 from hub.server import migrate_main
+from hub.tables import Base
 
 
 def test_migrations_reach_head_idempotently_and_match_the_models(database_url: str) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from hub.api import create_app
 from hub.core.settings import HubSettings
-from hub.models import Base
+from hub.tables import Base
 from mqtt_contract.models import MAX_PAYLOAD_BYTES
 from tests.hub.support import (
     BOOT,

@@ -42,7 +42,7 @@ from hub.api.records.schemas import (
 from hub.api.schemas import Page
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
-from hub.models import Device
+from hub.ingest.models import Device
 from hub.org.models import (
     Agreement,
     Alliance,
@@ -56,9 +56,9 @@ from hub.org.models import (
     ServiceRequest,
     Subdistrict,
     Unit,
-    Venue,
     VolunteerTeam,
 )
+from hub.venues.models import Venue
 from mqtt_contract.topics import ID_PATTERN
 
 router = APIRouter(

@@ -16,7 +16,7 @@ from hub.api.schemas import BayReadingOut, CheckinOut, CounterReadingOut, Page
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import site_conditions
-from hub.models import BayReading, Checkin, CounterReading, EventTable
+from hub.ingest.models import BayReading, Checkin, CounterReading, EventTable
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
 

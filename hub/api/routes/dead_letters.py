@@ -12,7 +12,7 @@ from hub.api.errors import AUTHENTICATED
 from hub.api.schemas import DeadLetterOut, Page
 from hub.auth import Permission
 from hub.auth.deps import require
-from hub.models import DeadLetter
+from hub.ingest.models import DeadLetter
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
 

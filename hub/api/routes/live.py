@@ -18,8 +18,8 @@ from hub.api.schemas import Page
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import site_conditions
+from hub.ingest.models import Checkin
 from hub.live import card_ref
-from hub.models import Checkin
 from hub.org.models import Activity, Attendance, Member
 from hub.org.names import mask_name
 

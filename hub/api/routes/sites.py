@@ -14,7 +14,7 @@ from hub.api.schemas import DeviceOut, Page, SiteOut
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import site_conditions
-from hub.models import Device, Site
+from hub.ingest.models import Device, Site
 from hub.presence import device_online, site_online
 from mqtt_contract.topics import ID_PATTERN
 

@@ -36,9 +36,9 @@ from hub.api.venue_schemas import (
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import ensure_site, ensure_unit, unit_conditions
-from hub.org.models import Unit, Venue
+from hub.org.models import Unit
 from hub.venues import reports, rollups
-from hub.venues.models import CapacityAlertRecord, VenueOccupancy
+from hub.venues.models import CapacityAlertRecord, Venue, VenueOccupancy
 from mqtt_contract.topics import ID_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["venues"], responses=AUTHENTICATED)

@@ -19,8 +19,8 @@ from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
 from hub.ingest.store import RecordStore
 from hub.live import LiveFeed
-from hub.org.models import Venue
 from hub.org.seed import seed_city
+from hub.venues.models import Venue
 from hub.venues.service import OccupancyService
 from mqtt_contract import topics
 from mqtt_contract.models import BaysData, BaysEvent, CounterData, CounterEvent

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from hub.core.db import make_engine, upgrade
-from hub.models import Checkin
+from hub.ingest.models import Checkin
 from hub.org.assessment import build_assessment
 from hub.org.cli import import_main, seed_main
-from hub.org.models import Member, PartyOrg, Venue
+from hub.org.models import Member, PartyOrg
 from hub.org.seed import CITY, Scale, SeedError, member_card, seed_city
+from hub.venues.models import Venue
 from tests.hub.org.support import hashed
 from tests.hub.support import CARD_KEY
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from hub.ingest.records import EventRecord
 from hub.org.calendar import CITY_TZ
-from hub.org.models import Community, Subdistrict, Unit, Venue
+from hub.org.models import Community, Subdistrict, Unit
+from hub.venues.models import Venue
 from hub.venues.occupancy import WRAP, BayReading, GateReading
 from mqtt_contract import topics
 from mqtt_contract.models import BaysData, BaysEvent, CounterData, CounterEvent

@@ -1,4 +1,4 @@
-"""The hub's records (SQLAlchemy 2, typed ``Mapped[]``).
+"""The ingest tables: sites, devices, events and dead letters (SQLAlchemy 2, typed ``Mapped[]``).
 
 Every event table's primary key is the event id made at the edge: that is what makes a redelivered
 or replayed event land once. Sites and devices are registered the first time the hub hears of them.
@@ -18,29 +18,12 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    Uuid,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.core.types import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ID_LENGTH = 63  # mqtt_contract.topics.ID_PATTERN
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}  # noqa: RUF012
+from hub.core.base import ID_LENGTH, Base
 
 
 class Site(Base):
@@ -84,7 +67,19 @@ class Device(Base):
     timeouts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-class Checkin(Base):
+class _EventEnvelope:
+    """The delivery envelope every event table keeps (see ``mqtt_contract.models._Envelope``)."""
+
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    boot: Mapped[uuid.UUID]
+    seq: Mapped[int] = mapped_column(BigInteger)
+    device_time: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class Checkin(_EventEnvelope, Base):
     """One card tap as recorded; written by bulk insert, never one ORM object at a time."""
 
     __tablename__ = "checkins"
@@ -98,28 +93,9 @@ class Checkin(Base):
         Index("ix_checkins_device_time", "device_time"),
     )
 
-    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    site_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    boot: Mapped[uuid.UUID]
-    seq: Mapped[int] = mapped_column(BigInteger)
-    device_time: Mapped[datetime]
-    received_at: Mapped[datetime]
     card_hash: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(16))
     allowlist_version: Mapped[int | None] = mapped_column(BigInteger)
-
-
-class _EventEnvelope:
-    """The delivery envelope every event table keeps (see ``mqtt_contract.models._Envelope``)."""
-
-    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    site_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    boot: Mapped[uuid.UUID]
-    seq: Mapped[int] = mapped_column(BigInteger)
-    device_time: Mapped[datetime]
-    received_at: Mapped[datetime]
 
 
 class CounterReading(_EventEnvelope, Base):
@@ -177,10 +153,3 @@ class DeadLetter(Base):
 
 EventTable = type[Checkin] | type[CounterReading] | type[BayReading]
 """Any table that records events (its primary key is the event id)."""
-
-# The party-building records, the venues' occupancy records and the users live in their own
-# packages; importing them here puts their tables on ``Base.metadata`` wherever the hub's
-# models are loaded (migrations, tests, the API).
-import hub.auth.models  # noqa: E402
-import hub.org.models  # noqa: E402
-import hub.venues.models  # noqa: E402, F401
