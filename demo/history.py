@@ -9,7 +9,7 @@ They enter through the hub's own path: ``RecordStore.write`` (the ingest's store
 ``OccupancyService.after_commit`` (the ingest hook: gate days, bay sensors, dirty buckets). The
 rollups of the buckets that hook marked are then recomputed from those readings with the hub's
 own replay (``hub.venues.occupancy.bucket_stats``), in one pass per venue instead of a few queries
-per bucket: ``tests/hub/test_demo_history.py`` checks the rows against ``rollups.recompute``.
+per bucket: ``tests/dashboards/test_demo_city.py`` checks the rows against the hub's recompute.
 Capacity alerts are raised and cleared by ``alerts.decide`` on the 5-minute rollups (peak,
 then the bucket's last occupancy, and closing time), as the hub decides them on its live state.
 
