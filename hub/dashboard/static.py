@@ -6,7 +6,8 @@ source checkout or an editable install serves ``dashboards/web/`` directly.
 
 Each page ``NAME.html`` is served at ``/NAME`` (``index.html`` at ``/``) and each folder of assets
 at its own prefix (``/js/``, ``/i18n/``...): explicit paths, so the dashboard never shadows an API
-route, whatever order the routes are added in.
+route, whatever order the routes are added in. Pages are sent as they are, with no server-side
+include: the frame they share (icon, header, menu, footer) is made once by ``js/shell.js``.
 """
 
 from __future__ import annotations
