@@ -13,11 +13,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.api.crud import conflict, found, page_of, referenced
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.params import IdQuery, RecordId
-from hub.api.records.common import conflict, found, page_of, referenced
-from hub.api.records.schemas import (
+from hub.api.schemas import Page
+from hub.api.schemas.members import (
     CODE_PATTERN,
     MemberDetailOut,
     MemberIn,
@@ -27,7 +28,6 @@ from hub.api.records.schemas import (
     RegistrationOut,
     RegistrationPatch,
 )
-from hub.api.schemas import Page
 from hub.auth import Permission
 from hub.auth.deps import require
 from hub.core.settings import HubSettings
@@ -36,7 +36,6 @@ from hub.org.names import mask_name
 from mqtt_contract.credentials import card_hash
 
 router = APIRouter(
-    prefix="/api/v1",
     tags=["members"],
     dependencies=[Depends(require(Permission.RECORDS_READ))],
     responses=AUTHENTICATED,

@@ -13,11 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
+from hub.api.crud import found, page_of
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.params import IdQuery, RecordId
-from hub.api.records.common import found, page_of
-from hub.api.records.schemas import (
+from hub.api.schemas import Page
+from hub.api.schemas.organisation import (
     AgreementDetailOut,
     AgreementOut,
     AllianceDetailOut,
@@ -39,7 +40,6 @@ from hub.api.records.schemas import (
     VenueOut,
     VolunteerTeamOut,
 )
-from hub.api.schemas import Page
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.ingest.models import Device
@@ -62,7 +62,6 @@ from hub.venues.models import Venue
 from mqtt_contract.topics import ID_PATTERN
 
 router = APIRouter(
-    prefix="/api/v1",
     tags=["organisation"],
     dependencies=[Depends(require(Permission.ORGANISATION_READ))],
     responses=AUTHENTICATED,

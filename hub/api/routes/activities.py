@@ -17,12 +17,13 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.api.crud import found, page_of, referenced
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import SinceQuery, UntilQuery
 from hub.api.params import MONTH_PATTERN, IdQuery, RecordId
-from hub.api.records.common import found, page_of, referenced
-from hub.api.records.schemas import (
+from hub.api.schemas import Page
+from hub.api.schemas.activities import (
     ActivityDetailOut,
     ActivityIn,
     ActivityKind,
@@ -30,7 +31,6 @@ from hub.api.records.schemas import (
     ActivityPatch,
     AttendanceOut,
 )
-from hub.api.schemas import Page
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import ensure_site, site_conditions
@@ -47,7 +47,7 @@ from hub.org.models import (
 from hub.org.names import Name
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["activities"], responses=AUTHENTICATED)
+router = APIRouter(tags=["activities"], responses=AUTHENTICATED)
 
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, examples=["2026-03"])]
