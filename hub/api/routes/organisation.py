@@ -12,12 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from hub.api.crud import found, page_of
-from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.crud import equal, found
+from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
-from hub.api.params import IdQuery, RecordId
-from hub.api.schemas import Page
+from hub.api.listing import Conditions, add_detail, add_list, add_list_and_detail
+from hub.api.params import IdQuery
 from hub.api.schemas.organisation import (
     AgreementDetailOut,
     AgreementOut,
@@ -71,155 +72,126 @@ _404 = refusals(404)
 
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
 SitePath = Annotated[str, Path(pattern=ID_PATTERN, examples=["centre-01"])]
-VenuePath = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
 
 
-@router.get("/subdistricts", response_model=Page[SubdistrictOut])
-def list_subdistricts(
-    session: SessionDep, offset: OffsetQuery = 0, limit: LimitQuery = 100
-) -> Page[SubdistrictOut]:
-    """街道: the sub-district offices."""
-    count, rows = page_of(session, Subdistrict, [], [Subdistrict.code], offset=offset, limit=limit)
-    return Page(data=[SubdistrictOut.model_validate(r) for r in rows], count=count)
+add_list_and_detail(
+    router,
+    "/subdistricts",
+    table=Subdistrict,
+    out=SubdistrictOut,
+    order_by=[Subdistrict.code],
+    list_name="list_subdistricts",
+    list_doc="街道: the sub-district offices.",
+    detail_name="get_subdistrict",
+    id_name="subdistrict_id",
+    what="sub-district",
+)
 
 
-@router.get("/subdistricts/{subdistrict_id}", response_model=SubdistrictOut, responses=_404)
-def get_subdistrict(session: SessionDep, subdistrict_id: RecordId) -> SubdistrictOut:
-    return SubdistrictOut.model_validate(
-        found(session, Subdistrict, subdistrict_id, "sub-district")
-    )
+def community_filters(subdistrict_id: IdQuery = None, centre_id: SiteQuery = None) -> Conditions:
+    return equal((Community.subdistrict_id, subdistrict_id), (Community.centre_id, centre_id))
 
 
-@router.get("/communities", response_model=Page[CommunityOut])
-def list_communities(
-    session: SessionDep,
-    *,
-    subdistrict_id: IdQuery = None,
-    centre_id: SiteQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[CommunityOut]:
-    """社区: communities, by sub-district or by the service centre that serves them."""
-    where = []
-    if subdistrict_id is not None:
-        where.append(Community.subdistrict_id == subdistrict_id)
-    if centre_id is not None:
-        where.append(Community.centre_id == centre_id)
-    count, rows = page_of(session, Community, where, [Community.code], offset=offset, limit=limit)
-    return Page(data=[CommunityOut.model_validate(r) for r in rows], count=count)
+add_list_and_detail(
+    router,
+    "/communities",
+    table=Community,
+    out=CommunityOut,
+    order_by=[Community.code],
+    filters=community_filters,
+    list_name="list_communities",
+    list_doc="社区: communities, by sub-district or by the service centre that serves them.",
+    detail_name="get_community",
+    id_name="community_id",
+    what="community",
+)
 
 
-@router.get("/communities/{community_id}", response_model=CommunityOut, responses=_404)
-def get_community(session: SessionDep, community_id: RecordId) -> CommunityOut:
-    return CommunityOut.model_validate(found(session, Community, community_id, "community"))
-
-
-@router.get("/grids", response_model=Page[GridOut])
-def list_grids(
-    session: SessionDep,
-    *,
+def grid_filters(
     community_id: IdQuery = None,
     level: Annotated[int | None, Query(ge=1, le=3)] = None,
     parent_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[GridOut]:
-    """网格: grids on three levels (community, compound or lane, building)."""
-    where = []
-    if community_id is not None:
-        where.append(Grid.community_id == community_id)
-    if level is not None:
-        where.append(Grid.level == level)
-    if parent_id is not None:
-        where.append(Grid.parent_id == parent_id)
-    count, rows = page_of(session, Grid, where, [Grid.code], offset=offset, limit=limit)
-    return Page(data=[GridOut.model_validate(r) for r in rows], count=count)
+) -> Conditions:
+    return equal(
+        (Grid.community_id, community_id), (Grid.level, level), (Grid.parent_id, parent_id)
+    )
 
 
-@router.get("/grids/{grid_id}", response_model=GridOut, responses=_404)
-def get_grid(session: SessionDep, grid_id: RecordId) -> GridOut:
-    return GridOut.model_validate(found(session, Grid, grid_id, "grid"))
+add_list_and_detail(
+    router,
+    "/grids",
+    table=Grid,
+    out=GridOut,
+    order_by=[Grid.code],
+    filters=grid_filters,
+    list_name="list_grids",
+    list_doc="网格: grids on three levels (community, compound or lane, building).",
+    detail_name="get_grid",
+    id_name="grid_id",
+    what="grid",
+)
 
 
-@router.get("/party-orgs", response_model=Page[PartyOrgOut])
-def list_party_orgs(
-    session: SessionDep,
-    *,
-    kind: PartyOrgKind | None = None,
-    parent_id: IdQuery = None,
-    community_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[PartyOrgOut]:
-    """党组织 at the five levels; ``parent_id`` walks the chain down."""
-    where = []
-    if kind is not None:
-        where.append(PartyOrg.kind == kind)
-    if parent_id is not None:
-        where.append(PartyOrg.parent_id == parent_id)
-    if community_id is not None:
-        where.append(PartyOrg.community_id == community_id)
-    count, rows = page_of(session, PartyOrg, where, [PartyOrg.code], offset=offset, limit=limit)
-    return Page(data=[PartyOrgOut.model_validate(r) for r in rows], count=count)
+def party_org_filters(
+    kind: PartyOrgKind | None = None, parent_id: IdQuery = None, community_id: IdQuery = None
+) -> Conditions:
+    return equal(
+        (PartyOrg.kind, kind),
+        (PartyOrg.parent_id, parent_id),
+        (PartyOrg.community_id, community_id),
+    )
 
 
-@router.get("/party-orgs/{party_org_id}", response_model=PartyOrgOut, responses=_404)
-def get_party_org(session: SessionDep, party_org_id: RecordId) -> PartyOrgOut:
-    return PartyOrgOut.model_validate(found(session, PartyOrg, party_org_id, "party organisation"))
+add_list_and_detail(
+    router,
+    "/party-orgs",
+    table=PartyOrg,
+    out=PartyOrgOut,
+    order_by=[PartyOrg.code],
+    filters=party_org_filters,
+    list_name="list_party_orgs",
+    list_doc="党组织 at the five levels; ``parent_id`` walks the chain down.",
+    detail_name="get_party_org",
+    id_name="party_org_id",
+    what="party organisation",
+)
 
 
-@router.get("/units", response_model=Page[UnitOut])
-def list_units(
-    session: SessionDep,
-    *,
-    kind: UnitKind | None = None,
-    community_id: IdQuery = None,
-    alliance_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[UnitOut]:
-    """驻区单位: resident units."""
-    where = []
-    if kind is not None:
-        where.append(Unit.kind == kind)
-    if community_id is not None:
-        where.append(Unit.community_id == community_id)
-    if alliance_id is not None:
-        where.append(Unit.alliance_id == alliance_id)
-    count, rows = page_of(session, Unit, where, [Unit.code], offset=offset, limit=limit)
-    return Page(data=[UnitOut.model_validate(r) for r in rows], count=count)
+def unit_filters(
+    kind: UnitKind | None = None, community_id: IdQuery = None, alliance_id: IdQuery = None
+) -> Conditions:
+    return equal(
+        (Unit.kind, kind), (Unit.community_id, community_id), (Unit.alliance_id, alliance_id)
+    )
 
 
-@router.get("/units/{unit_id}", response_model=UnitOut, responses=_404)
-def get_unit(session: SessionDep, unit_id: RecordId) -> UnitOut:
-    return UnitOut.model_validate(found(session, Unit, unit_id, "unit"))
+add_list_and_detail(
+    router,
+    "/units",
+    table=Unit,
+    out=UnitOut,
+    order_by=[Unit.code],
+    filters=unit_filters,
+    list_name="list_units",
+    list_doc="驻区单位: resident units.",
+    detail_name="get_unit",
+    id_name="unit_id",
+    what="unit",
+)
 
 
-@router.get("/alliances", response_model=Page[AllianceOut])
-def list_alliances(
-    session: SessionDep,
-    *,
-    subdistrict_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[AllianceOut]:
-    """党建联盟: party-building alliances."""
-    where = [] if subdistrict_id is None else [Alliance.subdistrict_id == subdistrict_id]
-    count, rows = page_of(session, Alliance, where, [Alliance.code], offset=offset, limit=limit)
-    return Page(data=[AllianceOut.model_validate(r) for r in rows], count=count)
+def alliance_filters(subdistrict_id: IdQuery = None) -> Conditions:
+    return equal((Alliance.subdistrict_id, subdistrict_id))
 
 
-@router.get("/alliances/{alliance_id}", response_model=AllianceDetailOut, responses=_404)
-def get_alliance(session: SessionDep, alliance_id: RecordId) -> AllianceDetailOut:
-    """An alliance with its member units and its rotating chairs."""
-    alliance = found(session, Alliance, alliance_id, "alliance")
+def alliance_detail(session: Session, alliance: Alliance) -> AllianceDetailOut:
     chairs = session.scalars(
         select(AllianceChair)
-        .where(AllianceChair.alliance_id == alliance_id)
+        .where(AllianceChair.alliance_id == alliance.id)
         .order_by(AllianceChair.starts_on)
     )
     units = session.scalars(
-        select(Unit.id).where(Unit.alliance_id == alliance_id).order_by(Unit.code)
+        select(Unit.id).where(Unit.alliance_id == alliance.id).order_by(Unit.code)
     )
     return AllianceDetailOut(
         **AllianceOut.model_validate(alliance).model_dump(),
@@ -228,32 +200,37 @@ def get_alliance(session: SessionDep, alliance_id: RecordId) -> AllianceDetailOu
     )
 
 
-@router.get("/agreements", response_model=Page[AgreementOut])
-def list_agreements(
-    session: SessionDep,
-    *,
-    community_id: IdQuery = None,
-    unit_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[AgreementOut]:
-    """共建协议: co-building agreements between communities and units."""
-    where = []
-    if community_id is not None:
-        where.append(Agreement.community_id == community_id)
-    if unit_id is not None:
-        where.append(Agreement.unit_id == unit_id)
-    count, rows = page_of(session, Agreement, where, [Agreement.code], offset=offset, limit=limit)
-    return Page(data=[AgreementOut.model_validate(r) for r in rows], count=count)
+add_list(
+    router,
+    "/alliances",
+    table=Alliance,
+    out=AllianceOut,
+    order_by=[Alliance.code],
+    filters=alliance_filters,
+    name="list_alliances",
+    doc="党建联盟: party-building alliances.",
+)
+add_detail(
+    router,
+    "/alliances",
+    table=Alliance,
+    out=AllianceDetailOut,
+    detail=alliance_detail,
+    what="alliance",
+    id_name="alliance_id",
+    name="get_alliance",
+    doc="An alliance with its member units and its rotating chairs.",
+)
 
 
-@router.get("/agreements/{agreement_id}", response_model=AgreementDetailOut, responses=_404)
-def get_agreement(session: SessionDep, agreement_id: RecordId) -> AgreementDetailOut:
-    """An agreement with its supply–demand menu."""
-    agreement = found(session, Agreement, agreement_id, "agreement")
+def agreement_filters(community_id: IdQuery = None, unit_id: IdQuery = None) -> Conditions:
+    return equal((Agreement.community_id, community_id), (Agreement.unit_id, unit_id))
+
+
+def agreement_detail(session: Session, agreement: Agreement) -> AgreementDetailOut:
     menu = session.scalars(
         select(ServiceMenuItem)
-        .where(ServiceMenuItem.agreement_id == agreement_id)
+        .where(ServiceMenuItem.agreement_id == agreement.id)
         .order_by(ServiceMenuItem.direction.desc(), ServiceMenuItem.id)
     )
     return AgreementDetailOut(
@@ -262,20 +239,43 @@ def get_agreement(session: SessionDep, agreement_id: RecordId) -> AgreementDetai
     )
 
 
-@router.get("/service-centres", response_model=Page[ServiceCentreOut])
-def list_service_centres(
-    session: SessionDep,
-    *,
-    community_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[ServiceCentreOut]:
-    """党群服务中心: the centres (their ids are the site ids of their edge agents)."""
-    where = [] if community_id is None else [ServiceCentre.community_id == community_id]
-    count, rows = page_of(
-        session, ServiceCentre, where, [ServiceCentre.id], offset=offset, limit=limit
-    )
-    return Page(data=[ServiceCentreOut.model_validate(r) for r in rows], count=count)
+add_list(
+    router,
+    "/agreements",
+    table=Agreement,
+    out=AgreementOut,
+    order_by=[Agreement.code],
+    filters=agreement_filters,
+    name="list_agreements",
+    doc="共建协议: co-building agreements between communities and units.",
+)
+add_detail(
+    router,
+    "/agreements",
+    table=Agreement,
+    out=AgreementDetailOut,
+    detail=agreement_detail,
+    what="agreement",
+    id_name="agreement_id",
+    name="get_agreement",
+    doc="An agreement with its supply–demand menu.",
+)
+
+
+def service_centre_filters(community_id: IdQuery = None) -> Conditions:
+    return equal((ServiceCentre.community_id, community_id))
+
+
+add_list(
+    router,
+    "/service-centres",
+    table=ServiceCentre,
+    out=ServiceCentreOut,
+    order_by=[ServiceCentre.id],
+    filters=service_centre_filters,
+    name="list_service_centres",
+    doc="党群服务中心: the centres (their ids are the site ids of their edge agents).",
+)
 
 
 @router.get("/service-centres/{centre_id}", response_model=ServiceCentreDetailOut, responses=_404)
@@ -308,95 +308,79 @@ def get_service_centre(
     return out
 
 
-@router.get("/volunteer-teams", response_model=Page[VolunteerTeamOut])
-def list_volunteer_teams(
-    session: SessionDep,
-    *,
+def volunteer_team_filters(
     community_id: IdQuery = None,
     kind: Annotated[str | None, Query(pattern="^(station|alliance|group)$")] = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[VolunteerTeamOut]:
-    """志愿服务队: volunteer service stations, alliances and groups."""
-    where = []
-    if community_id is not None:
-        where.append(VolunteerTeam.community_id == community_id)
-    if kind is not None:
-        where.append(VolunteerTeam.kind == kind)
-    count, rows = page_of(
-        session, VolunteerTeam, where, [VolunteerTeam.code], offset=offset, limit=limit
-    )
-    return Page(data=[VolunteerTeamOut.model_validate(r) for r in rows], count=count)
+) -> Conditions:
+    return equal((VolunteerTeam.community_id, community_id), (VolunteerTeam.kind, kind))
 
 
-@router.get("/volunteer-teams/{team_id}", response_model=VolunteerTeamOut, responses=_404)
-def get_volunteer_team(session: SessionDep, team_id: RecordId) -> VolunteerTeamOut:
-    return VolunteerTeamOut.model_validate(found(session, VolunteerTeam, team_id, "team"))
-
-
-@router.get("/service-requests", response_model=Page[ServiceRequestOut], dependencies=_RECORDS_READ)
-def list_service_requests(
-    session: SessionDep,
-    *,
-    community_id: IdQuery = None,
-    unit_id: IdQuery = None,
-    status: RequestStatus | None = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[ServiceRequestOut]:
-    """服务事项转办: residents' requests, newest first; who they went to, whether resolved."""
-    where = []
-    if community_id is not None:
-        where.append(ServiceRequest.community_id == community_id)
-    if unit_id is not None:
-        where.append(ServiceRequest.unit_id == unit_id)
-    if status is not None:
-        where.append(ServiceRequest.status == status)
-    count, rows = page_of(
-        session,
-        ServiceRequest,
-        where,
-        [ServiceRequest.raised_at.desc(), ServiceRequest.id.desc()],
-        offset=offset,
-        limit=limit,
-    )
-    return Page(data=[ServiceRequestOut.model_validate(r) for r in rows], count=count)
-
-
-@router.get(
-    "/service-requests/{request_id}",
-    response_model=ServiceRequestOut,
-    dependencies=_RECORDS_READ,
-    responses=_404,
+add_list_and_detail(
+    router,
+    "/volunteer-teams",
+    table=VolunteerTeam,
+    out=VolunteerTeamOut,
+    order_by=[VolunteerTeam.code],
+    filters=volunteer_team_filters,
+    list_name="list_volunteer_teams",
+    list_doc="志愿服务队: volunteer service stations, alliances and groups.",
+    detail_name="get_volunteer_team",
+    id_name="team_id",
+    what="team",
 )
-def get_service_request(session: SessionDep, request_id: RecordId) -> ServiceRequestOut:
-    return ServiceRequestOut.model_validate(
-        found(session, ServiceRequest, request_id, "service request")
+
+
+def service_request_filters(
+    community_id: IdQuery = None, unit_id: IdQuery = None, status: RequestStatus | None = None
+) -> Conditions:
+    return equal(
+        (ServiceRequest.community_id, community_id),
+        (ServiceRequest.unit_id, unit_id),
+        (ServiceRequest.status, status),
     )
 
 
-@router.get("/venue-registry", response_model=Page[VenueOut])
-def list_venue_registry(
-    session: SessionDep,
-    *,
+add_list_and_detail(
+    router,
+    "/service-requests",
+    table=ServiceRequest,
+    out=ServiceRequestOut,
+    order_by=[ServiceRequest.raised_at.desc(), ServiceRequest.id.desc()],
+    filters=service_request_filters,
+    dependencies=_RECORDS_READ,
+    list_name="list_service_requests",
+    list_doc="服务事项转办: residents' requests, newest first; who they went to, whether resolved.",
+    detail_name="get_service_request",
+    id_name="request_id",
+    what="service request",
+)
+
+
+def venue_filters(
     community_id: IdQuery = None,
     unit_id: IdQuery = None,
     kind: Annotated[str | None, Query(pattern="^(sports_ground|car_park|other)$")] = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[VenueOut]:
-    """共享场所 as registered: who opened what, where, capacity and opening hours."""
-    where = []
-    if community_id is not None:
-        where.append(Venue.community_id == community_id)
-    if unit_id is not None:
-        where.append(Venue.unit_id == unit_id)
-    if kind is not None:
-        where.append(Venue.kind == kind)
-    count, rows = page_of(session, Venue, where, [Venue.id], offset=offset, limit=limit)
-    return Page(data=[VenueOut.model_validate(r) for r in rows], count=count)
+) -> Conditions:
+    return equal((Venue.community_id, community_id), (Venue.unit_id, unit_id), (Venue.kind, kind))
 
 
-@router.get("/venue-registry/{venue_id}", response_model=VenueOut, responses=_404)
-def get_venue_registration(session: SessionDep, venue_id: VenuePath) -> VenueOut:
-    return VenueOut.model_validate(found(session, Venue, venue_id, "venue"))
+add_list(
+    router,
+    "/venue-registry",
+    table=Venue,
+    out=VenueOut,
+    order_by=[Venue.id],
+    filters=venue_filters,
+    name="list_venue_registry",
+    doc="共享场所 as registered: who opened what, where, capacity and opening hours.",
+)
+add_detail(
+    router,
+    "/venue-registry",
+    table=Venue,
+    out=VenueOut,
+    what="venue",
+    id_name="venue_id",
+    id_examples=["venue-07"],
+    name="get_venue_registration",
+)
