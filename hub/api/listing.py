@@ -51,6 +51,19 @@ def no_filters() -> Conditions:
     return []
 
 
+ScopeCheck = Callable[[Any], None]
+"""What a detail's ``scope`` dependency returns: a check that raises 403 for a row outside the
+caller's scope."""
+
+
+def _everyone(_row: Any) -> None:
+    return None
+
+
+def no_scope() -> ScopeCheck:
+    return _everyone
+
+
 def add_list(
     router: APIRouter,
     path: str,
@@ -99,15 +112,22 @@ def add_detail(
     doc: str | None = None,
     id_examples: list[str] | None = None,
     detail: Callable[[Session, Row], BaseModel] | None = None,
+    scope: Callable[..., ScopeCheck] = no_scope,
     dependencies: Sequence[params.Depends] | None = None,
 ) -> None:
     """``GET path/{id_name}``: the row of ``table`` (404 ``no {what} {id}``) as ``detail``
     makes it (``out`` read from the row's attributes by default). The id is a record id, or,
-    with ``id_examples``, a site or venue id (``ID_PATTERN``)."""
+    with ``id_examples``, a site or venue id (``ID_PATTERN``). ``scope`` is a dependency (on the
+    principal) whose check refuses a row outside the caller's scope."""
     ident = _record_id(id_name) if id_examples is None else _site_id(id_name, id_examples)
 
-    def endpoint(session: SessionDep, key: Annotated[int | str, Depends(ident)]) -> BaseModel:
+    def endpoint(
+        session: SessionDep,
+        key: Annotated[int | str, Depends(ident)],
+        check: Annotated[ScopeCheck, Depends(scope)],
+    ) -> BaseModel:
         row = found(session, table, key, what)
+        check(row)
         return detail(session, row) if detail is not None else out.model_validate(row)
 
     router.add_api_route(
