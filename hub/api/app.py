@@ -14,10 +14,8 @@ from fastapi import FastAPI
 
 from hub.api.body_limit import BodyLimit
 from hub.api.errors import add_error_handlers
-from hub.api.records import router as records_router
-from hub.api.records.imports import router as imports_router
-from hub.api.routes import auth, checkins, dead_letters, health, metrics, sites, stream, venues
-from hub.api.routes.live import router as live_checkins_router
+from hub.api.main import IMPORTS_PREFIX, api_router
+from hub.api.routes import health, metrics
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
@@ -68,7 +66,7 @@ def create_app(
     app.add_middleware(  # added first: the middlewares added after it also wrap its 413
         BodyLimit,
         default=settings.body_max_bytes,
-        limits=[(f"{imports_router.prefix}/", settings.import_max_bytes)],
+        limits=[(IMPORTS_PREFIX, settings.import_max_bytes)],
     )
     app.add_middleware(SecurityHeaders)
     add_error_handlers(app)
@@ -78,11 +76,9 @@ def create_app(
     app.state.ingest = ingest
     app.state.live = live
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
-    for module in (health, metrics, auth, checkins, sites, dead_letters, venues):
-        app.include_router(module.router)
-    app.include_router(stream.router)
-    app.include_router(live_checkins_router)
-    app.include_router(records_router)
+    app.include_router(health.router)  # unversioned: /healthz, /metrics
+    app.include_router(metrics.router)
+    app.include_router(api_router)
     add_dashboard(app)
     return app
 

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED
-from hub.api.schemas import DeadLetterOut, Page
+from hub.api.schemas import Page
+from hub.api.schemas.dead_letters import DeadLetterOut
 from hub.auth import Permission
 from hub.auth.deps import require
 from hub.ingest.models import DeadLetter
 
-router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
+router = APIRouter(tags=["records"], responses=AUTHENTICATED)
 
 PREVIEW_CHARS = 200
 

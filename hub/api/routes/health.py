@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.api.deps import IngestDep, SessionDep
-from hub.api.schemas import HealthOut, InfluxOut, IngestOut
+from hub.api.schemas.health import HealthOut, InfluxOut, IngestOut
 from hub.auth import Permission, Principal
 from hub.auth.deps import principal_unless_database_down
 from hub.ingest import IngestWorker

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED
-from hub.api.schemas import DeviceOut, Page, SiteOut
+from hub.api.schemas import Page
+from hub.api.schemas.sites import DeviceOut, SiteOut
 from hub.auth import Permission, Principal
 from hub.auth.deps import require
 from hub.auth.scope import site_conditions
@@ -18,7 +19,7 @@ from hub.ingest.models import Device, Site
 from hub.presence import device_online, site_online
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["sites"], responses=AUTHENTICATED)
+router = APIRouter(tags=["sites"], responses=AUTHENTICATED)
 
 DevicesReader = Annotated[Principal, Depends(require(Permission.DEVICES_READ))]
 

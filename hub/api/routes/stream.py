@@ -36,7 +36,7 @@ from hub.live import LiveFeed, LiveTopic, Subscription
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(tags=["live"])
 
 RECONNECT_MS = 1000
 """What the browser waits before reconnecting (its default is about 3 s)."""

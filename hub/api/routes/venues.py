@@ -22,7 +22,7 @@ from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import QueryTime
 from hub.api.params import IdQuery, Month, RecordId
 from hub.api.schemas import Page
-from hub.api.venue_schemas import (
+from hub.api.schemas.venues import (
     AlertOut,
     LiveOut,
     OccupancyPointOut,
@@ -41,7 +41,7 @@ from hub.venues import reports, rollups
 from hub.venues.models import CapacityAlertRecord, Venue, VenueOccupancy
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["venues"], responses=AUTHENTICATED)
+router = APIRouter(tags=["venues"], responses=AUTHENTICATED)
 
 VenueId = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
 MonthQuery = Month

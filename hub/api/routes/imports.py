@@ -11,13 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, ErrorOut
-from hub.api.records.schemas import ImportReportOut
+from hub.api.schemas.imports import ImportReportOut
 from hub.auth import Permission
 from hub.auth.deps import require
 from hub.org.roster import ReadLimits, RosterKind, import_roster
 
 router = APIRouter(
-    prefix="/api/v1/imports",
+    prefix="/imports",
     tags=["imports"],
     dependencies=[Depends(require(Permission.IMPORTS_WRITE))],
     responses=AUTHENTICATED,
