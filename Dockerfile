@@ -1,12 +1,18 @@
-# The hub and the edge agent share one image; the command picks the program.
+# One image, one program per container (the command picks it); EXTRAS picks what is installed:
+# `hub` (default) for the hub and the broker's accounts service in docker-compose.yml, `edge` for
+# an edge box (`docker build --build-arg EXTRAS=edge .`), `sim` for the simulators. The demo/
+# folder is left out of the context's copy: nothing in the image may import it.
 FROM python:3.11-slim
+ARG EXTRAS=hub
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY mqtt_contract ./mqtt_contract
 COPY edge ./edge
 COPY hub ./hub
+COPY community ./community
 COPY firmware-sim ./firmware-sim
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 community
+COPY dashboards/web ./dashboards/web
+RUN pip install --no-cache-dir ".[${EXTRAS}]" && useradd --system --uid 10001 community
 USER community
 EXPOSE 8000
 CMD ["community", "hub"]

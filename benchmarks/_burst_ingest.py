@@ -37,7 +37,7 @@ from benchmarks._programs import (
     wait_for,
 )
 from benchmarks._services import Account, Accounts, DatabaseKind, fresh_database, private_broker
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
 from hub.core.settings import HubSettings
 from hub.ingest.models import Checkin
 from mqtt_contract import topics

@@ -19,7 +19,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks._services import Accounts
-from hub.broker.mosquitto import MosquittoBroker, free_port
+from demo.broker.mosquitto import MosquittoBroker, free_port
 
 
 class BenchmarkError(RuntimeError):
@@ -56,7 +56,7 @@ class Program:
         with self.log_path.open("ab") as log:
             started = time.time()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub.cli", *self.args],
+                [sys.executable, "-m", "community", *self.args],
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -19,7 +19,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from hub.broker.mosquitto import MosquittoBroker, contract_acl, mosquitto_binary
+from demo.broker.mosquitto import MosquittoBroker, mosquitto_binary
+from hub.broker.acl import contract_acl
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

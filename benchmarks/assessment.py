@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks._report import SUMMARY_HEADER, machine, summary_row, table
 from benchmarks._services import DatabaseKind, fresh_database, versions
+from demo.seed import seed_city
 from hub.api.routes.reports import assessment_body
 from hub.api.schemas.reports import AssessmentOut
 from hub.core.db import make_engine, upgrade
@@ -40,7 +41,6 @@ from hub.org.assessment import build_assessment
 from hub.org.calendar import year_bounds
 from hub.org.export import to_csv, to_xlsx
 from hub.org.models import Attendance
-from hub.org.seed import seed_city
 
 TARGET_MS = 300.0
 YEAR = 2025

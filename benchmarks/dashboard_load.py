@@ -43,6 +43,7 @@ from benchmarks._mqtt import BenchClient, Message, checkin_message
 from benchmarks._programs import BenchmarkError, wait_for
 from benchmarks._report import SUMMARY_HEADER, machine, percentile, summary_row, table
 from benchmarks._services import Accounts, DatabaseKind, fresh_database, private_broker, versions
+from demo.seed import seed_city
 from hub.api import create_app
 from hub.api.app import close_live_streams
 from hub.auth import Role
@@ -51,7 +52,6 @@ from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
 from hub.org.calendar import CITY_TZ
-from hub.org.seed import seed_city
 from mqtt_contract import topics
 from mqtt_contract.models import CounterData, CounterEvent
 from mqtt_contract.topics import EventKind

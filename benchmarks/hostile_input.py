@@ -48,12 +48,12 @@ from benchmarks._programs import BenchmarkError, Program, wait_for
 from benchmarks._report import SUMMARY_HEADER, machine, summary_row, table
 from benchmarks._services import DatabaseKind, fresh_database, versions
 from benchmarks.city_load import cpu_seconds, rss_mib
+from demo.broker.mosquitto import free_port
+from demo.seed import seed_city
 from hub.auth import Role
 from hub.auth.users import add_user
-from hub.broker.mosquitto import free_port
 from hub.core.db import make_engine, upgrade
 from hub.org.models import Community, Unit
-from hub.org.seed import seed_city
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET = "xl/worksheets/sheet1.xml"

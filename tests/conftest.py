@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
 from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL, TEST_SITES, BrokerAccounts, make_broker
 
 __all__ = ["ACCOUNTS", "TEST_SITES", "BrokerAccounts"]

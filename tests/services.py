@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.broker.mosquitto import MosquittoBroker, contract_acl
+from demo.broker.mosquitto import MosquittoBroker
+from hub.broker.acl import contract_acl
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

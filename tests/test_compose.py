@@ -1,15 +1,20 @@
-"""docker-compose.yml is valid by the compose specification, and its broker ACL is the contract's."""
+"""docker-compose.yml is valid by the compose specification, and its broker ACL is the contract's;
+the image it builds installs the hub's extra alone, from a context without the demo."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
+from hatchling.builders.wheel import WheelBuilder
 
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.dynsec import dynsec_config, hash_password, parse_passwd
@@ -92,3 +97,69 @@ def test_production_secrets_have_no_defaults() -> None:
     assert env["HUB_MODE"] == "production"
     for key in ("HUB_MQTT_PASSWORD", "HUB_CARD_KEY"):
         assert ":?" in env[key], f"{key} must be required, not defaulted"
+
+
+def _dockerfile_copies() -> list[tuple[list[str], str]]:
+    copies = []
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            *sources, dest = line.split()[1:]
+            copies.append((sources, dest))
+    return copies
+
+
+def test_compose_builds_the_image_with_the_hub_extra_alone() -> None:
+    """Every service built from this tree gets `pip install '.[hub]'`: no simulator, no demo."""
+    dockerfile = (ROOT / "Dockerfile").read_text().splitlines()
+    assert "ARG EXTRAS=hub" in dockerfile
+    assert any(
+        line.startswith('RUN pip install --no-cache-dir ".[${EXTRAS}]"') for line in dockerfile
+    )
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    built = {name: svc["build"] for name, svc in compose["services"].items() if "build" in svc}
+    assert set(built) == {"mosquitto-accounts", "hub"}
+    for build in built.values():
+        assert build["context"] == "."
+        assert build["args"] == {"EXTRAS": "hub"}
+
+
+def test_the_image_context_builds_a_wheel_that_ships_no_demo(tmp_path: Path) -> None:
+    """What the Dockerfile copies is enough to build the wheel (the dashboard included), and none
+    of it is, or imports, the demo package."""
+    context = tmp_path / "app"
+    context.mkdir()
+    for sources, dest in _dockerfile_copies():
+        for source in sources:
+            assert not source.startswith("demo"), "the image's context copies the demo"
+            if (ROOT / source).is_dir():
+                shutil.copytree(
+                    ROOT / source,
+                    context / dest,
+                    ignore=shutil.ignore_patterns("__pycache__"),
+                )
+            else:
+                shutil.copy2(ROOT / source, context / dest)
+    wheel = next(
+        iter(WheelBuilder(str(context)).build(directory=str(tmp_path), versions=["standard"]))
+    )
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        sources = {n: archive.read(n) for n in names if n.endswith(".py")}
+    assert {
+        "community/cli.py",
+        "edge/cli.py",
+        "hub/server.py",
+        "hub/broker/dynsec.py",
+        "hub/dashboard/web/index.html",
+    } <= names
+    assert not [n for n in names if n.startswith("demo/")]
+    importers = sorted(
+        name
+        for name, text in sources.items()
+        for node in ast.walk(ast.parse(text))
+        if (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "demo")
+        or (
+            isinstance(node, ast.Import) and any(a.name.split(".")[0] == "demo" for a in node.names)
+        )
+    )
+    assert importers == []

@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from hub.auth.demo import login_link
 from hub.auth.roles import Role
 from hub.auth.users import (
     UserError,
@@ -25,6 +24,7 @@ from hub.auth.users import (
     issue_login_code,
     issue_token,
     list_users,
+    login_link,
     revoke_user,
 )
 from hub.core.db import make_engine, upgrade

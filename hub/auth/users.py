@@ -345,6 +345,11 @@ def issue_login_code(
     return code
 
 
+def login_link(base_url: str, code: str) -> str:
+    """The address that logs in with ``code``: in the fragment, which no browser sends on."""
+    return f"{base_url.rstrip('/')}/login#code={code}"
+
+
 def redeem_login_code(db: Session, code: str, *, now: datetime | None = None) -> Principal | None:
     """The active user a valid code was made for, or ``None``. The code is spent whether or not
     it still worked: of two requests racing with one code, only the one whose delete took the row

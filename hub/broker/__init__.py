@@ -1,1 +1,3 @@
-"""Brokers the hub can run itself: a private Mosquitto (tests, demo) or amqtt (demo fallback)."""
+"""The broker's accounts and ACL, built from the contract: ``acl`` (who may do what) and
+``dynsec`` (Mosquitto's dynamic-security config; compose's ``mosquitto-accounts`` runs it).
+The brokers the demo and the tests start themselves live in ``demo.broker``."""

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from pydantic import SecretStr
 
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from tests.dashboards.support import VENUES, DashboardHub, gate_readings, launch, seed_centres

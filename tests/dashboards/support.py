@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
 
+from demo.seed import Scale, member_card, seed_city
 from hub.api import create_app
 from hub.api.app import close_live_streams
 from hub.core.db import make_engine
@@ -29,7 +30,6 @@ from hub.ingest import IngestWorker
 from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
 from hub.ingest.store import RecordStore
-from hub.org.seed import Scale, member_card, seed_city
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (

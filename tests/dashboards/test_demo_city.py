@@ -12,13 +12,13 @@ import pytest
 from playwright.sync_api import Browser
 from pydantic import SecretStr
 
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
+from demo.history import seed_venues_on_first_run
+from demo.seed import seed_city
+from demo.venues import registry_venues, venue_sites
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.demo_history import seed_venues_on_first_run
-from hub.demo_venues import registry_venues, venue_sites
 from hub.org.calendar import CITY_TZ
-from hub.org.seed import seed_city
 from hub.venues import registry, rollups
 from hub.venues.state import HOUR
 from tests.dashboards.support import (

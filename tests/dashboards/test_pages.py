@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser
 
+from demo.seed import member_card
 from hub.core.db import make_engine
 from hub.org.models import Member
-from hub.org.seed import member_card
 from tests.dashboards.support import (
     CITY_SEED,
     VIEWPORTS,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from demo.broker.mosquitto import MosquittoBroker, free_port
 from firmware_sim.card_reader import CardReaderSim
-from hub.broker.mosquitto import MosquittoBroker, free_port
 from tests.services import ACCOUNTS
 from tests.users import bearer, user_token
 
@@ -51,7 +51,7 @@ class Program:
             log.write(f"\n=== start {self.name} at {time.time():.3f}\n".encode())
             log.flush()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub.cli", *self.args],
+                [sys.executable, "-m", "community", *self.args],
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,

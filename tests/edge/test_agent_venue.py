@@ -13,13 +13,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from demo.broker.mosquitto import MosquittoBroker
 from edge.agent import EdgeAgent
 from edge.config import EdgeSettings
 from firmware_sim.bay_sensor import BaySensorSim
 from firmware_sim.modbus_line import ModbusLine
 from firmware_sim.people_counter import PeopleCounterSim
 from firmware_sim.sim_loop import SimLoop
-from hub.broker.mosquitto import MosquittoBroker
 from mqtt_contract import topics
 from mqtt_contract.models import BaysEvent, CounterEvent, Health, health_of, parse_event
 from mqtt_contract.topics import EventKind

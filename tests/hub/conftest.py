@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker

@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
 from hub.core.db import make_engine
 from hub.ingest import IngestWorker
 from mqtt_contract import topics

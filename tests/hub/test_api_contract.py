@@ -27,11 +27,11 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.meta import TestPhase
 from schemathesis.specs.openapi.checks import ignored_auth
 
+from demo.city import DEMO_SEED
+from demo.seed import CITY, seed_city
 from hub.api import create_app
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.org.demo_city import DEMO_SEED
-from hub.org.seed import CITY, seed_city
 from tests.hub.support import CARD_KEY
 from tests.users import bearer, user_token
 

@@ -1,6 +1,6 @@
 """Broker identity and ACL against a real Mosquitto configured exactly as the project does it.
 
-Two configurations: the demo's (``hub.demo.start_broker``, a private Mosquitto) and the compose
+Two configurations: the demo's (``demo.cli.start_broker``, a private Mosquitto) and the compose
 file's (its ``mosquitto-accounts`` command run on a ``mosquitto_passwd`` file, its
 ``mosquitto_conf`` run natively with only the port, the paths and the user swapped). In both an
 edge cannot write any downlink, cannot replace a retained one, cannot connect with the hub's or
@@ -30,18 +30,18 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.agent import EdgeAgent
-from edge.config import EdgeSettings
-from firmware_sim.card_reader import CardReaderSim
-from hub.broker.mosquitto import (
+from demo.broker.mosquitto import (
     MosquittoProcess,
     dynsec_plugin,
     free_port,
     mosquitto_binary,
     private_process_lines,
 )
+from demo.cli import HUB_USER, load_credentials, start_broker
+from edge.agent import EdgeAgent
+from edge.config import EdgeSettings
+from firmware_sim.card_reader import CardReaderSim
 from hub.core.settings import HubSettings
-from hub.demo import HUB_USER, load_credentials, start_broker
 from mqtt_contract import topics
 from mqtt_contract.models import status_of
 from mqtt_contract.topics import Command, EventKind

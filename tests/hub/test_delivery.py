@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hub.broker.mosquitto import MosquittoBroker
+from demo.broker.mosquitto import MosquittoBroker
 from hub.core.settings import HubSettings
 from tests.hub.support import (
     BOOT,

@@ -7,18 +7,18 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from edge.config import BaySensorSettings, PeopleCounterSettings, load_settings
-from firmware_sim.venue import city_venues
-from firmware_sim.venue_scenario import CITY_TZ
-from hub.core.db import upgrade
-from hub.demo import edge_config
-from hub.demo_venues import (
+from demo.cli import edge_config
+from demo.venues import (
     registry_venues,
     start_venues,
     venue_clock_start,
     venue_devices,
     venue_sites,
 )
+from edge.config import BaySensorSettings, PeopleCounterSettings, load_settings
+from firmware_sim.venue import city_venues
+from firmware_sim.venue_scenario import CITY_TZ
+from hub.core.db import upgrade
 
 
 def test_without_a_registry_the_city_layout_is_used(tmp_path: Path) -> None:

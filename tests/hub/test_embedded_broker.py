@@ -19,9 +19,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
+from demo.broker.embedded import EmbeddedBroker
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password
-from hub.broker.embedded import EmbeddedBroker
 from mqtt_contract import topics
 from mqtt_contract.session import (
     BrokerEndpoint,

@@ -25,11 +25,11 @@ import sqlalchemy as sa
 
 import edge.private_files
 import hub.core.private_files
+from demo.broker.mosquitto import free_port
+from demo.cli import edge_config, load_credentials, spawn, start_broker
 from edge.allowlist import AllowlistCache, path_beside
 from edge.outbox import Outbox
-from hub.broker.mosquitto import free_port
 from hub.core.db import make_engine, upgrade
-from hub.demo import edge_config, load_credentials, spawn, start_broker
 from mqtt_contract.models import Allowlist
 from tests.hub.support import wait_until
 
@@ -206,7 +206,7 @@ def test_a_running_demo_keeps_everything_it_creates_private(tmp_path: Path) -> N
         [
             sys.executable,
             "-m",
-            "hub.cli",
+            "community",
             "demo",
             "--data-dir",
             str(data_dir),

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.broker.mosquitto import MosquittoBroker, free_port
+from demo.broker.mosquitto import MosquittoBroker, free_port
 from tests.hub.support import BOOT, CARD_KEY, Db, EdgeClient, checkin, wait_until
 from tests.services import ACCOUNTS
 from tests.users import bearer, user_token

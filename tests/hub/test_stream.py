@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from community.cli import main as community
 from hub.api import create_app
 from hub.api.app import close_live_streams
 from hub.auth import Role
 from hub.auth.deps import SESSION_COOKIE
 from hub.auth.models import UserSession
-from hub.cli import main as community
 from hub.core.settings import HubSettings
 from hub.live import LiveEvent, LiveFeed, LiveTopic
 from mqtt_contract import topics

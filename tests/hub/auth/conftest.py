@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
+from demo.seed import seed_city
 from hub.api import create_app
 from hub.auth import Role
 from hub.core.settings import HubSettings
@@ -19,7 +20,6 @@ from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
 from hub.ingest.store import RecordStore
 from hub.live import LiveFeed
-from hub.org.seed import seed_city
 from hub.venues.models import Venue
 from hub.venues.service import OccupancyService
 from mqtt_contract import topics

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from community.cli import main as community
+from demo.seed import seed_city
+from demo.users import DEMO_OPERATOR, demo_login_link
 from hub.auth import Role
-from hub.auth.demo import DEMO_OPERATOR, demo_login_link
 from hub.auth.models import LoginCode
 from hub.auth.users import list_users, principal_for_token, redeem_login_code, revoke_user
-from hub.cli import main as community
 from hub.core.settings import HubSettings
-from hub.org.seed import seed_city
 from tests.hub.org.test_seed import SMALL
 from tests.hub.support import CARD_KEY
 from tests.users import user_token

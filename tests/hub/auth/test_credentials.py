@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from community.cli import main as community
 from hub.api import create_app
 from hub.auth import ROLE_PERMISSIONS, Role
 from hub.auth.deps import SESSION_COOKIE
@@ -24,7 +25,6 @@ from hub.auth.users import (
     principal_for_session,
     principal_for_token,
 )
-from hub.cli import main as community
 from hub.core.settings import HubSettings
 from tests.hub.auth.support import CENTRE, UNIT, Secured
 from tests.hub.support import CARD_KEY, ApiServer

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from demo.broker.mosquitto import MosquittoBroker
 from edge.agent import EdgeAgent
 from edge.config import EdgeSettings
 from firmware_sim.card_reader import CardReaderSim
-from hub.broker.mosquitto import MosquittoBroker
 from hub.core.settings import HubSettings
 from hub.org.allowlist import current_allowlists
 from hub.org.allowlist_publisher import AllowlistPublisher

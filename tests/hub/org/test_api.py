@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from demo.seed import seed_city
 from hub.api import create_app
 from hub.core.settings import HubSettings
 from hub.ingest.store import RecordStore
-from hub.org.seed import seed_city
 from tests.hub.org.support import tap
 from tests.hub.org.test_seed import SMALL
 from tests.hub.support import CARD_KEY, ApiServer

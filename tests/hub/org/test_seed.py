@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from demo.seed import CITY, Scale, SeedError, member_card, seed_city
+from demo.seed_cli import main as seed_main
 from hub.core.db import make_engine, upgrade
 from hub.ingest.models import Checkin
 from hub.org.assessment import build_assessment
-from hub.org.cli import import_main, seed_main
+from hub.org.cli import import_main
 from hub.org.models import Member, PartyOrg
-from hub.org.seed import CITY, Scale, SeedError, member_card, seed_city
 from hub.venues.models import Venue
 from tests.hub.org.support import hashed
 from tests.hub.support import CARD_KEY

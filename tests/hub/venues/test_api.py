@@ -15,8 +15,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import CollectorRegistry
 
+from demo.broker.mosquitto import MosquittoBroker
 from hub.api import create_app
-from hub.broker.mosquitto import MosquittoBroker
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.link import BrokerLink

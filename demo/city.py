@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
+from demo.seed import default_year, is_seeded, member_card, seed_city
 from hub.core.db import make_engine, upgrade
 from hub.org.calendar import CITY_TZ, month_of
 from hub.org.models import Activity, Community, Member, ServiceCentre
-from hub.org.seed import default_year, is_seeded, member_card, seed_city
 
 log = logging.getLogger(__name__)
 

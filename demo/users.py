@@ -18,17 +18,12 @@ from sqlalchemy.orm import Session
 
 from hub.auth.models import User
 from hub.auth.roles import Role
-from hub.auth.users import add_user_without_token, issue_login_code, revoke_token
+from hub.auth.users import add_user_without_token, issue_login_code, login_link, revoke_token
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 
 DEMO_OPERATOR = "demo-operator"
 LINK_TTL = timedelta(seconds=HubSettings.model_fields["login_code_ttl_s"].default)
-
-
-def login_link(base_url: str, code: str) -> str:
-    """The address that logs in with ``code``: in the fragment, which no browser sends on."""
-    return f"{base_url.rstrip('/')}/login#code={code}"
 
 
 def demo_operator(db: Session) -> str:

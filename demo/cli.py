@@ -24,16 +24,16 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
+from demo.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
+from demo.city import demo_cards, seed_on_first_run
+from demo.history import seed_venues_on_first_run
+from demo.users import LINK_TTL, demo_login_link
+from demo.venues import registry_venues, start_venues, venue_devices, venue_sites
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from firmware_sim.venue_cli import ACCELERATION_HELP
-from hub.auth.demo import LINK_TTL, demo_login_link
 from hub.broker.acl import contract_acl, edge_client_ids
-from hub.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
 from hub.core.private_files import make_private_dir, open_private_append, write_private
-from hub.demo_history import seed_venues_on_first_run
-from hub.demo_venues import registry_venues, start_venues, venue_devices, venue_sites
-from hub.org.demo_city import demo_cards, seed_on_first_run
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def start_broker(
         )
         protocol = "5"
     else:
-        from hub.broker.embedded import EmbeddedBroker  # noqa: PLC0415 - only when needed
+        from demo.broker.embedded import EmbeddedBroker  # noqa: PLC0415 - only when needed
 
         broker = EmbeddedBroker(data_dir / "amqtt", accounts, acl, client_ids=client_ids, port=port)
         protocol = "3.1.1"  # amqtt speaks only MQTT 3.1.1
@@ -122,7 +122,7 @@ def start_broker(
 def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with open_private_append(log_path) as log_file:
         return subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", *args],
+            [sys.executable, "-m", "community", *args],
             env={**os.environ, **env},
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,7 @@
 """The ``community`` console command: one entry point for every program of the system.
 
 Each subcommand lives in its own package and is imported only when asked for, so running an edge
-agent never loads the hub.
+agent never loads the hub (nor needs the hub's dependencies installed: ``pip install '.[edge]'``).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from collections.abc import Callable
 from importlib import import_module
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("hub.demo:main", "run the whole system on embedded defaults"),
+    "demo": ("demo.cli:main", "run the whole system on embedded defaults"),
     "hub": (
         "hub.server:main",
         "run the hub (ingest, API); 'community hub migrate' upgrades the database",
     ),
     "edge": ("edge.cli:main", "run one site's edge agent: community edge --config FILE"),
     "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
-    "seed": ("hub.org.cli:seed_main", "fill a database with a synthetic city: --seed N"),
+    "seed": ("demo.seed_cli:main", "fill a database with a synthetic city: --seed N"),
     "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
     "user": (
         "hub.auth.cli:main",
@@ -43,7 +43,7 @@ def _load(target: str) -> Callable[[list[str]], int]:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
-        # Run as a process (the console script, ``python -m hub.cli``; not a test calling main):
+        # Run as a process (the console script, ``python -m community``; not a test calling main):
         # whatever any program creates is its owner's alone (SQLite's hub.db, -wal and -shm,
         # logs with masked names, the broker's persistence), including files made by libraries
         # and children that no helper of ours opens. hub/core/private_files.py does it per file.
@@ -59,7 +59,3 @@ def main(argv: list[str] | None = None) -> int:
     if command == "hub" and rest[:1] == ["migrate"]:
         return _load("hub.server:migrate_main")(rest[1:])
     return _load(COMMANDS[command][0])(rest)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Run amqtt inside this process: the demo's broker when no ``mosquitto`` binary is on PATH.
 
-It has the same shape as :class:`hub.broker.mosquitto.MosquittoBroker` (accounts, the contract's
+It has the same shape as :class:`demo.broker.mosquitto.MosquittoBroker` (accounts, the contract's
 ACL, ``url``, ``start``, ``stop``) so the demo can take either. amqtt's asyncio broker runs on its
 own event loop in a daemon thread, so synchronous callers (the CLI, paho-based tests) need no loop.
 
@@ -19,7 +19,7 @@ What amqtt 0.12 gives and what it does not (checked on this machine):
   deprecated ``acl`` key (left out, every subscription is refused; set, it raises a
   DeprecationWarning), receive lists are unreachable and there are no ``%u`` patterns. So
   :class:`ContractAclPlugin`, a small amqtt topic plugin, enforces the very dynamic-security
-  config :class:`~hub.broker.mosquitto.MosquittoBroker` gives Mosquitto (built by
+  config :class:`~demo.broker.mosquitto.MosquittoBroker` gives Mosquitto (built by
   :mod:`hub.broker.dynsec` from the contract's patterns): a publish needs a
   ``publishClientSend`` allow (a refused one is acknowledged and dropped, as Mosquitto does),
   each delivery a ``publishClientReceive`` allow. One difference: Mosquitto grants a
@@ -55,9 +55,9 @@ from amqtt.plugins.authentication import FileAuthPlugin
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from demo.broker.mosquitto import free_port
 from hub.broker.acl import BrokerAcl, contract_acl
 from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password, write_config
-from hub.broker.mosquitto import free_port
 from hub.core.private_files import make_private_dir, write_private
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _dotted(cls: type) -> str:
 class EmbeddedBroker:
     """amqtt on 127.0.0.1:``port`` in a daemon thread; password and policy files live in ``workdir``.
 
-    ``acl`` and ``client_ids`` are as for :class:`~hub.broker.mosquitto.MosquittoBroker`; by
+    ``acl`` and ``client_ids`` are as for :class:`~demo.broker.mosquitto.MosquittoBroker`; by
     default :func:`~hub.broker.acl.contract_acl` (user ``hub`` gets the prefix, every other
     account is an edge whose username is its site id).
     """

@@ -594,6 +594,6 @@ def seed_venues_on_first_run(
         return {}
     if has_readings(database_url, [spec.site for spec in specs]):
         return resume_from_records(database_url, specs)
-    from hub.demo_venues import near_wrap  # noqa: PLC0415 - the demo's layout, not a dependency
+    from demo.venues import near_wrap  # noqa: PLC0415 - the demo's layout, not a dependency
 
     return seed_history(database_url, specs, near_wrap=near_wrap, progress=progress).scenarios

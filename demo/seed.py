@@ -22,6 +22,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from demo.seed_words import (
+    COMMUNITY_WORDS,
+    KIND_LABEL,
+    NEEDS,
+    OFFERS,
+    REQUEST_CATEGORIES,
+    REQUEST_SUMMARIES,
+    SUBDISTRICT_NAMES,
+    THEMES,
+    UNIT_SUFFIXES,
+)
 from hub.ingest.models import Checkin, Device, Site
 from hub.org.attendance import record_missing_attendance
 from hub.org.calendar import CITY_TZ
@@ -44,17 +55,6 @@ from hub.org.models import (
     VolunteerTeam,
 )
 from hub.org.names import synthetic_name
-from hub.org.seed_words import (
-    COMMUNITY_WORDS,
-    KIND_LABEL,
-    NEEDS,
-    OFFERS,
-    REQUEST_CATEGORIES,
-    REQUEST_SUMMARIES,
-    SUBDISTRICT_NAMES,
-    THEMES,
-    UNIT_SUFFIXES,
-)
 from hub.venues.models import Venue
 from mqtt_contract.credentials import card_hash
 
