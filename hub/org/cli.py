@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
+from hub.org.cards import CardKeyError, card_sealer
 from hub.org.roster import TableError, format_of, import_roster
 from hub.org.seed import SeedError, default_year, seed_city
 
@@ -55,6 +56,7 @@ def seed_main(argv: list[str] | None = None) -> int:
         return 2
     try:
         key = settings.card_key_bytes()
+        seal = card_sealer(settings)  # the members' card vault (HUB_CARD_PRIVATE_KEY_FILE)
     except ValueError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 2
@@ -68,6 +70,7 @@ def seed_main(argv: list[str] | None = None) -> int:
             key=key,
             year=args.year,
             progress=lambda line: print(f"  {line}", flush=True),
+            seal=seal,
         )
     except SeedError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
@@ -104,11 +107,18 @@ def import_main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 2
     key = settings.card_key.get_secret_value().encode() if settings.card_key else None
+    try:
+        seal = card_sealer(settings)  # the members' card vault (HUB_CARD_PRIVATE_KEY_FILE)
+    except CardKeyError as exc:
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     try:
         upgrade(settings.database_url)
         with Session(engine) as session:
-            report = import_roster(session, args.kind, data, file_format, card_key=key)
+            report = import_roster(
+                session, args.kind, data, file_format, card_key=key, card_seal=seal
+            )
     except SQLAlchemyError as exc:
         print(f"{parser.prog}: database error: {exc}", file=sys.stderr)
         return 1
