@@ -83,7 +83,7 @@ def open_card(private_key: PrivateKey, sealed: str) -> str:
         raise SealError("card_sealed is not base64") from None
     try:
         clear = SealedBox(private_key).decrypt(raw)
-    except CryptoError:
+    except CryptoError:  # also nacl's TypeError: shorter than a seal's overhead
         raise SealError(
             "card_sealed does not open with the hub's card key (sealed to another public key, "
             "or damaged): check hub_card_public_key in the edge's config"
