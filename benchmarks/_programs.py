@@ -120,14 +120,14 @@ def hub_program(
         "HUB_MQTT_PASSWORD": password,
         "HUB_MODE": "production",
         "HUB_CARD_KEY": card_key,
-        "HUB_CARD_PRIVATE_KEY_FILE": str(_card_key_file(workdir)),
+        "HUB_CARD_PRIVATE_KEY_FILE": str(card_key_file(workdir)),
         # The benchmark reads /metrics without a token: the hub listens on 127.0.0.1 only.
         "HUB_METRICS_PUBLIC": "true",
     }
     return Program("hub", args, env, workdir / "hub.log")
 
 
-def _card_key_file(workdir: Path) -> Path:
+def card_key_file(workdir: Path) -> Path:
     path = workdir / "card-key"
     write_private(path, base64.b64encode(bytes(BENCH_CARD_PRIVATE_KEY)).decode())
     return path

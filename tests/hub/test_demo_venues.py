@@ -11,7 +11,7 @@ from edge.config import BaySensorSettings, PeopleCounterSettings, load_settings
 from firmware_sim.venue import city_venues
 from firmware_sim.venue_scenario import CITY_TZ
 from hub.core.db import upgrade
-from hub.demo import edge_config
+from hub.demo import edge_config, load_credentials
 from hub.demo_venues import (
     registry_venues,
     start_venues,
@@ -54,7 +54,7 @@ def test_a_demo_at_night_starts_the_venues_at_seven() -> None:
 
 def test_each_venue_gets_an_edge_config_that_loads(tmp_path: Path) -> None:
     specs = [s for s in city_venues() if s.kind == "car_park"][:1]
-    creds = {"card_key": "demo-card-key-0123456789", "edges": {specs[0].site: "pw"}}
+    creds = load_credentials(tmp_path, [specs[0].site])  # and the hub's card key file
     with ExitStack() as cleanup:
         (sim,) = start_venues(specs, tmp_path, 60.0, cleanup)
         devices = venue_devices(sim)
