@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -89,6 +91,12 @@ def checkin(
             card_sealed=seal_card(CARD_PRIVATE_KEY.public_key, card), decision="allowed"
         ),
     )
+
+
+@functools.cache
+def shared_card_key_file() -> Path:
+    """One key file per test process, for fixtures that have no directory of their own."""
+    return card_key_file(Path(tempfile.mkdtemp(prefix="yp-test-card-key-")))
 
 
 def card_key_file(directory: Path) -> Path:
