@@ -34,8 +34,8 @@ Message = tuple[str, bytes]
 """(topic, payload)"""
 
 
-def checkin_message(site: str, device: str, boot: UUID, seq: int, card_hash: str) -> Message:
-    """A valid check-in as an edge publishes it: its topic and payload."""
+def checkin_message(site: str, device: str, boot: UUID, seq: int, card_sealed: str) -> Message:
+    """A valid check-in as an edge publishes it (its card sealed to the hub): topic and payload."""
     event = CheckinEvent(
         id=uuid.uuid4(),
         site=site,
@@ -43,7 +43,7 @@ def checkin_message(site: str, device: str, boot: UUID, seq: int, card_hash: str
         boot=boot,
         seq=seq,
         ts=datetime.now(UTC),
-        data=CheckinData(card_hash=card_hash),
+        data=CheckinData(card_sealed=card_sealed),
     )
     return topics.event(site, device, EventKind.CHECKIN), event.to_bytes()
 

@@ -121,8 +121,11 @@ class SeedReport:
 class _City:
     """Draws the city; every id is assigned here so that rows can refer to each other."""
 
-    def __init__(self, seed: int, year: int, key: bytes, scale: Scale) -> None:
+    def __init__(
+        self, seed: int, year: int, key: bytes, scale: Scale, seal: Callable[[str], str] | None
+    ) -> None:
         self.seed, self.year, self.key, self.scale = seed, year, key, scale
+        self.seal = seal  # the members' card vault (hub.org.cards); none: left empty
         self.rng = random.Random(seed)
         self.rows = _Rows()
         self.community_ids: list[int] = []
@@ -343,6 +346,7 @@ class _City:
                     "grid_id": rng.choice(self.level3_by_community.get(community, [community])),
                     "party_org_id": rng.choice(self.groups_by_community.get(community, [None])),
                     "card_hash": card_hash(self.key, card),
+                    "card_sealed": self.seal(card) if self.seal else None,
                     "in_service": True,
                 },
             )
@@ -600,15 +604,16 @@ def seed_city(
     year: int | None = None,
     scale: Scale = CITY,
     progress: Callable[[str], None] = lambda _line: None,
+    seal: Callable[[str], str] | None = None,
 ) -> SeedReport:
     """Fill an empty, migrated database with a synthetic city; raise ``SeedError`` if it holds
-    records already."""
+    records already. ``seal`` makes the members' card vault entries (``hub.org.cards``)."""
     year = year or default_year()
     started = clock.monotonic()
     with engine.connect() as conn:
         if is_seeded(conn):
             raise SeedError("the database already holds records; seed a fresh one")
-    city = _City(seed, year, key, scale)
+    city = _City(seed, year, key, scale, seal)
     city.organisation()
     city.units()
     city.members()

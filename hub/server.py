@@ -30,6 +30,7 @@ from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
 from hub.org.allowlist_publisher import AllowlistPublisher
+from hub.org.cards import CardKeyError, card_keys
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings = _load_settings(overrides)
     if settings is None:
+        return 2
+    try:
+        card_keys(settings)  # a hub whose card key file is set but unusable stops, saying why
+    except CardKeyError as exc:
+        log.error("%s", exc)
         return 2
     try:
         revision = upgrade(settings.database_url)

@@ -11,8 +11,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
+from mqtt_contract.card_seal import SealedCard
 from mqtt_contract.topics import CONTRACT_VERSION, ID_PATTERN, RESERVED_IDS
 
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -68,13 +77,31 @@ class _Envelope(_Message):
 
 
 class CheckinData(BaseModel):
-    """One card tap. The card number itself never leaves the edge: only its keyed hash."""
+    """One card tap: the card sealed to the hub (``card_sealed``), which only the hub opens.
+
+    ``card_hash`` (the city-wide keyed hash) is what edges sent before the cards were sealed; a
+    hub takes it only while it allows so (``HUB_ACCEPT_CITY_CARD_HASH``). A payload has exactly
+    one of the two; the hub's own copy of an opened tap holds both."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    card_hash: HexDigest
+    card_sealed: SealedCard | None = None
+    card_hash: HexDigest | None = None
     decision: Literal["allowed", "unknown", "unchecked"] = "unchecked"
     allowlist_version: Annotated[int, Field(ge=1, lt=2**63)] | None = None
+
+    @model_validator(mode="after")
+    def _one_card(self) -> CheckinData:
+        if (self.card_sealed is None) == (self.card_hash is None):
+            raise ValueError("a check-in carries exactly one of card_sealed and card_hash")
+        return self
+
+    @property
+    def pseudonym(self) -> str:
+        """The city-wide card hash, once the hub has opened the seal (or the edge sent it)."""
+        if self.card_hash is None:
+            raise ValueError("the card is still sealed: only the hub's decode opens it")
+        return self.card_hash
 
 
 class CheckinEvent(_Envelope):
@@ -190,7 +217,8 @@ class Receipt(_Message):
 
 
 class Allowlist(_Message):
-    """Retained on ``yp/v1/{site}/cmd/allowlist``: the keyed hashes of the cards allowed at a site.
+    """Retained on ``yp/v1/{site}/cmd/allowlist``: the keyed hashes of the cards allowed at a site,
+    made with that site's own key (``mqtt_contract.card_seal.site_card_key``), never the city's.
 
     The edge keeps the newest version on disk and judges taps by it even while offline.
     """

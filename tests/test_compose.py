@@ -97,6 +97,8 @@ def test_production_secrets_have_no_defaults() -> None:
     assert env["HUB_MODE"] == "production"
     for key in ("HUB_MQTT_PASSWORD", "HUB_CARD_KEY"):
         assert ":?" in env[key], f"{key} must be required, not defaulted"
+    key_file = env["HUB_CARD_PRIVATE_KEY_FILE"]  # production refuses to start without it
+    assert f"./secrets/card-key:{key_file}:ro" in compose["services"]["hub"]["volumes"]
 
 
 def _dockerfile_copies() -> list[tuple[list[str], str]]:

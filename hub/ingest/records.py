@@ -36,6 +36,8 @@ class DeadLetterKind(StrEnum):
     MISMATCH = "mismatch"
     CLOCK = "clock"
     """A time outside the window the hub accepts (``hub.ingest.decode.TimeWindow``)."""
+    CARD = "card"
+    """A check-in whose card the hub cannot take (a seal that does not open, a city hash refused)."""
     CONFLICT = "conflict"
     REJECTED = "rejected"
     INTERNAL = "internal"

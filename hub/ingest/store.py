@@ -42,6 +42,7 @@ from hub.ingest.records import (
     StatusRecord,
 )
 from hub.org.attendance import record_attendance
+from hub.org.cards import learn_vault
 from mqtt_contract.models import CheckinEvent, CounterEvent
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class RecordStore:
                     new = self._insert_events(conn, table, of_kind)
                     if table is Checkin and new:
                         record_attendance(conn, new)  # taps at centres, in the same commit
+                        learn_vault(conn, [r.event for r in of_kind if r.event.id in new])
                     inserted |= new
                 dead += self._settle(conn, events, unique, inserted, result)
                 for record in states:
@@ -390,7 +392,7 @@ def _event_row(record: EventRecord) -> dict[str, Any]:
     }
     if isinstance(event, CheckinEvent):
         row.update(
-            card_hash=event.data.card_hash,
+            card_hash=event.data.pseudonym,
             decision=event.data.decision,
             allowlist_version=event.data.allowlist_version,
         )

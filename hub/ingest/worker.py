@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.batcher import Batcher
+from hub.ingest.cards import CardPolicy
 from hub.ingest.decode import TimeWindow, dead_letter, decode
 from hub.ingest.link import BrokerLink
 from hub.ingest.records import (
@@ -70,6 +71,7 @@ class IngestWorker:
         )
         self._store = RecordStore(self._engine)
         self._window = TimeWindow.of(settings)
+        self._cards = CardPolicy.of(settings)  # the card key file: read once, at start
         self._batcher: Batcher[InboundMessage] = Batcher(
             settings.batch_max, settings.batch_wait_ms / 1000
         )
@@ -155,7 +157,7 @@ class IngestWorker:
     def _handle(self, batch: list[InboundMessage]) -> None:
         """Never raises: a batch is either committed and acknowledged, or left unacknowledged
         (only when stopping) for the broker to deliver again."""
-        records = [decode(message, self._window) for message in batch]
+        records = [decode(message, self._window, self._cards) for message in batch]
         result = self._commit(batch, records)
         if result is None or not self._derive(records):
             return

@@ -49,7 +49,7 @@ def _event(record: EventRecord) -> LiveEvent:
             LiveTopic.CHECKINS,
             {
                 **common,
-                "card_ref": card_ref(event.data.card_hash),
+                "card_ref": card_ref(event.data.pseudonym),
                 "decision": event.data.decision,
                 "allowlist_version": event.data.allowlist_version,
             },

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.org.allowlist import current_allowlists
+from hub.org.cards import card_keys
 from mqtt_contract import topics
 from mqtt_contract.session import SessionOptions, connect_async, persistent_client
 from mqtt_contract.topics import Command
@@ -33,6 +34,7 @@ class AllowlistPublisher:
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         self._interval_s = interval_s or settings.allowlist_interval_s
+        self._keys = card_keys(settings)  # raises CardKeyError: a hub with a bad key file stops
         password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
         self._options = SessionOptions(
             client_id=f"{settings.mqtt_client_id}-allowlist"[:64],
@@ -108,7 +110,11 @@ class AllowlistPublisher:
                 log.exception("allowlist publishing failed; trying again")
 
     def _publish_due(self) -> None:
-        for allowlist, changed in current_allowlists(self._engine):
+        if self._keys is None:
+            log.warning("no allowlists: they need HUB_CARD_KEY and HUB_CARD_PRIVATE_KEY_FILE")
+            self._stop.set()
+            return
+        for allowlist, changed in current_allowlists(self._engine, self._keys):
             site = allowlist.site
             if changed:
                 log.info(

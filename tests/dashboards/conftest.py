@@ -15,7 +15,7 @@ from demo.broker.mosquitto import MosquittoBroker
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from tests.dashboards.support import VENUES, DashboardHub, gate_readings, launch, seed_centres
-from tests.hub.support import CARD_KEY, EdgeClient, wait_until
+from tests.hub.support import CARD_KEY, EdgeClient, shared_card_key_file, wait_until
 from tests.services import ACCOUNTS, make_broker
 
 
@@ -45,6 +45,7 @@ def _settings(database_url: str, broker: MosquittoBroker) -> HubSettings:
         mqtt_password=SecretStr(password),
         mqtt_client_id=f"hub-dash-{uuid.uuid4().hex[:8]}",
         card_key=SecretStr(CARD_KEY.decode()),
+        card_private_key_file=shared_card_key_file(),
         mode="production",
         batch_wait_ms=10,
         # live occupancy is recomputed this often (default 1000 ms): 500 keeps a reading's effect

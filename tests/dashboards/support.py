@@ -31,7 +31,7 @@ from hub.ingest.decode import decode
 from hub.ingest.records import InboundMessage
 from hub.ingest.store import RecordStore
 from mqtt_contract import topics
-from mqtt_contract.credentials import card_hash
+from mqtt_contract.card_seal import seal_card
 from mqtt_contract.models import (
     CheckinData,
     CheckinEvent,
@@ -42,7 +42,7 @@ from mqtt_contract.models import (
     Status,
 )
 from mqtt_contract.topics import EventKind
-from tests.hub.support import CARD_KEY, wait_until
+from tests.hub.support import CARD_KEY, CARD_KEYS, CARDS, wait_until
 from tests.users import bearer, user_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,7 +167,9 @@ def tap(
         boot=boot or uuid.UUID(int=CENTRES.index(site) + 1 if site in CENTRES else 99),
         seq=seq,
         ts=ts,
-        data=CheckinData(card_hash=card_hash(CARD_KEY, card), decision=decision),  # type: ignore[arg-type]
+        data=CheckinData(
+            card_sealed=seal_card(CARD_KEYS.private_key.public_key, card), decision=decision
+        ),  # type: ignore[arg-type]
     )
 
 
@@ -305,7 +307,7 @@ def gate_reading(site: str, seq: int, at: datetime, count_in: int, count_out: in
 def write(database_url: str, messages: Sequence[InboundMessage]) -> None:
     engine = make_engine(database_url)
     try:
-        RecordStore(engine).write([decode(m) for m in messages])
+        RecordStore(engine).write([decode(m, cards=CARDS) for m in messages])
     finally:
         engine.dispose()
 

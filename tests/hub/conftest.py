@@ -14,7 +14,7 @@ from demo.broker.mosquitto import MosquittoBroker
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.ingest import IngestWorker
-from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker
+from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker, card_key_file
 from tests.services import ACCOUNTS
 
 
@@ -28,7 +28,9 @@ def db_settings(database_url: str) -> HubSettings:
 
 
 @pytest.fixture
-def hub_settings(db_settings: HubSettings, mosquitto: MosquittoBroker) -> HubSettings:
+def hub_settings(
+    db_settings: HubSettings, mosquitto: MosquittoBroker, tmp_path_factory: pytest.TempPathFactory
+) -> HubSettings:
     user, password = ACCOUNTS.hub
     return db_settings.model_copy(
         update={
@@ -38,6 +40,7 @@ def hub_settings(db_settings: HubSettings, mosquitto: MosquittoBroker) -> HubSet
             "mqtt_client_id": f"hub-test-{uuid.uuid4().hex[:8]}",
             "mode": "production",
             "card_key": SecretStr(CARD_KEY.decode()),
+            "card_private_key_file": card_key_file(tmp_path_factory.getbasetemp()),
             "batch_wait_ms": 20,
             "sqlite_busy_timeout_ms": 100,
         }

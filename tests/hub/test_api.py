@@ -17,6 +17,7 @@ from hub.ingest.records import AnyEvent, InboundMessage
 from hub.ingest.store import RecordStore
 from mqtt_contract import topics
 from tests.hub.support import (
+    CARDS,
     T0,
     ApiServer,
     EdgeClient,
@@ -68,7 +69,7 @@ def seeded(db_settings: HubSettings) -> HubSettings:
     ]
     engine = make_engine(db_settings.database_url)
     try:
-        RecordStore(engine).write([decode(m) for m in messages])
+        RecordStore(engine).write([decode(m, cards=CARDS) for m in messages])
     finally:
         engine.dispose()
     return db_settings

@@ -31,9 +31,9 @@ from hub.api.schemas.members import (
 from hub.auth import Permission
 from hub.auth.deps import require
 from hub.core.settings import HubSettings
+from hub.org.cards import enrolled_card
 from hub.org.models import Community, Grid, Member, PartyOrg, Registration, Unit
 from hub.org.names import mask_name
-from mqtt_contract.credentials import card_hash
 
 router = APIRouter(
     tags=["members"],
@@ -130,7 +130,7 @@ def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) ->
     """Enrol a member; ``card`` (optional) is hashed, never stored."""
     _check_references(session, body.model_dump())
     values = body.model_dump(exclude={"card"})
-    member = Member(**values, card_hash=_hashed(settings, body.card))
+    member = Member(**values, **_card(settings, body.card))
     session.add(member)
     _commit(session, f"member code {body.code!r} or its card is taken")
     return _detail(session, member)
@@ -148,7 +148,8 @@ def update_member(
         session, {"community_id": member.community_id, "grid_id": member.grid_id, **changes}
     )
     if "card" in changes:
-        member.card_hash = _hashed(settings, changes.pop("card"))
+        for column, value in _card(settings, changes.pop("card")).items():
+            setattr(member, column, value)
     for field, value in changes.items():
         if value is None and field in {"name", "unit_id", "community_id", "in_service"}:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} cannot be null")
@@ -238,12 +239,10 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
         )
 
 
-def _hashed(settings: HubSettings, card: str | None) -> str | None:
-    if card is None:
-        return None
+def _card(settings: HubSettings, card: str | None) -> dict[str, str | None]:
     try:
-        return card_hash(settings.card_key_bytes(), card)
-    except ValueError as exc:  # no card key on this hub
+        return enrolled_card(settings, card)  # the city hash and the sealed vault entry
+    except ValueError as exc:  # no card key on this hub (or its key file is unusable)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
 
 
