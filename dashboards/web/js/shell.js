@@ -5,8 +5,9 @@
 //
 // The frame is made here, once, rather than copied into each HTML file: a page carries only what
 // must be there before any script runs (charset, viewport, its title, the stylesheet, its one
-// module) and its own <main>. Made by a script, not included by the server: the pages stay
-// static files served as they are, and the strict CSP needs nothing inline (docs/dashboards.md).
+// module; ECharts' preload on the pages that draw charts) and its own <main>. Made by a script,
+// not included by the server: the pages stay static files served as they are, and the strict CSP
+// needs nothing inline (docs/dashboards.md).
 //
 // Pages and live topics the user's role may not use are left out: the hub would refuse them
 // anyway (docs/security.md), this only keeps the page from asking.
