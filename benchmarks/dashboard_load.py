@@ -43,13 +43,12 @@ from benchmarks._mqtt import BenchClient, Message, checkin_message
 from benchmarks._programs import BenchmarkError, wait_for
 from benchmarks._report import SUMMARY_HEADER, machine, percentile, summary_row, table
 from benchmarks._services import Accounts, DatabaseKind, fresh_database, private_broker, versions
-from hub.api import create_app
 from hub.api.app import close_live_streams
 from hub.auth import Role
 from hub.auth.users import add_user
+from hub.composition import build_app, build_ingest
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
 from hub.org.calendar import CITY_TZ
 from hub.org.seed import seed_city
 from mqtt_contract import topics
@@ -170,9 +169,9 @@ def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, B
             card_key=SecretStr(CARD_KEY.decode()),
             mode="production",
         )
-        worker = IngestWorker(settings)
+        worker = build_ingest(settings)
         worker.start()
-        app = create_app(settings, ingest=worker)
+        app = build_app(settings, ingest=worker)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
         )

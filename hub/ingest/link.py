@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 from prometheus_client import Counter
 
 from hub.core.settings import HubSettings
-from hub.ingest.records import InboundMessage
+from hub.ingest.events import InboundMessage
 from hub.metrics import HubMetrics
 from mqtt_contract import topics
 from mqtt_contract.session import SessionOptions, connect_async, persistent_client

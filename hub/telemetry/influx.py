@@ -28,7 +28,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from hub.core.settings import HubSettings
-from hub.ingest.records import Record
+from hub.ingest.events import Record
 from hub.telemetry.points import Sample, line_of, samples_of
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Connection, Engine, exc, select
+from sqlalchemy import Connection, Engine, select
 
-from hub.ingest.records import EventRecord, Record
-from hub.ingest.store import StoreUnavailableError
+from hub.core.db_errors import StoreUnavailableError, describe, is_transient
+from hub.ingest.events import EventRecord, Record
 from hub.telemetry.points import Sample, occupancy_sample
 from hub.venues import alerts, rollups, state
 from hub.venues.models import CapacityAlertRecord
@@ -145,9 +145,9 @@ class OccupancyService:
             return
         try:
             self._derive(gates, bays)
-        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as err:
-            raise StoreUnavailableError(str(err).splitlines()[0]) from err
-        except Exception:
+        except Exception as err:
+            if is_transient(err):
+                raise StoreUnavailableError(describe(err)) from err
             self.metrics.failures.inc()
             log.exception("could not update occupancy; the next tick recomputes those venues")
             with self._stale_lock:

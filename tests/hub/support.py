@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.broker.mosquitto import MosquittoBroker
+from hub.composition import HubIngest
 from hub.core.db import make_engine
-from hub.ingest import IngestWorker
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
@@ -38,7 +38,7 @@ from mqtt_contract.topics import Command, EventKind
 from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL
 from tests.users import bearer, user_token
 
-StartWorker = Callable[..., IngestWorker]
+StartWorker = Callable[..., HubIngest]
 
 CARD_KEY = b"hub-test-card-key-0123456789"
 BOOT = uuid.UUID("00000000-0000-4000-8000-000000000001")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from hub.core.settings import HubSettings
-from hub.ingest.decode import EVENT_MODELS, TimeWindow, decode, envelope_key
-from hub.ingest.records import (
+from hub.ingest.decode import TimeWindow, decode, envelope_key
+from hub.ingest.events import (
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
@@ -22,7 +22,7 @@ from hub.ingest.records import (
 )
 from hub.ingest.store import EVENT_TABLES
 from mqtt_contract import topics
-from mqtt_contract.models import MAX_PAYLOAD_BYTES
+from mqtt_contract.models import EVENT_MODELS, MAX_PAYLOAD_BYTES
 from mqtt_contract.topics import EventKind
 from tests.hub.support import BOOT, T0, bays, checkin, counter, event_topic, health, status
 
