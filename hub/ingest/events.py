@@ -14,19 +14,20 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from hub.mqtt.message import InboundMessage
 from mqtt_contract.models import AnyEvent, Health, Status
 
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    retained: bool
-    received_at: datetime
-    generation: int
-    """The broker connection it came on: a packet id means nothing on another connection."""
+__all__ = [
+    "DeadLetterKind",
+    "DeadLetterRecord",
+    "EventKey",
+    "EventRecord",
+    "HealthRecord",
+    "InboundMessage",
+    "Record",
+    "StatusRecord",
+    "WriteResult",
+]
 
 
 class DeadLetterKind(StrEnum):
