@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -128,3 +130,18 @@ def test_a_hook_that_finds_the_database_unavailable_is_retried(
     assert calls == [1, 1], "rolled back once, then committed with the hook run again"
     assert db.count("checkins") == 1
     assert worker.metrics.value("hub_commit_failures_total") == 1
+
+
+def test_ingest_imports_none_of_what_listens_to_it() -> None:
+    """In a fresh interpreter: importing ingest and its public modules loads no records, venues,
+    telemetry, live stream or API code (the composition root plugs them in)."""
+    code = (
+        "import sys, hub.ingest, hub.ingest.events, hub.ingest.hooks\n"
+        "listeners = ('org', 'venues', 'telemetry', 'live', 'api')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[:2][-1] in listeners"
+        " and m.startswith('hub.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

@@ -3,6 +3,9 @@ options of each connection, built from the settings in one place."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from pydantic import SecretStr
 
 from hub.core.settings import HubSettings
@@ -38,3 +41,15 @@ def test_each_connection_has_its_session_from_the_settings() -> None:
     assert (allowlists.session_expiry_s, allowlists.receive_maximum) == (60, None)
     long_id = settings.model_copy(update={"mqtt_client_id": "h" * 64})
     assert len(session_options(long_id, Role.ALLOWLISTS).client_id) == 64
+
+
+def test_the_contract_imports_no_mqtt_client() -> None:
+    code = (
+        "import sys, mqtt_contract, mqtt_contract.models, mqtt_contract.session, "
+        "mqtt_contract.topics\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('paho', 'hub', 'edge')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
