@@ -22,9 +22,10 @@ import paho.mqtt.client as mqtt
 
 from benchmarks._programs import BenchmarkError
 from benchmarks._services import Account
+from edge.mqtt_session import connect_async, persistent_client
 from mqtt_contract import topics
 from mqtt_contract.models import CheckinData, CheckinEvent
-from mqtt_contract.session import BrokerEndpoint, SessionOptions, connect_async, persistent_client
+from mqtt_contract.session import BrokerEndpoint, SessionOptions
 from mqtt_contract.topics import EventKind
 
 log = logging.getLogger(__name__)

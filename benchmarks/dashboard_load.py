@@ -44,13 +44,12 @@ from benchmarks._programs import BenchmarkError, bench_card_keys, card_key_file,
 from benchmarks._report import SUMMARY_HEADER, machine, percentile, summary_row, table
 from benchmarks._services import Accounts, DatabaseKind, fresh_database, private_broker, versions
 from demo.seed import seed_city
-from hub.api import create_app
 from hub.api.app import close_live_streams
 from hub.auth import Role
 from hub.auth.users import add_user
+from hub.composition import build_app, build_ingest
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
 from hub.org.calendar import CITY_TZ
 from mqtt_contract import topics
 from mqtt_contract.models import CounterData, CounterEvent
@@ -173,9 +172,9 @@ def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, B
             card_private_key_file=card_key_file(workdir),
             mode="production",
         )
-        worker = IngestWorker(settings)
+        worker = build_ingest(settings)
         worker.start()
-        app = create_app(settings, ingest=worker)
+        app = build_app(settings, ingest=worker)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
         )

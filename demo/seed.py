@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from demo.seed_words import (
     COMMUNITY_WORDS,
@@ -33,6 +32,7 @@ from demo.seed_words import (
     THEMES,
     UNIT_SUFFIXES,
 )
+from hub.core.dialect import insert_for
 from hub.ingest.models import Checkin, Device, Site
 from hub.org.attendance import record_missing_attendance
 from hub.org.calendar import CITY_TZ
@@ -659,7 +659,7 @@ def _sites(conn: Connection, centres: list[str], checkins: list[dict[str, Any]])
     """The centres' sites and readers, as the hub registers them when their edges first report
     (an edge may have reported already)."""
     first = min((c["received_at"] for c in checkins), default=datetime.now(UTC))
-    insert_new = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert_new = insert_for(conn)
     conn.execute(
         insert_new(Site).on_conflict_do_nothing(),
         [{"id": c, "first_seen": first, "state": "unknown"} for c in centres],

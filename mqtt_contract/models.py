@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from mqtt_contract.card_seal import SealedCard
-from mqtt_contract.topics import CONTRACT_VERSION, ID_PATTERN, RESERVED_IDS
+from mqtt_contract.topics import CONTRACT_VERSION, ID_PATTERN, RESERVED_IDS, EventKind
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 """Largest payload the hub accepts; anything larger is dead-lettered unparsed."""
@@ -149,8 +149,20 @@ class BaysEvent(_Envelope):
     data: BaysData
 
 
-Event = Annotated[CheckinEvent | CounterEvent | BaysEvent, Field(discriminator="kind")]
+AnyEvent = CheckinEvent | CounterEvent | BaysEvent
+"""Every event model: the one union both sides use."""
+
+Event = Annotated[AnyEvent, Field(discriminator="kind")]
 """Every event kind, told apart by ``kind`` (which must equal the topic's last level)."""
+
+EVENT_MODELS: dict[EventKind, type[AnyEvent]] = {
+    EventKind.CHECKIN: CheckinEvent,
+    EventKind.COUNTER: CounterEvent,
+    EventKind.BAYS: BaysEvent,
+}
+"""The model of each topic's event kind: a receiver that knows the topic validates the payload as
+that kind (so a payload whose ``kind`` disagrees with its topic fails as the topic's kind);
+:func:`parse_event` is for a payload on its own."""
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
@@ -265,9 +277,11 @@ def ranges_from(pairs: list[tuple[UUID, int]]) -> list[SeqRange]:
 
 
 __all__ = [
+    "EVENT_MODELS",
     "MAX_PAYLOAD_BYTES",
     "RESERVED_IDS",
     "Allowlist",
+    "AnyEvent",
     "BaysData",
     "BaysEvent",
     "CapacityAlert",

@@ -2,6 +2,7 @@
 
 The app keeps no state of its own beyond its engine, so any number of API processes can serve
 behind a load balancer; the ingest worker is passed in only to report on it (health, metrics).
+Plugging the live stream into ingest is the composition root's job (``hub.composition``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from hub.api.body_limit import BodyLimit
+from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
 from hub.api.main import IMPORTS_PREFIX, api_router
 from hub.api.routes import health, metrics
@@ -20,7 +22,6 @@ from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
 from hub.dashboard import add_dashboard
-from hub.ingest import IngestWorker
 from hub.live import LiveFeed, LivePublisher
 from hub.metrics import HubMetrics
 
@@ -33,17 +34,14 @@ def _version() -> str:
 
 
 def create_app(
-    settings: HubSettings, *, ingest: IngestWorker | None = None, live: LiveFeed | None = None
+    settings: HubSettings, *, ingest: RunningIngest | None = None, live: LiveFeed | None = None
 ) -> FastAPI:
-    """``live`` feeds ``/api/v1/stream``; with ``ingest`` it is told of every commit."""
+    """``live`` feeds ``/api/v1/stream`` through ``app.state.live_publisher``."""
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
     live = live or LiveFeed(keepalive_s=settings.stream_keepalive_s)
     publisher = LivePublisher(live, engine)
-    if ingest is not None:
-        ingest.add_commit_listener(publisher)
-        ingest.occupancy.add_live_listener(publisher.occupancy_changed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +73,7 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.ingest = ingest
     app.state.live = live
+    app.state.live_publisher = publisher
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
     app.include_router(health.router)  # unversioned: /healthz, /metrics
     app.include_router(metrics.router)

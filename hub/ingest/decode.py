@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.core.settings import HubSettings
 from hub.ingest.cards import ANY_CARD, CardPolicy
-from hub.ingest.records import (
+from hub.ingest.events import (
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
@@ -29,23 +29,17 @@ from hub.ingest.records import (
     StatusRecord,
 )
 from mqtt_contract.models import (
+    EVENT_MODELS,
     MAX_PAYLOAD_BYTES,
-    BaysEvent,
+    AnyEvent,
     CheckinEvent,
-    CounterEvent,
     Health,
     Status,
 )
-from mqtt_contract.topics import CONTRACT_VERSION, EventKind, Topic, TopicKind, parse_topic
+from mqtt_contract.topics import CONTRACT_VERSION, Topic, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
 
-EVENT_MODELS: dict[EventKind, type[CheckinEvent | CounterEvent | BaysEvent]] = {
-    EventKind.CHECKIN: CheckinEvent,
-    EventKind.COUNTER: CounterEvent,
-    EventKind.BAYS: BaysEvent,
-}
-_EVENTS = CheckinEvent | CounterEvent | BaysEvent
 _MAX_REASON_ERRORS = 8
 _MAX_SEQ = 2**63
 
@@ -176,13 +170,13 @@ def _checked(
     window: TimeWindow | None,
     cards: CardPolicy,
 ) -> Record:
-    if isinstance(parsed, _EVENTS | Status | Health) and parsed.site != topic.site:
+    if isinstance(parsed, AnyEvent | Status | Health) and parsed.site != topic.site:
         return dead_letter(
             message,
             DeadLetterKind.MISMATCH,
             f"payload site {parsed.site!r} does not match the topic's site {topic.site!r}",
         )
-    if isinstance(parsed, _EVENTS):
+    if isinstance(parsed, AnyEvent):
         key = EventKey(parsed.site, parsed.boot, parsed.seq)
         if parsed.device != topic.device:
             return dead_letter(

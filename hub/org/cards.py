@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select, update
 
 from hub.core.private_files import make_private_dir, write_private
 from hub.core.settings import HubSettings
+from hub.ingest.events import EventRecord
 from hub.org.models import Member
 from mqtt_contract.card_seal import (
     SealError,
@@ -166,6 +167,12 @@ def learn_vault(conn: Connection, events: Iterable[object]) -> int:
     return len(empty)
 
 
+def learn_new_cards(conn: Connection, new_events: Sequence[EventRecord]) -> None:
+    """Ingest's in-transaction hook (``hub.ingest.hooks.TransactionHook``): the vault learns the
+    cards of newly recorded check-ins in the same commit."""
+    learn_vault(conn, [r.event for r in new_events])
+
+
 __all__ = [
     "CardKeyError",
     "HubCardKeys",
@@ -173,6 +180,7 @@ __all__ = [
     "card_keys",
     "card_sealer",
     "enrolled_card",
+    "learn_new_cards",
     "learn_vault",
     "read_private_key",
     "write_new_private_key",

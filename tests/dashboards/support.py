@@ -22,14 +22,12 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
 
 from demo.seed import Scale, member_card, seed_city
-from hub.api import create_app
 from hub.api.app import close_live_streams
+from hub.composition import HubIngest, build_app, build_ingest, build_store
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
 from hub.ingest.decode import decode
-from hub.ingest.records import InboundMessage
-from hub.ingest.store import RecordStore
+from hub.ingest.events import InboundMessage
 from mqtt_contract import topics
 from mqtt_contract.card_seal import seal_card
 from mqtt_contract.models import (
@@ -97,7 +95,7 @@ class DashboardHub:
     """Ingest worker, API and dashboard of one hub, as ``community hub`` runs them."""
 
     settings: HubSettings
-    worker: IngestWorker = field(init=False)
+    worker: HubIngest = field(init=False)
     api: ApiThread = field(init=False)
 
     token: str = field(init=False)
@@ -105,10 +103,10 @@ class DashboardHub:
 
     def __post_init__(self) -> None:
         self.token = user_token(self.settings.database_url)
-        self.worker = IngestWorker(self.settings)
+        self.worker = build_ingest(self.settings)
         self.worker.start()
         assert self.worker.wait_ready(10), "ingest worker did not connect"
-        self.api = ApiThread(create_app(self.settings, ingest=self.worker))
+        self.api = ApiThread(build_app(self.settings, ingest=self.worker))
 
     @property
     def url(self) -> str:
@@ -133,7 +131,7 @@ class DashboardHub:
 
     def start_api(self) -> None:
         """Again, on the same port, as a restarted hub would be."""
-        self.api = ApiThread(create_app(self.settings, ingest=self.worker), self.api.port)
+        self.api = ApiThread(build_app(self.settings, ingest=self.worker), self.api.port)
 
     def close(self) -> None:
         if self.api.thread.is_alive():
@@ -308,7 +306,7 @@ def gate_reading(site: str, seq: int, at: datetime, count_in: int, count_out: in
 def write(database_url: str, messages: Sequence[InboundMessage]) -> None:
     engine = make_engine(database_url)
     try:
-        RecordStore(engine).write([decode(m, cards=CARDS) for m in messages])
+        build_store(engine).write([decode(m, cards=CARDS) for m in messages])
     finally:
         engine.dispose()
 

@@ -11,9 +11,9 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from demo.broker.mosquitto import MosquittoBroker
+from hub.composition import HubIngest, build_ingest
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
 from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker, card_key_file
 from tests.services import ACCOUNTS
 
@@ -50,10 +50,10 @@ def hub_settings(
 @pytest.fixture
 def start_worker(hub_settings: HubSettings) -> Iterator[StartWorker]:
     """Start an ingest worker (ready: connected and subscribed); all are stopped afterwards."""
-    workers: list[IngestWorker] = []
+    workers: list[HubIngest] = []
 
-    def start(settings: HubSettings | None = None, **kwargs: Any) -> IngestWorker:
-        worker = IngestWorker(settings or hub_settings, **kwargs)
+    def start(settings: HubSettings | None = None, **kwargs: Any) -> HubIngest:
+        worker = build_ingest(settings or hub_settings, **kwargs)
         workers.append(worker)
         worker.start()
         assert worker.wait_ready(10), "ingest worker did not connect and subscribe"

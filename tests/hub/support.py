@@ -24,9 +24,9 @@ from nacl.public import PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
 from demo.broker.mosquitto import MosquittoBroker
+from hub.composition import HubIngest
 from hub.core.db import make_engine
 from hub.core.private_files import write_private
-from hub.ingest import IngestWorker
 from hub.ingest.cards import CardPolicy
 from hub.org.cards import HubCardKeys
 from mqtt_contract import topics
@@ -47,7 +47,7 @@ from mqtt_contract.topics import Command, EventKind
 from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL
 from tests.users import bearer, user_token
 
-StartWorker = Callable[..., IngestWorker]
+StartWorker = Callable[..., HubIngest]
 
 CARD_KEY = b"hub-test-card-key-0123456789"
 CARD_PRIVATE_KEY = PrivateKey(hashlib.sha256(b"hub-test-card-private-key").digest())

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from hub.core.settings import HubSettings
-from hub.ingest.decode import EVENT_MODELS, TimeWindow, envelope_key
+from hub.ingest.decode import TimeWindow, envelope_key
 from hub.ingest.decode import decode as decode_with
-from hub.ingest.records import (
+from hub.ingest.events import (
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
@@ -25,7 +25,7 @@ from hub.ingest.records import (
 from hub.ingest.store import EVENT_TABLES
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
-from mqtt_contract.models import MAX_PAYLOAD_BYTES, CheckinEvent
+from mqtt_contract.models import EVENT_MODELS, MAX_PAYLOAD_BYTES, CheckinEvent
 from mqtt_contract.topics import EventKind
 from tests.hub.support import (
     BOOT,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from hub.ingest import IngestWorker
-from hub.ingest.records import AnyEvent
+from hub.composition import HubIngest
+from hub.ingest.events import AnyEvent
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import MAX_PAYLOAD_BYTES
@@ -147,7 +147,7 @@ def _dead_letters(db: Db) -> dict[str, list[sa.Row[tuple[object, ...]]]]:
 def test_malformed_messages_are_dead_lettered_and_ingest_goes_on(
     start_worker: StartWorker, edge: MakeEdge, db: Db
 ) -> None:
-    worker: IngestWorker = start_worker()
+    worker: HubIngest = start_worker()
     centre = edge()
     publisher = edge("centre-01", account=ACCOUNTS.publisher)
     topic = topics.event("centre-01", "reader-1", topics.EventKind.CHECKIN)

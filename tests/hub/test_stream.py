@@ -25,6 +25,7 @@ from hub.api.app import close_live_streams
 from hub.auth import Role
 from hub.auth.deps import SESSION_COOKIE
 from hub.auth.models import UserSession
+from hub.composition import build_app
 from hub.core.settings import HubSettings
 from hub.live import LiveEvent, LiveFeed, LiveTopic
 from mqtt_contract import topics
@@ -195,7 +196,7 @@ def test_committed_messages_reach_the_stream_once_each(
 ) -> None:
     worker = start_worker()
     feed = LiveFeed()
-    app = create_app(hub_settings, ingest=worker, live=feed)
+    app = build_app(hub_settings, ingest=worker, live=feed)
     server = ApiServer(app)
     try:
         reader = StreamReader(server.http, "/api/v1/stream")

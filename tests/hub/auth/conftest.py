@@ -15,10 +15,10 @@ from sqlalchemy import Engine, select
 from demo.seed import seed_city
 from hub.api import create_app
 from hub.auth import Role
+from hub.composition import build_store
 from hub.core.settings import HubSettings
 from hub.ingest.decode import decode
-from hub.ingest.records import InboundMessage
-from hub.ingest.store import RecordStore
+from hub.ingest.events import InboundMessage
 from hub.live import LiveFeed
 from hub.venues.models import Venue
 from hub.venues.service import OccupancyService
@@ -93,7 +93,7 @@ def secured(db_settings: HubSettings, engine: Engine) -> Iterator[Secured]:
         for n, site in enumerate(venues, 1)
     ]
     records = [decode(m, cards=CARDS) for m in readings]
-    RecordStore(engine).write(records)
+    build_store(engine).write(records)
     # Occupancy as the hub derives it: a full venue raises an alert. Nothing is published here
     # (the broker path is tests/hub/venues/test_api.py's); the API reads the alerts' rows.
     occupancy = OccupancyService(

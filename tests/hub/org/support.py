@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hub.ingest.records import EventRecord
+from hub.ingest.events import EventRecord
 from hub.org.calendar import month_of
 from hub.org.models import (
     Activity,

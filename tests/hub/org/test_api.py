@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from demo.seed import seed_city
 from hub.api import create_app
+from hub.composition import build_store
 from hub.core.settings import HubSettings
-from hub.ingest.store import RecordStore
 from hub.org.models import Member
 from tests.hub.org.support import tap
 from tests.hub.org.test_seed import SMALL
@@ -152,7 +152,7 @@ def test_members_and_registrations_are_created_and_updated(api: ApiServer, engin
 
 def test_an_activity_entered_afterwards_takes_its_checkins(api: ApiServer, engine: Engine) -> None:
     at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Yuanping
-    store = RecordStore(engine)
+    store = build_store(engine)
     store.write([tap("0A1B2C3D4E", at + timedelta(minutes=m)) for m in (5, 10, 70)])
     walk_ins = api.get("/api/v1/attendance", centre_id="centre-01", since=at.isoformat()).json()
     assert walk_ins["count"] == 3

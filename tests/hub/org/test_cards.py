@@ -32,7 +32,7 @@ from edge.config import load_settings
 from hub.core.settings import HubSettings
 from hub.ingest.cards import CardPolicy
 from hub.ingest.decode import decode
-from hub.ingest.records import DeadLetterRecord, EventRecord, InboundMessage
+from hub.ingest.events import DeadLetterRecord, EventRecord, InboundMessage
 from hub.org.allowlist import current_allowlists
 from hub.org.cards import CardKeyError, card_keys, learn_vault
 from hub.org.cards_cli import main as cards_main
