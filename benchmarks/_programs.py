@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks._services import Accounts
 from demo.broker.mosquitto import MosquittoBroker, free_port
+from hub.core.card_keys import HubCardKeys
 from hub.core.private_files import write_private
-from hub.org.cards import HubCardKeys
 
 
 class BenchmarkError(RuntimeError):

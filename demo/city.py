@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, select
 
 from demo.seed import default_year, is_seeded, member_card, seed_city
+from hub.core.card_keys import HubCardKeys
 from hub.core.db import make_engine, upgrade
 from hub.org.calendar import CITY_TZ, month_of
-from hub.org.cards import HubCardKeys
 from hub.org.models import Activity, Community, Member, ServiceCentre
 
 log = logging.getLogger(__name__)

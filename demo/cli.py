@@ -33,8 +33,8 @@ from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from firmware_sim.venue_cli import ACCELERATION_HELP
 from hub.broker.acl import contract_acl, edge_client_ids
+from hub.core.card_keys import HubCardKeys, read_private_key, write_new_private_key
 from hub.core.private_files import make_private_dir, open_private_append, write_private
-from hub.org.cards import HubCardKeys, read_private_key, write_new_private_key
 
 log = logging.getLogger(__name__)
 

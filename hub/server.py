@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from hub.api.app import close_live_streams
 from hub.auth.users import active_operators
 from hub.composition import build_hub
+from hub.core.card_keys import CardKeyError, card_keys
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.org.cards import CardKeyError, card_keys
 
 log = logging.getLogger(__name__)
 

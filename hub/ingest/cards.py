@@ -1,7 +1,7 @@
 """The card of a check-in, as the hub keeps it: the city-wide pseudonym ``card_hash``.
 
 An edge sends the card sealed to the hub (``card_sealed``); decoding opens it and puts the city
-hash beside the seal (the seal stays for the members' vault, ``hub.org.cards.learn_vault``). An
+hash beside the seal (the seal stays for the members' vault, which the records package fills). An
 edge not yet upgraded sends the city hash itself, taken only while ``HUB_ACCEPT_CITY_CARD_HASH``
 allows: the migration window of docs/security.md.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.core.card_keys import HubCardKeys, SealError, card_keys
 from hub.core.settings import HubSettings
-from hub.org.cards import HubCardKeys, SealError, card_keys
 from mqtt_contract.models import CheckinEvent
 
 
@@ -22,7 +22,7 @@ class CardPolicy:
 
     @classmethod
     def of(cls, settings: HubSettings) -> CardPolicy:
-        """Raises ``hub.org.cards.CardKeyError`` when the key file is set but unusable."""
+        """Raises ``hub.core.card_keys.CardKeyError`` when the key file is set but unusable."""
         return cls(card_keys(settings), settings.accepts_city_card_hash)
 
     def opened(self, event: CheckinEvent) -> CheckinEvent | str:

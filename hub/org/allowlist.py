@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.org.cards import HubCardKeys, SealError
+from hub.core.card_keys import HubCardKeys, SealError
 from hub.org.models import AllowlistVersion, Community, Member, ServiceCentre
 from mqtt_contract.models import Allowlist
 

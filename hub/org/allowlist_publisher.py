@@ -20,11 +20,11 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.core.card_keys import card_keys
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.mqtt import HubConnection, PublishError, Role, session_options
 from hub.org.allowlist import current_allowlists
-from hub.org.cards import card_keys
 from mqtt_contract import topics
 from mqtt_contract.topics import Command
 

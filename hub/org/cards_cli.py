@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from hub.core.card_keys import CardKeyError, card_keys, read_private_key, write_new_private_key
 from hub.core.settings import HubSettings
-from hub.org.cards import CardKeyError, card_keys, read_private_key, write_new_private_key
 from mqtt_contract.card_seal import public_key_text
 from mqtt_contract.topics import ID_PATTERN
 

@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.org.cards import CardKeyError, card_sealer
+from hub.org.cards import card_sealer
 from hub.org.roster import TableError, format_of, import_roster
 
 log = logging.getLogger(__name__)

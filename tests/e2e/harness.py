@@ -25,8 +25,8 @@ from nacl.public import PrivateKey
 
 from demo.broker.mosquitto import MosquittoBroker, free_port
 from firmware_sim.card_reader import CardReaderSim
+from hub.core.card_keys import HubCardKeys
 from hub.core.private_files import write_private
-from hub.org.cards import HubCardKeys
 from tests.services import ACCOUNTS
 from tests.users import bearer, user_token
 

@@ -25,10 +25,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from demo.broker.mosquitto import MosquittoBroker
 from hub.composition import HubIngest
+from hub.core.card_keys import HubCardKeys
 from hub.core.db import make_engine
 from hub.core.private_files import write_private
 from hub.ingest.cards import CardPolicy
-from hub.org.cards import HubCardKeys
 from mqtt_contract import topics
 from mqtt_contract.card_seal import seal_card
 from mqtt_contract.models import (

@@ -29,12 +29,13 @@ from edge.agent import EdgeAgent
 from edge.allowlist import path_beside
 from edge.card_reader import Tap
 from edge.config import load_settings
+from hub.core.card_keys import CardKeyError, card_keys
 from hub.core.settings import HubSettings
 from hub.ingest.cards import CardPolicy
 from hub.ingest.decode import decode
 from hub.ingest.events import DeadLetterRecord, EventRecord, InboundMessage
 from hub.org.allowlist import current_allowlists
-from hub.org.cards import CardKeyError, card_keys, learn_vault
+from hub.org.cards import learn_vault
 from hub.org.cards_cli import main as cards_main
 from hub.org.models import Member
 from mqtt_contract import topics
