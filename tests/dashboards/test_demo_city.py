@@ -34,6 +34,9 @@ from tests.services import ACCOUNTS
 
 VENUES = venue_sites(SMALL_CITY.venues)
 
+# demo_hub (module scope) seeds a city: seeded once, on one worker
+pytestmark = pytest.mark.xdist_group("demo-city")
+
 
 @pytest.fixture(scope="module")
 def demo_hub(

@@ -12,16 +12,17 @@ from sqlalchemy import Engine
 
 from demo.broker.mosquitto import MosquittoBroker
 from hub.composition import HubIngest, build_ingest
-from hub.core.db import make_engine, upgrade
+from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker, card_key_file
+from tests.migrated import MigratedTemplates
 from tests.services import ACCOUNTS
 
 
 @pytest.fixture
-def db_settings(database_url: str) -> HubSettings:
+def db_settings(database_url: str, migrated: MigratedTemplates) -> HubSettings:
     """Settings on a migrated database, for tests that need no broker."""
-    upgrade(database_url)
+    migrated.migrate(database_url)
     # The test events have fixed times (support.T0): they must not age out of the hub's window
     # as the years pass. The window's own tests (test_decode, test_worst_values) set theirs.
     return HubSettings(database_url=database_url, mode="demo", event_max_age_days=36_500)
