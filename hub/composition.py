@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from hub.api import create_app
+from hub.api import App, create_app
 from hub.core.settings import HubSettings
 from hub.ingest import IngestStatus, IngestWorker
 from hub.ingest.events import Record, WriteResult
@@ -97,7 +96,7 @@ def build_ingest(
 
 def build_app(
     settings: HubSettings, *, ingest: HubIngest | None = None, live: LiveFeed | None = None
-) -> FastAPI:
+) -> App:
     """The API; with ``ingest`` its live stream is told of every commit and every venue whose
     occupancy changed."""
     app = create_app(settings, ingest=ingest, live=live)
@@ -117,7 +116,7 @@ def build_allowlists(settings: HubSettings) -> AllowlistPublisher:
 class HubParts:
     ingest: HubIngest | None
     allowlists: AllowlistPublisher | None
-    app: FastAPI | None
+    app: App | None
 
 
 def build_hub(settings: HubSettings, *, api: bool = True, ingest: bool = True) -> HubParts:

@@ -18,11 +18,11 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.api import App
 from hub.api.app import close_live_streams
 from hub.auth.users import active_operators
 from hub.composition import build_hub
@@ -118,7 +118,7 @@ class _Hub:
         self.worker = parts.ingest
         self.allowlists = parts.allowlists
         self.server: uvicorn.Server | None = None
-        self.app: FastAPI | None = parts.app
+        self.app: App | None = parts.app
         self.api_thread: threading.Thread | None = None
         if parts.app is not None:
             app = parts.app

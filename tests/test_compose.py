@@ -152,7 +152,7 @@ def test_the_image_context_builds_a_wheel_that_ships_no_demo(tmp_path: Path) -> 
         "edge/cli.py",
         "hub/server.py",
         "hub/broker/dynsec.py",
-        "hub/dashboard/web/index.html",
+        "hub/api/dashboard/web/index.html",
     } <= names
     assert not [n for n in names if n.startswith("demo/")]
     importers = sorted(

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from hub.api.body_limit import BodyLimit
+from hub.api.dashboard import add_dashboard
 from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
 from hub.api.main import IMPORTS_PREFIX, api_router
@@ -21,7 +22,6 @@ from hub.api.routes import health, metrics
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
-from hub.dashboard import add_dashboard
 from hub.live import LiveFeed, LivePublisher
 from hub.metrics import HubMetrics
 
@@ -58,7 +58,7 @@ def create_app(
         summary="Check-ins, sites, devices and dead letters recorded from the edge agents.",
         version=_version(),
         lifespan=lifespan,
-        docs_url=None,  # /docs comes with the dashboard, from the package (hub.dashboard.apidocs)
+        docs_url=None,  # /docs comes with the dashboard, from the package (hub.api.dashboard.apidocs)
         redoc_url=None,
     )
     app.add_middleware(  # added first: the middlewares added after it also wrap its 413

@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 from community.cli import main as community
 from hub.api import create_app
 from hub.api.app import close_live_streams
+from hub.api.auth import SESSION_COOKIE
 from hub.auth import Role
-from hub.auth.deps import SESSION_COOKIE
 from hub.auth.models import UserSession
 from hub.composition import build_app
 from hub.core.settings import HubSettings

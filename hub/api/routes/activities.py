@@ -17,6 +17,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.api.auth import require
 from hub.api.crud import equal, found, referenced
 from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
@@ -31,9 +32,8 @@ from hub.api.schemas.activities import (
     ActivityPatch,
     AttendanceOut,
 )
+from hub.api.scope import ensure_site, site_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import ensure_site, site_conditions
 from hub.org.attendance import rematch_activities
 from hub.org.calendar import month_of
 from hub.org.models import (

@@ -13,17 +13,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from sqlalchemy import select
 
-from hub.api.deps import SessionDep, SettingsDep
-from hub.api.errors import AUTHENTICATED, refusals
-from hub.api.schemas import Page
-from hub.api.schemas.auth import CodeLogin, MeOut, NewUserOut, TokenLogin, UserIn, UserOut
-from hub.auth.deps import (
+from hub.api.auth import (
     SESSION_COOKIE,
     AuthenticatedDep,
     check_origin,
     require,
     unauthorized,
 )
+from hub.api.deps import SessionDep, SettingsDep
+from hub.api.errors import AUTHENTICATED, refusals
+from hub.api.schemas import Page
+from hub.api.schemas.auth import CodeLogin, MeOut, NewUserOut, TokenLogin, UserIn, UserOut
 from hub.auth.models import User
 from hub.auth.principal import Principal
 from hub.auth.roles import Permission

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.api.auth import principal_unless_database_down
 from hub.api.deps import IngestDep, RunningIngest, SessionDep
 from hub.api.schemas.health import HealthOut, InfluxOut, IngestOut
 from hub.auth import Permission, Principal
-from hub.auth.deps import principal_unless_database_down
 
 log = logging.getLogger(__name__)
 

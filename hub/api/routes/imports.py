@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import require
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, ErrorOut
 from hub.api.schemas.imports import ImportReportOut
 from hub.auth import Permission
-from hub.auth.deps import require
 from hub.org.cards import card_sealer
 from hub.org.roster import ReadLimits, RosterKind, import_roster
 

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
 from hub.api.schemas import Page
 from hub.api.schemas.live import LiveCheckinOut
+from hub.api.scope import site_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import site_conditions
 from hub.ingest.models import Checkin
 from hub.live import card_ref
 from hub.org.models import Activity, Attendance, Member

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.api.auth import require
 from hub.api.crud import conflict, equal, found, referenced
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, refusals
@@ -29,7 +30,6 @@ from hub.api.schemas.members import (
     RegistrationPatch,
 )
 from hub.auth import Permission
-from hub.auth.deps import require
 from hub.core.settings import HubSettings
 from hub.org.cards import enrolled_card
 from hub.org.models import Community, Grid, Member, PartyOrg, Registration, Unit

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.api.auth import require
 from hub.api.crud import equal, found
 from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
@@ -42,7 +43,6 @@ from hub.api.schemas.organisation import (
     VolunteerTeamOut,
 )
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
 from hub.ingest.models import Device
 from hub.org.models import (
     Agreement,

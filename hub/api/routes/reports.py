@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from hub.api.auth import require
 from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED
 from hub.api.schemas.reports import AssessmentOut
 from hub.auth import Permission
-from hub.auth.deps import require
 from hub.org.assessment import (
     MEMBER_MIN_SERVICES,
     UNIT_MIN_REPORTING_PCT,

@@ -29,9 +29,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import AuthenticatedDep, Credential, CredentialDep, forbidden, still_works
 from hub.api.deps import LiveDep
 from hub.auth import Permission, Principal
-from hub.auth.deps import AuthenticatedDep, Credential, CredentialDep, forbidden, still_works
 from hub.live import LiveFeed, LiveTopic, Subscription
 
 log = logging.getLogger(__name__)

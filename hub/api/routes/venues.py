@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import QueryTime
@@ -33,9 +34,8 @@ from hub.api.schemas.venues import (
     VenueOut,
     VenueSharingOut,
 )
+from hub.api.scope import ensure_site, ensure_unit, unit_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import ensure_site, ensure_unit, unit_conditions
 from hub.org.models import Unit
 from hub.venues import reports, rollups
 from hub.venues.models import CapacityAlertRecord, Venue, VenueOccupancy
