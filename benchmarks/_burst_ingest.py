@@ -31,6 +31,7 @@ from benchmarks._mqtt import BenchClient, checkin_message
 from benchmarks._programs import (
     BenchmarkError,
     Program,
+    bench_card_keys,
     free_port,
     hub_program,
     read_metrics,
@@ -41,7 +42,6 @@ from demo.broker.mosquitto import MosquittoBroker
 from hub.core.settings import HubSettings
 from hub.ingest.models import Checkin
 from mqtt_contract import topics
-from mqtt_contract.credentials import card_hash
 
 SITES = ("centre-01", "centre-02")
 PROBE_SITE = "bench-probe"
@@ -245,7 +245,8 @@ def _poll_counts(engine: sa.Engine, check_alive: Callable[[], None]) -> Iterator
 
 
 def _card(seq: int) -> str:
-    return card_hash(CARD_KEY.encode(), f"{seq:010X}")
+    """The card sealed as an edge seals it: the hub opens each one (about 0.1 ms of CPU)."""
+    return bench_card_keys(CARD_KEY).seal(f"{seq:010X}")
 
 
 def _per_s(events: int, span_s: float) -> float:

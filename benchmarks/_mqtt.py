@@ -22,9 +22,10 @@ import paho.mqtt.client as mqtt
 
 from benchmarks._programs import BenchmarkError
 from benchmarks._services import Account
+from edge.mqtt_session import connect_async, persistent_client
 from mqtt_contract import topics
 from mqtt_contract.models import CheckinData, CheckinEvent
-from mqtt_contract.session import BrokerEndpoint, SessionOptions, connect_async, persistent_client
+from mqtt_contract.session import BrokerEndpoint, SessionOptions
 from mqtt_contract.topics import EventKind
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ Message = tuple[str, bytes]
 """(topic, payload)"""
 
 
-def checkin_message(site: str, device: str, boot: UUID, seq: int, card_hash: str) -> Message:
-    """A valid check-in as an edge publishes it: its topic and payload."""
+def checkin_message(site: str, device: str, boot: UUID, seq: int, card_sealed: str) -> Message:
+    """A valid check-in as an edge publishes it (its card sealed to the hub): topic and payload."""
     event = CheckinEvent(
         id=uuid.uuid4(),
         site=site,
@@ -43,7 +44,7 @@ def checkin_message(site: str, device: str, boot: UUID, seq: int, card_hash: str
         boot=boot,
         seq=seq,
         ts=datetime.now(UTC),
-        data=CheckinData(card_hash=card_hash),
+        data=CheckinData(card_sealed=card_sealed),
     )
     return topics.event(site, device, EventKind.CHECKIN), event.to_bytes()
 

@@ -7,6 +7,8 @@ hub with other settings.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import signal
 import subprocess
@@ -16,10 +18,13 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from nacl.public import PrivateKey
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks._services import Accounts
 from demo.broker.mosquitto import MosquittoBroker, free_port
+from hub.core.card_keys import HubCardKeys
+from hub.core.private_files import write_private
 
 
 class BenchmarkError(RuntimeError):
@@ -88,6 +93,14 @@ class Program:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
+BENCH_CARD_PRIVATE_KEY = PrivateKey(hashlib.sha256(b"benchmark-card-private-key").digest())
+"""The benchmark hub's card key: it opens the cards the edges seal (hub.org.cards)."""
+
+
+def bench_card_keys(card_key: str) -> HubCardKeys:
+    return HubCardKeys(card_key.encode(), BENCH_CARD_PRIVATE_KEY)
+
+
 def hub_program(
     workdir: Path,
     database_url: str,
@@ -98,7 +111,7 @@ def hub_program(
     http_port: int | None = None,
 ) -> Program:
     """``community hub`` in production mode; ``http_port=None`` runs it with ``--no-api``.
-    ``card_key`` is the key the edges hash card numbers with."""
+    ``card_key`` is the city card key; the card private key is written beside it."""
     args = ["hub", "--database-url", database_url, "--mqtt-url", broker.url]
     args += ["--no-api"] if http_port is None else ["--http-port", str(http_port)]
     user, password = accounts.hub
@@ -107,10 +120,17 @@ def hub_program(
         "HUB_MQTT_PASSWORD": password,
         "HUB_MODE": "production",
         "HUB_CARD_KEY": card_key,
+        "HUB_CARD_PRIVATE_KEY_FILE": str(card_key_file(workdir)),
         # The benchmark reads /metrics without a token: the hub listens on 127.0.0.1 only.
         "HUB_METRICS_PUBLIC": "true",
     }
     return Program("hub", args, env, workdir / "hub.log")
+
+
+def card_key_file(workdir: Path) -> Path:
+    path = workdir / "card-key"
+    write_private(path, base64.b64encode(bytes(BENCH_CARD_PRIVATE_KEY)).decode())
+    return path
 
 
 def edge_program(
@@ -129,7 +149,8 @@ def edge_program(
         f'site = "{site}"',
         'mode = "production"',
         f'outbox_path = "{edge_outbox(workdir)}"',
-        f'card_key = "{card_key}"',
+        f'site_card_key = "{bench_card_keys(card_key).site_key(site)}"',
+        f'hub_card_public_key = "{bench_card_keys(card_key).public_key}"',
         "[mqtt]",
         f'url = "{broker.url}"',
         f'username = "{user}"',

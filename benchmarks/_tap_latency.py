@@ -45,6 +45,7 @@ from benchmarks._mqtt import BenchClient, checkin_message
 from benchmarks._programs import (
     BenchmarkError,
     Program,
+    bench_card_keys,
     edge_outbox,
     edge_program,
     free_port,
@@ -278,9 +279,9 @@ def measure_mqtt_hop(broker_url: str, account: Account, count: int, rate: float)
 
     topic = topics.event(HOP_SITE, READER, EventKind.CHECKIN)
     boot = uuid.uuid4()
+    seal = bench_card_keys(secrets.token_hex(16)).seal  # payloads the size of a real tap's
     payloads = [
-        checkin_message(HOP_SITE, READER, boot, seq, secrets.token_hex(32))[1]
-        for seq in range(count)
+        checkin_message(HOP_SITE, READER, boot, seq, seal(f"{seq:010X}"))[1] for seq in range(count)
     ]
     subscriber = BenchClient(broker_url, account, "bench-hop-sub", on_message=on_message)
     publisher = BenchClient(broker_url, account, "bench-hop-pub")

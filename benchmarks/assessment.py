@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from benchmarks._report import SUMMARY_HEADER, machine, summary_row, table
 from benchmarks._services import DatabaseKind, fresh_database, versions
 from demo.seed import seed_city
-from hub.api.records.reports import assessment_body
-from hub.api.records.schemas import AssessmentOut
+from hub.api.routes.reports import assessment_body
+from hub.api.schemas.reports import AssessmentOut
 from hub.core.db import make_engine, upgrade
 from hub.ingest.models import Checkin
 from hub.org.assessment import build_assessment

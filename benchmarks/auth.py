@@ -37,8 +37,8 @@ from benchmarks._programs import BenchmarkError, wait_for
 from benchmarks._report import SUMMARY_HEADER, machine, summary_row, table
 from benchmarks._services import DatabaseKind, fresh_database, versions
 from hub.api import create_app
+from hub.api.auth import SESSION_COOKIE
 from hub.auth import Role
-from hub.auth.deps import SESSION_COOKIE
 from hub.auth.users import add_user, open_session, principal_for_token
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings

@@ -40,17 +40,16 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from benchmarks._mqtt import BenchClient, Message, checkin_message
-from benchmarks._programs import BenchmarkError, wait_for
+from benchmarks._programs import BenchmarkError, bench_card_keys, card_key_file, wait_for
 from benchmarks._report import SUMMARY_HEADER, machine, percentile, summary_row, table
 from benchmarks._services import Accounts, DatabaseKind, fresh_database, private_broker, versions
 from demo.seed import seed_city
-from hub.api import create_app
 from hub.api.app import close_live_streams
 from hub.auth import Role
 from hub.auth.users import add_user
+from hub.composition import build_app, build_ingest
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
 from hub.org.calendar import CITY_TZ
 from mqtt_contract import topics
 from mqtt_contract.models import CounterData, CounterEvent
@@ -58,6 +57,8 @@ from mqtt_contract.topics import EventKind
 
 TARGET_MS = 1000.0
 CARD_KEY = b"benchmark-card-key-0123456789"
+SEALED = bench_card_keys(CARD_KEY.decode()).seal("0A1B2C3D4E")
+"""A card as an edge seals it (the hub opens each tap's)."""
 VENUES = [f"venue-{n:02d}" for n in range(1, 53)]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -130,7 +131,7 @@ def tap_to_screen(
         page.goto(f"{url}/checkins?site=centre-01")
         page.wait_for_function(READY)
         for seq in range(1, taps + 1):
-            topic, payload = checkin_message("centre-01", "reader-1", boot, seq, "ab" * 32)
+            topic, payload = checkin_message("centre-01", "reader-1", boot, seq, SEALED)
             event_id = json.loads(payload)["id"]
             started = time.perf_counter()
             bench.publish_all([(topic, payload)])
@@ -168,11 +169,12 @@ def running_hub(workdir: Path, kind: DatabaseKind) -> Iterator[tuple[str, str, B
             mqtt_password=SecretStr(accounts.hub[1]),
             mqtt_client_id=f"bench-dash-{uuid.uuid4().hex[:8]}",
             card_key=SecretStr(CARD_KEY.decode()),
+            card_private_key_file=card_key_file(workdir),
             mode="production",
         )
-        worker = IngestWorker(settings)
+        worker = build_ingest(settings)
         worker.start()
-        app = create_app(settings, ingest=worker)
+        app = build_app(settings, ingest=worker)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
         )

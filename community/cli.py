@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
     "seed": ("demo.seed_cli:main", "fill a database with a synthetic city: --seed N"),
     "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
+    "cards": ("hub.org.cards_cli:main", "keygen|public-key|site-key: the hub's card keys"),
     "user": (
         "hub.auth.cli:main",
         "add|list|revoke|token|login-link: users of the API and dashboard",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, select
 
 from demo.seed import default_year, is_seeded, member_card, seed_city
+from hub.core.card_keys import HubCardKeys
 from hub.core.db import make_engine, upgrade
 from hub.org.calendar import CITY_TZ, month_of
 from hub.org.models import Activity, Community, Member, ServiceCentre
@@ -23,7 +24,7 @@ UNKNOWN_CARDS = 3
 
 def seed_on_first_run(
     database_url: str,
-    card_key: bytes,
+    keys: HubCardKeys,
     progress: Callable[[str], None] = print,
     centres: Sequence[str] | None = None,
 ) -> int:
@@ -38,7 +39,7 @@ def seed_on_first_run(
         year = default_year()
         if not seeded:
             progress(f"first run: seeding a synthetic city for {year} (seed {DEMO_SEED}) ...")
-            report = seed_city(engine, seed=DEMO_SEED, key=card_key, year=year)
+            report = seed_city(engine, seed=DEMO_SEED, key=keys.city_key, year=year, seal=keys.seal)
             progress(
                 f"seeded {report.counts['members']} members and {report.counts['checkins']} "
                 f"check-ins in {report.seconds:.1f} s"

@@ -33,12 +33,15 @@ from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from firmware_sim.venue_cli import ACCELERATION_HELP
 from hub.broker.acl import contract_acl, edge_client_ids
+from hub.core.card_keys import HubCardKeys, read_private_key, write_new_private_key
 from hub.core.private_files import make_private_dir, open_private_append, write_private
 
 log = logging.getLogger(__name__)
 
 PUBLISHER = "publisher"
 HUB_USER = "hub"
+CARD_KEY_FILE = "card-key"
+"""The hub's card private key in the demo's data directory (made on first run, mode 0600)."""
 
 
 class Broker(Protocol):
@@ -77,12 +80,18 @@ def load_credentials(data_dir: Path, sites: list[str]) -> dict[str, Any]:
     creds.setdefault("mqtt_username", PUBLISHER)
     creds.setdefault("mqtt_password", secrets.token_urlsafe(16))
     creds.setdefault("hub_password", secrets.token_urlsafe(16))
-    creds.setdefault("card_key", secrets.token_hex(32))
+    creds.setdefault("card_key", secrets.token_hex(32))  # the city key: the hub's alone
+    if not (data_dir / CARD_KEY_FILE).exists():
+        write_new_private_key(data_dir / CARD_KEY_FILE)  # opens the cards the edges seal
     edges: dict[str, str] = creds.setdefault("edges", {})
     for site in sites:
         edges.setdefault(site, secrets.token_urlsafe(16))
     save_credentials(data_dir, creds)
     return creds
+
+
+def demo_card_keys(data_dir: Path, creds: dict[str, Any]) -> HubCardKeys:
+    return HubCardKeys(creds["card_key"].encode(), read_private_key(data_dir / CARD_KEY_FILE))
 
 
 def save_credentials(data_dir: Path, creds: dict[str, Any]) -> None:
@@ -161,7 +170,9 @@ def edge_config(
     *,
     devices: str | None = None,
 ) -> Path:
-    """The site's TOML config; ``devices`` (``[[devices]]`` entries) defaults to one card reader."""
+    """The site's TOML config; ``devices`` (``[[devices]]`` entries) defaults to one card reader.
+    Its card keys are the site's own and the hub's public key, never the city key."""
+    keys = demo_card_keys(data_dir, creds)
     site_dir = data_dir / "edges" / site
     make_private_dir(site_dir)
     path = site_dir / "edge.toml"
@@ -172,7 +183,8 @@ def edge_config(
                 f'site = "{site}"',
                 'mode = "demo"',
                 f'outbox_path = "{site_dir / "outbox.db"}"',
-                f'card_key = "{creds["card_key"]}"',
+                f'site_card_key = "{keys.site_key(site)}"',
+                f'hub_card_public_key = "{keys.public_key}"',
                 "heartbeat_interval_s = 5.0",
                 "[mqtt]",
                 f'url = "{broker_url}"',
@@ -235,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             cleanup.callback(broker.stop)
             broker_url = broker.url
         database_url = f"sqlite:///{data_dir / 'hub.db'}"
-        year = seed_on_first_run(database_url, creds["card_key"].encode(), centres=sites)
+        year = seed_on_first_run(database_url, demo_card_keys(data_dir, creds), centres=sites)
         specs = registry_venues(database_url, venues)
         resume = seed_venues_on_first_run(database_url, specs)
         api = f"http://127.0.0.1:{http_port}"
@@ -262,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 "HUB_MQTT_PASSWORD": creds["hub_password"],
                 "HUB_MQTT_PROTOCOL": protocol,
                 "HUB_CARD_KEY": creds["card_key"],
+                "HUB_CARD_PRIVATE_KEY_FILE": str(data_dir / CARD_KEY_FILE),
             },
             hub_log,
         )

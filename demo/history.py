@@ -38,9 +38,9 @@ from firmware_sim.venue import BAYS_UNIT, COUNTER_UNIT, venue_bays, venue_counte
 from firmware_sim.venue_scenario import CITY_TZ, VenueScenario, VenueSpec, city_day_plan
 from hub.core.bulk import BulkInsert
 from hub.core.db import make_engine
+from hub.ingest.events import EventRecord
 from hub.ingest.models import BayReading as BayRow
 from hub.ingest.models import CounterReading
-from hub.ingest.records import EventRecord
 from hub.ingest.store import RecordStore
 from hub.venues import alerts, registry
 from hub.venues.hours import DAY, day_start, resets_between

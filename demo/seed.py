@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from demo.seed_words import (
     COMMUNITY_WORDS,
@@ -33,6 +32,7 @@ from demo.seed_words import (
     THEMES,
     UNIT_SUFFIXES,
 )
+from hub.core.dialect import insert_for
 from hub.ingest.models import Checkin, Device, Site
 from hub.org.attendance import record_missing_attendance
 from hub.org.calendar import CITY_TZ
@@ -121,8 +121,11 @@ class SeedReport:
 class _City:
     """Draws the city; every id is assigned here so that rows can refer to each other."""
 
-    def __init__(self, seed: int, year: int, key: bytes, scale: Scale) -> None:
+    def __init__(
+        self, seed: int, year: int, key: bytes, scale: Scale, seal: Callable[[str], str] | None
+    ) -> None:
         self.seed, self.year, self.key, self.scale = seed, year, key, scale
+        self.seal = seal  # the members' card vault (hub.org.cards); none: left empty
         self.rng = random.Random(seed)
         self.rows = _Rows()
         self.community_ids: list[int] = []
@@ -343,6 +346,7 @@ class _City:
                     "grid_id": rng.choice(self.level3_by_community.get(community, [community])),
                     "party_org_id": rng.choice(self.groups_by_community.get(community, [None])),
                     "card_hash": card_hash(self.key, card),
+                    "card_sealed": self.seal(card) if self.seal else None,
                     "in_service": True,
                 },
             )
@@ -600,15 +604,16 @@ def seed_city(
     year: int | None = None,
     scale: Scale = CITY,
     progress: Callable[[str], None] = lambda _line: None,
+    seal: Callable[[str], str] | None = None,
 ) -> SeedReport:
     """Fill an empty, migrated database with a synthetic city; raise ``SeedError`` if it holds
-    records already."""
+    records already. ``seal`` makes the members' card vault entries (``hub.org.cards``)."""
     year = year or default_year()
     started = clock.monotonic()
     with engine.connect() as conn:
         if is_seeded(conn):
             raise SeedError("the database already holds records; seed a fresh one")
-    city = _City(seed, year, key, scale)
+    city = _City(seed, year, key, scale, seal)
     city.organisation()
     city.units()
     city.members()
@@ -654,7 +659,7 @@ def _sites(conn: Connection, centres: list[str], checkins: list[dict[str, Any]])
     """The centres' sites and readers, as the hub registers them when their edges first report
     (an edge may have reported already)."""
     first = min((c["received_at"] for c in checkins), default=datetime.now(UTC))
-    insert_new = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert_new = insert_for(conn)
     conn.execute(
         insert_new(Site).on_conflict_do_nothing(),
         [{"id": c, "first_seen": first, "state": "unknown"} for c in centres],

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from demo.seed import SeedError, default_year, seed_city
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
+from hub.org.cards import card_sealer
 
 
 def _settings(database_url: str | None, prog: str) -> HubSettings | None:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         key = settings.card_key_bytes()
+        seal = card_sealer(settings)  # the members' card vault (HUB_CARD_PRIVATE_KEY_FILE)
     except ValueError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 2
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             key=key,
             year=args.year,
             progress=lambda line: print(f"  {line}", flush=True),
+            seal=seal,
         )
     except SeedError as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)

@@ -23,6 +23,7 @@ from edge.outbox import Outbox
 from edge.publisher import Publisher, PublisherConfig
 from edge.venue_sensors import BaySensor, PeopleCounter, VenueSensor
 from mqtt_contract import topics
+from mqtt_contract.card_seal import public_key_from_text, seal_card
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
     BaysData,
@@ -46,7 +47,8 @@ class EdgeAgent:
         self.settings = settings
         self.boot = uuid.uuid4()
         self._started = time.monotonic()
-        self._card_key = settings.card_key.get_secret_value().encode()
+        self._site_card_key = settings.site_card_key.get_secret_value().encode()
+        self._hub_public_key = public_key_from_text(settings.hub_card_public_key)
         self.outbox = Outbox(settings.outbox_path)
         self.allowlist = AllowlistCache(path_beside(settings.outbox_path), settings.site)
         since = datetime.now(UTC)
@@ -114,9 +116,13 @@ class EdgeAgent:
     def record_tap(self, device_id: str, tap: Tap) -> int:
         """Commit the tap to the outbox (before anything else), then wake the publisher."""
         site = self.settings.site
-        hashed = card_hash(self._card_key, tap.card)
-        decision, allowlist_version = self.allowlist.judge(hashed)  # locally, even offline
-        data = CheckinData(card_hash=hashed, decision=decision, allowlist_version=allowlist_version)
+        # judged locally (even offline) by this site's hash; the card travels sealed to the hub
+        decision, allowlist_version = self.allowlist.judge(card_hash(self._site_card_key, tap.card))
+        data = CheckinData(
+            card_sealed=seal_card(self._hub_public_key, tap.card),
+            decision=decision,
+            allowlist_version=allowlist_version,
+        )
 
         def build(seq: int) -> tuple[str, bytes]:
             event = CheckinEvent(

@@ -1,7 +1,9 @@
 """Settings of one edge agent: a TOML file, with ``EDGE_`` environment variables for what it omits.
 
-Secrets (the broker password, the card key) are best given by environment
-(``EDGE_MQTT__PASSWORD``, ``EDGE_CARD_KEY``) so the file can be shared.
+Secrets (the broker password, the site's card key) are best given by environment
+(``EDGE_MQTT__PASSWORD``, ``EDGE_SITE_CARD_KEY``) so the file can be shared. No edge holds the
+city-wide card key: ``site_card_key`` is this site's own (``community cards site-key SITE`` at the
+hub), and ``hub_card_public_key`` seals each card to the hub (``mqtt_contract.card_seal``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mqtt_contract.card_seal import public_key_from_text
 from mqtt_contract.models import DeviceId, SiteId
 from mqtt_contract.session import ProtocolName
 
@@ -96,7 +99,13 @@ class EdgeSettings(BaseSettings):
     site: SiteId
     mode: Literal["demo", "production"] = "production"
     outbox_path: Path = Path("outbox.db")
-    card_key: SecretStr = Field(description="shared with the hub; at least 16 bytes")
+    site_card_key: SecretStr = Field(
+        description="this site's card key, from `community cards site-key SITE` at the hub; "
+        "the offline allowlist is hashed with it; at least 16 bytes"
+    )
+    hub_card_public_key: str = Field(
+        description="the hub's card public key (base64): each tap's card is sealed to it"
+    )
     heartbeat_interval_s: float = Field(default=10.0, gt=0)
     resend_after_s: float = Field(default=30.0, gt=0, description="resend what has no receipt")
     inflight_window: int = Field(default=200, gt=0, le=10_000)
@@ -106,10 +115,22 @@ class EdgeSettings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     devices: list[DeviceSettings] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_city_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "card_key" in data:
+            raise ValueError(
+                "card_key (the city-wide key) no longer belongs on an edge: remove it and set "
+                "site_card_key and hub_card_public_key (`community cards site-key SITE` at the "
+                "hub prints both; see docs/edge.md)"
+            )
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> EdgeSettings:
-        if len(self.card_key.get_secret_value().encode()) < 16:
-            raise ValueError("card_key must be at least 16 bytes")
+        if len(self.site_card_key.get_secret_value().encode()) < 16:
+            raise ValueError("site_card_key must be at least 16 bytes")
+        public_key_from_text(self.hub_card_public_key)
         if self.mode == "production" and self.mqtt.password is None:
             raise ValueError("production mode needs mqtt.password (or EDGE_MQTT__PASSWORD)")
         ids = [d.id for d in self.devices]

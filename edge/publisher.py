@@ -22,10 +22,11 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from pydantic import ValidationError
 
+from edge.mqtt_session import connect_async, persistent_client
 from edge.outbox import Outbox
 from mqtt_contract import topics
 from mqtt_contract.models import Allowlist, Receipt, Status, receipt_of
-from mqtt_contract.session import BrokerEndpoint, SessionOptions, connect_async, persistent_client
+from mqtt_contract.session import BrokerEndpoint, SessionOptions
 from mqtt_contract.topics import Command, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)

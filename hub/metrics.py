@@ -1,4 +1,5 @@
-"""Prometheus metrics of one hub process, on a registry of its own.
+"""Prometheus metrics of one hub process, on a registry of its own: every metric the hub exports
+is declared in this module.
 
 A registry per instance (not the global default) lets several workers live in one test process and
 keeps library collectors out of the hub's ``/metrics``.
@@ -72,3 +73,54 @@ class HubMetrics:
         """A sample's current value (0 when absent): for tests and the health report."""
         found = self.registry.get_sample_value(name, labels or {})
         return 0.0 if found is None else found
+
+
+class OccupancyMetrics:
+    """The occupancy service's (``hub.venues.service``)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.updates = Counter(
+            "hub_occupancy_updates",
+            "Ingest batches that updated venue occupancy",
+            registry=registry,
+        )
+        self.failures = Counter(
+            "hub_occupancy_failures",
+            "Occupancy updates that failed unexpectedly (recomputed on the next tick)",
+            registry=registry,
+        )
+        self.rollups = Counter(
+            "hub_occupancy_rollups", "5-minute buckets recomputed", registry=registry
+        )
+        self.alerts = Counter(
+            "hub_capacity_alert_transitions", "Capacity alerts raised or cleared", registry=registry
+        )
+        self.published = Counter(
+            "hub_capacity_alerts_published", "Capacity alert messages published", registry=registry
+        )
+
+
+class InfluxMetrics:
+    """The InfluxDB sink's (``hub.telemetry.influx``), registered only when it runs."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.written = Counter(
+            "hub_influx_points_written", "Points InfluxDB accepted", registry=registry
+        )
+        self.dropped = Counter(
+            "hub_influx_points_dropped",
+            "Points given up: queue_full (oldest dropped) or write_failed (after the retries)",
+            ["reason"],
+            registry=registry,
+        )
+        self.errors = Counter(
+            "hub_influx_write_errors",
+            "Write requests that failed (each retry counts)",
+            registry=registry,
+        )
+        self.queue_depth = Gauge(
+            "hub_influx_queue_depth", "Entries waiting for InfluxDB", registry=registry
+        )
+        self.up = Gauge(
+            "hub_influx_up", "1 while the last write to InfluxDB succeeded", registry=registry
+        )

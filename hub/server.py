@@ -18,18 +18,17 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from hub.api import create_app
+from hub.api import App
 from hub.api.app import close_live_streams
 from hub.auth.users import active_operators
+from hub.composition import build_hub
+from hub.core.card_keys import CardKeyError, card_keys
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
-from hub.org.allowlist_publisher import AllowlistPublisher
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     if settings is None:
         return 2
     try:
-        revision = upgrade(settings.database_url)
-    except SQLAlchemyError as exc:
-        log.error("cannot migrate %s: %s", settings.database_url_for_display(), exc)
+        card_keys(settings)  # a hub whose card key file is set but unusable stops, saying why
+    except CardKeyError as exc:
+        log.error("%s", exc)
+        return 2
+    if not _migrate(settings):
         return 1
-    log.info("database %s at revision %s", settings.database_url_for_display(), revision)
     if not args.no_api:
         _warn_without_operator(settings)
     return _Hub(settings, api=not args.no_api, ingest=not args.no_ingest).run()
@@ -96,26 +96,32 @@ def migrate_main(argv: list[str] | None = None) -> int:
     settings = _load_settings(overrides)
     if settings is None:
         return 2
+    return 0 if _migrate(settings) else 1
+
+
+def _migrate(settings: HubSettings) -> bool:
+    """Upgrade the database to the latest revision; ``False`` (logged) when it cannot."""
     try:
         revision = upgrade(settings.database_url)
     except SQLAlchemyError as exc:
         log.error("cannot migrate %s: %s", settings.database_url_for_display(), exc)
-        return 1
+        return False
     log.info("database %s is at revision %s", settings.database_url_for_display(), revision)
-    return 0
+    return True
 
 
 class _Hub:
     def __init__(self, settings: HubSettings, *, api: bool, ingest: bool) -> None:
         self.settings = settings
         self.stop_requested = threading.Event()
-        self.worker = IngestWorker(settings) if ingest else None
-        self.allowlists = AllowlistPublisher(settings) if ingest else None
+        parts = build_hub(settings, api=api, ingest=ingest)
+        self.worker = parts.ingest
+        self.allowlists = parts.allowlists
         self.server: uvicorn.Server | None = None
-        self.app: FastAPI | None = None
+        self.app: App | None = parts.app
         self.api_thread: threading.Thread | None = None
-        if api:
-            self.app = app = create_app(settings, ingest=self.worker)
+        if parts.app is not None:
+            app = parts.app
             config = uvicorn.Config(
                 app,
                 host=settings.http_host,

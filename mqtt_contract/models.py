@@ -11,9 +11,18 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
-from mqtt_contract.topics import CONTRACT_VERSION, ID_PATTERN, RESERVED_IDS
+from mqtt_contract.card_seal import SealedCard
+from mqtt_contract.topics import CONTRACT_VERSION, ID_PATTERN, RESERVED_IDS, EventKind
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 """Largest payload the hub accepts; anything larger is dead-lettered unparsed."""
@@ -68,13 +77,31 @@ class _Envelope(_Message):
 
 
 class CheckinData(BaseModel):
-    """One card tap. The card number itself never leaves the edge: only its keyed hash."""
+    """One card tap: the card sealed to the hub (``card_sealed``), which only the hub opens.
+
+    ``card_hash`` (the city-wide keyed hash) is what edges sent before the cards were sealed; a
+    hub takes it only while it allows so (``HUB_ACCEPT_CITY_CARD_HASH``). A payload has exactly
+    one of the two; the hub's own copy of an opened tap holds both."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    card_hash: HexDigest
+    card_sealed: SealedCard | None = None
+    card_hash: HexDigest | None = None
     decision: Literal["allowed", "unknown", "unchecked"] = "unchecked"
     allowlist_version: Annotated[int, Field(ge=1, lt=2**63)] | None = None
+
+    @model_validator(mode="after")
+    def _one_card(self) -> CheckinData:
+        if (self.card_sealed is None) == (self.card_hash is None):
+            raise ValueError("a check-in carries exactly one of card_sealed and card_hash")
+        return self
+
+    @property
+    def pseudonym(self) -> str:
+        """The city-wide card hash, once the hub has opened the seal (or the edge sent it)."""
+        if self.card_hash is None:
+            raise ValueError("the card is still sealed: only the hub's decode opens it")
+        return self.card_hash
 
 
 class CheckinEvent(_Envelope):
@@ -122,8 +149,20 @@ class BaysEvent(_Envelope):
     data: BaysData
 
 
-Event = Annotated[CheckinEvent | CounterEvent | BaysEvent, Field(discriminator="kind")]
+AnyEvent = CheckinEvent | CounterEvent | BaysEvent
+"""Every event model: the one union both sides use."""
+
+Event = Annotated[AnyEvent, Field(discriminator="kind")]
 """Every event kind, told apart by ``kind`` (which must equal the topic's last level)."""
+
+EVENT_MODELS: dict[EventKind, type[AnyEvent]] = {
+    EventKind.CHECKIN: CheckinEvent,
+    EventKind.COUNTER: CounterEvent,
+    EventKind.BAYS: BaysEvent,
+}
+"""The model of each topic's event kind: a receiver that knows the topic validates the payload as
+that kind (so a payload whose ``kind`` disagrees with its topic fails as the topic's kind);
+:func:`parse_event` is for a payload on its own."""
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
@@ -190,7 +229,8 @@ class Receipt(_Message):
 
 
 class Allowlist(_Message):
-    """Retained on ``yp/v1/{site}/cmd/allowlist``: the keyed hashes of the cards allowed at a site.
+    """Retained on ``yp/v1/{site}/cmd/allowlist``: the keyed hashes of the cards allowed at a site,
+    made with that site's own key (``mqtt_contract.card_seal.site_card_key``), never the city's.
 
     The edge keeps the newest version on disk and judges taps by it even while offline.
     """
@@ -237,9 +277,11 @@ def ranges_from(pairs: list[tuple[UUID, int]]) -> list[SeqRange]:
 
 
 __all__ = [
+    "EVENT_MODELS",
     "MAX_PAYLOAD_BYTES",
     "RESERVED_IDS",
     "Allowlist",
+    "AnyEvent",
     "BaysData",
     "BaysEvent",
     "CapacityAlert",

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from demo.broker.mosquitto import MosquittoBroker
+from tests.migrated import MigratedTemplates
 from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL, TEST_SITES, BrokerAccounts, make_broker
 
 __all__ = ["ACCOUNTS", "TEST_SITES", "BrokerAccounts"]
@@ -42,6 +43,15 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """Migrated templates, once per test process: ``migrated.migrate(url)`` brings a fresh
+    database to head by copying."""
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -97,6 +97,8 @@ def test_production_secrets_have_no_defaults() -> None:
     assert env["HUB_MODE"] == "production"
     for key in ("HUB_MQTT_PASSWORD", "HUB_CARD_KEY"):
         assert ":?" in env[key], f"{key} must be required, not defaulted"
+    key_file = env["HUB_CARD_PRIVATE_KEY_FILE"]  # production refuses to start without it
+    assert f"./secrets/card-key:{key_file}:ro" in compose["services"]["hub"]["volumes"]
 
 
 def _dockerfile_copies() -> list[tuple[list[str], str]]:
@@ -150,7 +152,7 @@ def test_the_image_context_builds_a_wheel_that_ships_no_demo(tmp_path: Path) -> 
         "edge/cli.py",
         "hub/server.py",
         "hub/broker/dynsec.py",
-        "hub/dashboard/web/index.html",
+        "hub/api/dashboard/web/index.html",
     } <= names
     assert not [n for n in names if n.startswith("demo/")]
     importers = sorted(

@@ -10,9 +10,9 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 
 from firmware_sim import em4100
+from firmware_sim.closing import Closing
 from firmware_sim.pty_port import PtyPort
 from mqtt_contract.credentials import normalise_card
 
@@ -40,7 +40,7 @@ class SimStats:
         return self.noise + self.bad_checksums + self.half_frames
 
 
-class CardReaderSim:
+class CardReaderSim(Closing):
     """One reader behind the stable path ``link``; usable from several threads at once."""
 
     def __init__(self, link: Path, *, repeat_s: float = REPEAT_S, seed: int | None = None) -> None:
@@ -123,17 +123,6 @@ class CardReaderSim:
 
     def close(self) -> None:
         self._port.close()
-
-    def __enter__(self) -> CardReaderSim:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _sleep_until(deadline: float) -> None:

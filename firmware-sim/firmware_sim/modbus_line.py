@@ -23,13 +23,13 @@ import tty
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol
 
 from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer
 from pymodbus.simulator import SimDevice
 
+from firmware_sim.closing import Closing
 from firmware_sim.pty_port import PtyPort
 from firmware_sim.sim_loop import SimLoop
 
@@ -59,7 +59,7 @@ class LineStats:
     """Responses that reached the edge with a flipped bit (a CRC error there)."""
 
 
-class ModbusLine:
+class ModbusLine(Closing):
     """One line behind the stable path ``link``; its methods may be called from any thread."""
 
     def __init__(
@@ -164,17 +164,6 @@ class ModbusLine:
         with contextlib.suppress(RuntimeError):
             self._loop.run(self._stop())
         self._close_fds()
-
-    def __enter__(self) -> ModbusLine:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # on the loop -------------------------------------------------------------------------------
 

@@ -14,10 +14,11 @@ import termios
 import threading
 import tty
 from pathlib import Path
-from types import TracebackType
+
+from firmware_sim.closing import Closing
 
 
-class PtyPort:
+class PtyPort(Closing):
     """Thread-safe: writes, reads, unplug and replug may come from different threads."""
 
     def __init__(self, link: Path) -> None:
@@ -123,17 +124,6 @@ class PtyPort:
         self.unplug()
         with self._lock:
             self._closed = True
-
-    def __enter__(self) -> PtyPort:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _point_link_at(self, device: str) -> None:
         """Atomically (re)point the stable path, so a reader never sees it half made."""

@@ -11,15 +11,16 @@ import logging
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
-from types import TracebackType
 from typing import Any, TypeVar
+
+from firmware_sim.closing import Closing
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-class SimLoop:
+class SimLoop(Closing):
     """Start with the constructor, stop with :meth:`close` (or use it as a context manager)."""
 
     def __init__(self, name: str = "modbus-sim") -> None:
@@ -74,17 +75,6 @@ class SimLoop:
             self._thread.join(5)
             if not self._thread.is_alive():
                 self._loop.close()
-
-    def __enter__(self) -> SimLoop:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

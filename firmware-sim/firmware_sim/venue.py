@@ -7,10 +7,10 @@ import random
 from datetime import datetime
 from datetime import time as clock_time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from firmware_sim.bay_sensor import MAX_BAYS, BaySensorSim
+from firmware_sim.closing import Closing
 from firmware_sim.modbus_line import ModbusLine, SimModbusDevice
 from firmware_sim.people_counter import PeopleCounterSim
 from firmware_sim.sim_loop import SimLoop
@@ -33,7 +33,7 @@ def line_path(link_dir: Path, site: str) -> Path:
     return link_dir / f"{site}-rs485"
 
 
-class VenueSim:
+class VenueSim(Closing):
     """Start with the constructor; :meth:`close` removes the line and stops the scenario."""
 
     def __init__(
@@ -102,17 +102,6 @@ class VenueSim:
 
     def close(self) -> None:
         self.line.close()
-
-    def __enter__(self) -> VenueSim:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _devices(self) -> list[PeopleCounterSim | BaySensorSim]:
         return [self.counter] + ([self.bay_sensor] if self.bay_sensor else [])

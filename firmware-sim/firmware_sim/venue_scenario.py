@@ -5,8 +5,9 @@ grounds busy in the evening and at weekends, car parks by day) inside the openin
 that the peak fills about ``peak_fill`` of the capacity (Little's law: occupancy = arrival rate x
 mean stay). Stays are exponential, cut short at closing time, when everyone left goes. A full venue
 turns arrivals away. Days differ: a :data:`DayPlan` scales a day's demand (a quiet day, a match
-day that fills the ground, a day closed for repairs). The clock is the city's local time (UTC+8),
-the wall clock by default; ``acceleration`` runs it faster, for a time-lapse.
+day that fills the ground, a day closed for repairs). The clock is the city's local time
+(Asia/Shanghai, the contract's ``CITY_TZ``), the wall clock by default; ``acceleration`` runs it
+faster, for a time-lapse.
 """
 
 from __future__ import annotations
@@ -19,15 +20,32 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Literal
 
 from firmware_sim.bay_sensor import BaySensorSim
 from firmware_sim.people_counter import PeopleCounterSim
+from mqtt_contract.city import CITY_TZ
 
-CITY_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-"""Yuanping's local time; China keeps no daylight saving."""
+# CITY_TZ is the contract's (the hub's calendar uses the same); re-exported for the simulators.
+__all__ = [
+    "BUSY_DAY_CHANCE",
+    "BUSY_DAY_FACTOR",
+    "CITY_TZ",
+    "CLOSED_DAY_CHANCE",
+    "LAST_ENTRY",
+    "RHYTHMS",
+    "VENUE_KINDS",
+    "DayPlan",
+    "Rhythm",
+    "ScenarioStats",
+    "VenueKind",
+    "VenueScenario",
+    "VenueSpec",
+    "city_day_plan",
+    "usual_days",
+]
 
 VenueKind = Literal["sports_ground", "car_park", "other"]
 VENUE_KINDS: tuple[VenueKind, ...] = ("sports_ground", "car_park", "other")

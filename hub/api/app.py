@@ -2,6 +2,7 @@
 
 The app keeps no state of its own beyond its engine, so any number of API processes can serve
 behind a load balancer; the ingest worker is passed in only to report on it (health, metrics).
+Plugging the live stream into ingest is the composition root's job (``hub.composition``).
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from hub.api.body_limit import BodyLimit
+from hub.api.dashboard import add_dashboard
+from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
-from hub.api.records import router as records_router
-from hub.api.records.imports import router as imports_router
-from hub.api.routes import auth, checkins, dead_letters, health, metrics, sites, stream, venues
-from hub.api.routes.live import router as live_checkins_router
+from hub.api.main import IMPORTS_PREFIX, api_router
+from hub.api.routes import health, metrics
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
-from hub.dashboard import add_dashboard
-from hub.ingest import IngestWorker
 from hub.live import LiveFeed, LivePublisher
 from hub.metrics import HubMetrics
 
@@ -35,17 +34,14 @@ def _version() -> str:
 
 
 def create_app(
-    settings: HubSettings, *, ingest: IngestWorker | None = None, live: LiveFeed | None = None
+    settings: HubSettings, *, ingest: RunningIngest | None = None, live: LiveFeed | None = None
 ) -> FastAPI:
-    """``live`` feeds ``/api/v1/stream``; with ``ingest`` it is told of every commit."""
+    """``live`` feeds ``/api/v1/stream`` through ``app.state.live_publisher``."""
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
     live = live or LiveFeed(keepalive_s=settings.stream_keepalive_s)
     publisher = LivePublisher(live, engine)
-    if ingest is not None:
-        ingest.add_commit_listener(publisher)
-        ingest.occupancy.add_live_listener(publisher.occupancy_changed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,13 +58,13 @@ def create_app(
         summary="Check-ins, sites, devices and dead letters recorded from the edge agents.",
         version=_version(),
         lifespan=lifespan,
-        docs_url=None,  # /docs comes with the dashboard, from the package (hub.dashboard.apidocs)
+        docs_url=None,  # /docs comes with the dashboard, from the package (hub.api.dashboard.apidocs)
         redoc_url=None,
     )
     app.add_middleware(  # added first: the middlewares added after it also wrap its 413
         BodyLimit,
         default=settings.body_max_bytes,
-        limits=[(f"{imports_router.prefix}/", settings.import_max_bytes)],
+        limits=[(IMPORTS_PREFIX, settings.import_max_bytes)],
     )
     app.add_middleware(SecurityHeaders)
     add_error_handlers(app)
@@ -77,12 +73,11 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.ingest = ingest
     app.state.live = live
+    app.state.live_publisher = publisher
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
-    for module in (health, metrics, auth, checkins, sites, dead_letters, venues):
-        app.include_router(module.router)
-    app.include_router(stream.router)
-    app.include_router(live_checkins_router)
-    app.include_router(records_router)
+    app.include_router(health.router)  # unversioned: /healthz, /metrics
+    app.include_router(metrics.router)
+    app.include_router(api_router)
     add_dashboard(app)
     return app
 

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.api.params import Limit, Offset
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
+from hub.ingest import IngestStatus
 from hub.live import LiveFeed
 from hub.metrics import HubMetrics
+from hub.telemetry.influx import InfluxSink
+
+
+class RunningIngest(Protocol):
+    """What the API reports on, of the ingest running in this process (``hub.composition``)."""
+
+    @property
+    def metrics(self) -> HubMetrics: ...
+
+    @property
+    def telemetry(self) -> InfluxSink | None: ...
+
+    def status(self) -> IngestStatus: ...
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -26,8 +39,8 @@ def get_settings(request: Request) -> HubSettings:
     return settings
 
 
-def get_ingest(request: Request) -> IngestWorker | None:
-    ingest: IngestWorker | None = request.app.state.ingest
+def get_ingest(request: Request) -> RunningIngest | None:
+    ingest: RunningIngest | None = request.app.state.ingest
     return ingest
 
 
@@ -43,7 +56,7 @@ def get_live(request: Request) -> LiveFeed:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[HubSettings, Depends(get_settings)]
-IngestDep = Annotated[IngestWorker | None, Depends(get_ingest)]
+IngestDep = Annotated[RunningIngest | None, Depends(get_ingest)]
 MetricsDep = Annotated[HubMetrics, Depends(get_metrics)]
 LiveDep = Annotated[LiveFeed, Depends(get_live)]
 

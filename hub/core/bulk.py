@@ -14,8 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import String, TypeEngine
+
+from hub.core.dialect import UpsertInsert, insert_for
 
 BulkParams = dict[str, list[Any]] | list[dict[str, Any]]
 
@@ -29,15 +31,17 @@ class BulkInsert:
         table = model.__table__
         self.columns = tuple(columns)
         self.unnested = dialect == "postgresql"
-        self.insert: postgresql.Insert | sqlite.Insert
+        self.insert: UpsertInsert
         if self.unnested:
             arrays = [
                 func.unnest(bindparam(c, type_=postgresql.ARRAY(_item_type(table.c[c].type))))
                 for c in self.columns
             ]
-            self.insert = postgresql.insert(model).from_select(list(self.columns), select(*arrays))
+            self.insert = insert_for(dialect)(model).from_select(
+                list(self.columns), select(*arrays)
+            )
         else:
-            self.insert = sqlite.insert(model)
+            self.insert = insert_for(dialect)(model)
 
     def replacing(self, index_elements: Sequence[Any], columns: Sequence[str]) -> Any:
         """``ON CONFLICT (index_elements) DO UPDATE`` setting ``columns`` to the incoming row's."""

@@ -6,6 +6,7 @@ start instead of connecting with a guessable one.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -95,7 +96,18 @@ class HubSettings(BaseSettings):
     )
     card_key: SecretStr | None = Field(
         default=None,
-        description="key of the card hashes (HMAC), shared with the edges; at least 16 bytes",
+        description="the city-wide card key (HMAC) of the card hashes the hub keeps; at least 16 "
+        "bytes; stays at the hub: each edge gets its site's key derived from it",
+    )
+    card_private_key_file: Path | None = Field(
+        default=None,
+        description="the hub's X25519 card key (`community cards keygen`, mode 0600): opens the "
+        "cards the edges seal, and the members' card vault",
+    )
+    accept_city_card_hash: bool | None = Field(
+        default=None,
+        description="accept check-ins that carry the city-wide card_hash (edges not yet "
+        "upgraded to sealed cards); default: on in demo, off in production",
     )
     allowlist_interval_s: float = Field(
         default=5.0, gt=0, description="how often the records are checked for allowlist changes"
@@ -170,8 +182,13 @@ class HubSettings(BaseSettings):
             raise ValueError("HUB_CARD_KEY must be at least 16 bytes")
         if self.mode == "production" and self.card_key is None:
             raise ValueError(
-                "production mode needs the card key the edges hash cards with: set HUB_CARD_KEY "
-                "(or run with HUB_MODE=demo)"
+                "production mode needs the city card key the hub hashes cards with: set "
+                "HUB_CARD_KEY (or run with HUB_MODE=demo)"
+            )
+        if self.mode == "production" and self.card_private_key_file is None:
+            raise ValueError(
+                "production mode needs the hub's card key file that opens sealed cards: set "
+                "HUB_CARD_PRIVATE_KEY_FILE (make one with `community cards keygen`)"
             )
         return self
 
@@ -188,10 +205,18 @@ class HubSettings(BaseSettings):
     def session_cookie_secure(self) -> bool:
         return self.mode == "production" if self.cookie_secure is None else self.cookie_secure
 
+    @property
+    def accepts_city_card_hash(self) -> bool:
+        if self.accept_city_card_hash is None:
+            return self.mode == "demo"
+        return self.accept_city_card_hash
+
     def card_key_bytes(self) -> bytes:
         """The card key, or a clear error for the commands that cannot work without it."""
         if self.card_key is None:
-            raise ValueError("no card key: set HUB_CARD_KEY (the key the edges hash cards with)")
+            raise ValueError(
+                "no card key: set HUB_CARD_KEY (the city key the hub hashes cards with)"
+            )
         return self.card_key.get_secret_value().encode()
 
     @property

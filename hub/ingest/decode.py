@@ -17,7 +17,8 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from hub.core.settings import HubSettings
-from hub.ingest.records import (
+from hub.ingest.cards import ANY_CARD, CardPolicy
+from hub.ingest.events import (
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
@@ -28,23 +29,17 @@ from hub.ingest.records import (
     StatusRecord,
 )
 from mqtt_contract.models import (
+    EVENT_MODELS,
     MAX_PAYLOAD_BYTES,
-    BaysEvent,
+    AnyEvent,
     CheckinEvent,
-    CounterEvent,
     Health,
     Status,
 )
-from mqtt_contract.topics import CONTRACT_VERSION, EventKind, Topic, TopicKind, parse_topic
+from mqtt_contract.topics import CONTRACT_VERSION, Topic, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
 
-EVENT_MODELS: dict[EventKind, type[CheckinEvent | CounterEvent | BaysEvent]] = {
-    EventKind.CHECKIN: CheckinEvent,
-    EventKind.COUNTER: CounterEvent,
-    EventKind.BAYS: BaysEvent,
-}
-_EVENTS = CheckinEvent | CounterEvent | BaysEvent
 _MAX_REASON_ERRORS = 8
 _MAX_SEQ = 2**63
 
@@ -93,13 +88,16 @@ def _span(delta: timedelta) -> str:
     return str(delta - timedelta(microseconds=delta.microseconds))
 
 
-def decode(message: InboundMessage, window: TimeWindow | None = None) -> Record:
+def decode(
+    message: InboundMessage, window: TimeWindow | None = None, cards: CardPolicy = ANY_CARD
+) -> Record:
     """Never raises: a bug met while decoding becomes a dead letter, logged with its traceback.
 
-    ``window`` is the running hub's policy (the worker passes it from its settings); without it
-    only the contract's own range of times applies, as for records made from fixed test data."""
+    ``window`` and ``cards`` are the running hub's policy (the worker passes them from its
+    settings); without them only the contract's own range of times applies and only city card
+    hashes are taken, as for records made from fixed test data."""
     try:
-        return _decode(message, window)
+        return _decode(message, window, cards)
     except Exception as exc:
         log.exception("unexpected error decoding a message on %s", message.topic)
         return dead_letter(
@@ -126,7 +124,7 @@ _parse_topic = functools.lru_cache(maxsize=4096)(parse_topic)
 parse raises every time)."""
 
 
-def _decode(message: InboundMessage, window: TimeWindow | None) -> Record:
+def _decode(message: InboundMessage, window: TimeWindow | None, cards: CardPolicy) -> Record:
     size = len(message.payload)
     if size > MAX_PAYLOAD_BYTES:
         return dead_letter(
@@ -162,19 +160,23 @@ def _decode(message: InboundMessage, window: TimeWindow | None) -> Record:
         parsed = model.model_validate_json(message.payload)
     except ValidationError as exc:
         return _explain(message, topic, model, exc)
-    return _checked(message, topic, parsed, window)
+    return _checked(message, topic, parsed, window, cards)
 
 
 def _checked(
-    message: InboundMessage, topic: Topic, parsed: BaseModel, window: TimeWindow | None
+    message: InboundMessage,
+    topic: Topic,
+    parsed: BaseModel,
+    window: TimeWindow | None,
+    cards: CardPolicy,
 ) -> Record:
-    if isinstance(parsed, _EVENTS | Status | Health) and parsed.site != topic.site:
+    if isinstance(parsed, AnyEvent | Status | Health) and parsed.site != topic.site:
         return dead_letter(
             message,
             DeadLetterKind.MISMATCH,
             f"payload site {parsed.site!r} does not match the topic's site {topic.site!r}",
         )
-    if isinstance(parsed, _EVENTS):
+    if isinstance(parsed, AnyEvent):
         key = EventKey(parsed.site, parsed.boot, parsed.seq)
         if parsed.device != topic.device:
             return dead_letter(
@@ -187,6 +189,11 @@ def _checked(
         wrong = window.problem("ts", parsed.ts, message.received_at) if window else None
         if wrong:  # receipted: resending the same time cannot help
             return dead_letter(message, DeadLetterKind.CLOCK, wrong, receipt=key)
+        if isinstance(parsed, CheckinEvent):
+            opened = cards.opened(parsed)
+            if isinstance(opened, str):  # receipted: the same seal never opens later
+                return dead_letter(message, DeadLetterKind.CARD, opened, receipt=key)
+            parsed = opened
         return EventRecord(parsed, message.received_at, message.topic, message.payload)
     if isinstance(parsed, Status):
         # ``since`` is not stored: the contract's range is all it needs

@@ -10,19 +10,29 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, bindparam, case, exc, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.core.bulk import BulkInsert
+from hub.core.db_errors import translate
+from hub.core.dialect import insert_for
 from hub.core.types import UTCDateTime
+from hub.ingest.events import (
+    DeadLetterKind,
+    DeadLetterRecord,
+    EventKey,
+    EventRecord,
+    HealthRecord,
+    Record,
+    StatusRecord,
+    WriteResult,
+)
+from hub.ingest.hooks import TransactionHook
 from hub.ingest.models import (
     BayReading,
     Checkin,
@@ -32,16 +42,6 @@ from hub.ingest.models import (
     EventTable,
     Site,
 )
-from hub.ingest.records import (
-    DeadLetterKind,
-    DeadLetterRecord,
-    EventKey,
-    EventRecord,
-    HealthRecord,
-    Record,
-    StatusRecord,
-)
-from hub.org.attendance import record_attendance
 from mqtt_contract.models import CheckinEvent, CounterEvent
 
 log = logging.getLogger(__name__)
@@ -56,41 +56,12 @@ EVENT_TABLES: dict[str, EventTable] = {
 """Where each event kind (the payload's ``kind``) is recorded."""
 
 
-class StoreUnavailableError(Exception):
-    """The database cannot take the batch now (down, locked, connection lost): retry later."""
-
-
-class RecordsRejectedError(Exception):
-    """The database refused something in the batch itself: retrying the same batch will not help."""
-
-
-@dataclass
-class WriteResult:
-    committed: int = 0
-    duplicates: int = 0
-    dead_letters: Counter[str] = field(default_factory=Counter)
-    receipts: dict[str, set[tuple[UUID, int]]] = field(default_factory=dict)
-    new_events: list[EventRecord] = field(default_factory=list)
-    """The events this batch recorded for the first time (for the live stream)."""
-    new_dead_letters: list[DeadLetterRecord] = field(default_factory=list)
-
-    def receipt(self, key: EventKey) -> None:
-        self.receipts.setdefault(key.site, set()).add((key.boot, key.seq))
-
-    def merge(self, other: WriteResult) -> None:
-        self.committed += other.committed
-        self.duplicates += other.duplicates
-        self.dead_letters.update(other.dead_letters)
-        self.new_events += other.new_events
-        self.new_dead_letters += other.new_dead_letters
-        for site, pairs in other.receipts.items():
-            self.receipts.setdefault(site, set()).update(pairs)
-
-
 class RecordStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, hooks: Sequence[TransactionHook] = ()) -> None:
+        """``hooks`` run in each batch's transaction with the events it recorded first."""
         self._engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._hooks = tuple(hooks)
+        self._insert = insert_for(engine)
         # Sites and devices known to exist; rows are never deleted by ingest, so this only saves
         # the registering INSERTs for what was already seen.
         self._known_sites: set[str] = set()
@@ -113,24 +84,20 @@ class RecordStore:
                 inserted: set[UUID] = set()
                 for kind, table in EVENT_TABLES.items():
                     of_kind = [r for r in unique if r.event.kind == kind]
-                    new = self._insert_events(conn, table, of_kind)
-                    if table is Checkin and new:
-                        record_attendance(conn, new)  # taps at centres, in the same commit
-                    inserted |= new
+                    inserted |= self._insert_events(conn, table, of_kind)
+                if inserted and self._hooks:
+                    first = [r for r in unique if r.event.id in inserted]
+                    for hook in self._hooks:
+                        hook(conn, first)
                 dead += self._settle(conn, events, unique, inserted, result)
                 for record in states:
                     self._apply_state(conn, record, now)
                 self._insert_dead_letters(conn, dead, result)
-        except (exc.IntegrityError, exc.DataError) as err:
-            raise RecordsRejectedError(_describe(err)) from err
-        except exc.DBAPIError as err:
-            # connection, lock, schema (a missing table), server trouble: nothing to do with one
-            # message, so the whole batch waits and is retried
-            raise StoreUnavailableError(_describe(err)) from err
-        except exc.TimeoutError as err:  # no connection free in the pool
-            raise StoreUnavailableError(_describe(err)) from err
-        except exc.StatementError as err:  # a value the driver could not even send
-            raise RecordsRejectedError(_describe(err)) from err
+        except exc.SQLAlchemyError as err:
+            translated = translate(err)
+            if translated is None:
+                raise
+            raise translated from err
         self._known_sites |= sites
         self._known_devices |= devices
         return result
@@ -390,7 +357,7 @@ def _event_row(record: EventRecord) -> dict[str, Any]:
     }
     if isinstance(event, CheckinEvent):
         row.update(
-            card_hash=event.data.card_hash,
+            card_hash=event.data.pseudonym,
             decision=event.data.decision,
             allowlist_version=event.data.allowlist_version,
         )
@@ -440,8 +407,3 @@ def _later(column: Any, value: datetime | BindParameter[datetime]) -> ColumnElem
 def _chunks(items: list[UUID], size: int) -> Iterable[list[UUID]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _describe(err: exc.SQLAlchemyError) -> str:
-    original = getattr(err, "orig", None)
-    return f"{type(original or err).__name__}: {str(original or err).strip().splitlines()[0]}"

@@ -11,24 +11,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
+
 from hub.core.db import make_engine
+from hub.core.db_errors import RecordsRejectedError, StoreUnavailableError
 from hub.core.settings import HubSettings
 from hub.ingest.batcher import Batcher
+from hub.ingest.cards import CardPolicy
 from hub.ingest.decode import TimeWindow, dead_letter, decode
-from hub.ingest.link import BrokerLink
-from hub.ingest.records import (
+from hub.ingest.events import (
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
     EventRecord,
     InboundMessage,
     Record,
+    WriteResult,
 )
-from hub.ingest.store import RecordsRejectedError, RecordStore, StoreUnavailableError, WriteResult
+from hub.ingest.hooks import BeforeAck, CommitListener, Service, TransactionHook
+from hub.ingest.link import BrokerLink
+from hub.ingest.store import RecordStore
 from hub.metrics import HubMetrics
 from mqtt_contract import topics
 from mqtt_contract.models import Receipt, ranges_from
@@ -38,10 +44,6 @@ log = logging.getLogger(__name__)
 
 RANGES_PER_RECEIPT = 200  # keeps a receipt far below MAX_PAYLOAD_BYTES
 _IDLE_POLL_S = 0.2
-
-CommitListener = Callable[[Sequence[Record], WriteResult], None]
-"""Told of every committed batch (its decoded records and what the store wrote), on the ingest
-thread: it must return quickly and never block (the live stream only buffers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +62,24 @@ class IngestWorker:
         settings: HubSettings,
         *,
         metrics: HubMetrics | None = None,
+        engine: Engine | None = None,
+        hooks: Sequence[TransactionHook] = (),
         retry_initial_s: float = 0.2,
         retry_max_s: float = 10.0,
     ) -> None:
+        """A pipe: MQTT in, one transaction per batch, acks, receipts. ``hooks`` run inside
+        each batch's transaction; what runs after the commit is added with
+        :meth:`add_before_ack` and :meth:`add_commit_listener` (``hub.ingest.hooks``).
+        ``engine``: the one to write with (the worker disposes of its own only)."""
         self.settings = settings
         self.metrics = metrics or HubMetrics()
-        self._engine = make_engine(
+        self._own_engine = engine is None
+        self.engine = engine or make_engine(
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
-        self._store = RecordStore(self._engine)
+        self._store = RecordStore(self.engine, hooks)
         self._window = TimeWindow.of(settings)
+        self._cards = CardPolicy.of(settings)  # the card key file: read once, at start
         self._batcher: Batcher[InboundMessage] = Batcher(
             settings.batch_max, settings.batch_wait_ms / 1000
         )
@@ -81,37 +91,38 @@ class IngestWorker:
         self._give_up_at = float("inf")
         self._failing_since: datetime | None = None
         self._listeners: list[CommitListener] = []
+        self._before_ack: list[BeforeAck] = []
+        self._services: list[Service] = []
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self.metrics.track_queue_depth(self._batcher.qsize)
-        # imported here: both import hub.ingest.records, whose package imports this module
-        from hub.telemetry.influx import make_sink  # noqa: PLC0415
-        from hub.venues.service import OccupancyService  # noqa: PLC0415
 
-        self.telemetry = make_sink(settings, self.metrics.registry)
-        if self.telemetry is not None:
-            sink = self.telemetry
-            self.add_commit_listener(lambda records, _result: sink.offer(records))
-        self.occupancy = OccupancyService(
-            self._engine,
-            self.metrics.registry,
-            publish=self._link.publish,
-            telemetry=self.telemetry.offer if self.telemetry is not None else None,
-            tick_s=settings.occupancy_tick_s,
-            live_s=settings.occupancy_live_ms / 1000,
-        )
+    # wiring (before ``start``) -----------------------------------------------------------------
 
-    # lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self.telemetry is not None:
-            self.telemetry.start()
-        self.occupancy.start()
-        self._thread.start()
-        self._link.start()
+    def add_before_ack(self, listener: BeforeAck) -> None:
+        """Run ``listener.after_commit`` after each commit and before the ack (in the order
+        added); a failing database there holds the ack and is retried."""
+        self._before_ack = [*self._before_ack, listener]
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         """Call ``listener`` after each commit (before ``start``, or from any thread)."""
         self._listeners = [*self._listeners, listener]
+
+    def add_service(self, service: Service) -> None:
+        """Start ``service`` with the worker and stop it (in reverse order) after its last
+        batch, while the broker connection is still open for what it publishes."""
+        self._services = [*self._services, service]
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Publish at QoS 1 on the worker's broker connection (receipts, alerts)."""
+        return self._link.publish(topic, payload)
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for service in self._services:
+            service.start()
+        self._thread.start()
+        self._link.start()
 
     def wait_ready(self, timeout: float) -> bool:
         """Connected and subscribed, or ``False`` after ``timeout`` seconds."""
@@ -128,11 +139,11 @@ class IngestWorker:
         self._link.stop_receiving()
         if self._thread.is_alive():
             self._thread.join(timeout + 1)
-        self.occupancy.stop()
+        for service in reversed(self._services):
+            service.stop()
         self._link.close()
-        if self.telemetry is not None:
-            self.telemetry.stop()
-        self._engine.dispose()
+        if self._own_engine:
+            self.engine.dispose()
         log.info("ingest worker stopped")
 
     def status(self) -> IngestStatus:
@@ -155,7 +166,7 @@ class IngestWorker:
     def _handle(self, batch: list[InboundMessage]) -> None:
         """Never raises: a batch is either committed and acknowledged, or left unacknowledged
         (only when stopping) for the broker to deliver again."""
-        records = [decode(message, self._window) for message in batch]
+        records = [decode(message, self._window, self._cards) for message in batch]
         result = self._commit(batch, records)
         if result is None or not self._derive(records):
             return
@@ -219,18 +230,22 @@ class IngestWorker:
             return result
 
     def _derive(self, records: list[Record]) -> bool:
-        """Derive venue occupancy after the commit and before the ack, so that a hub killed in
-        between gets the batch again and derives again (idempotently). ``False`` only when
-        stopping gives up while the database fails: the batch stays unacknowledged."""
+        """Run the before-ack listeners (venue occupancy) after the commit and before the ack,
+        so that a hub killed in between gets the batch again and derives again (idempotently).
+        ``False`` only when stopping gives up while the database fails: the batch stays
+        unacknowledged."""
+        return all(self._derive_one(listener, records) for listener in self._before_ack)
+
+    def _derive_one(self, listener: BeforeAck, records: list[Record]) -> bool:
         delay = self._retry_initial_s
         while True:
             try:
-                self.occupancy.after_commit(records)
+                listener.after_commit(records)
             except StoreUnavailableError as err:
                 if time.monotonic() >= self._give_up_at:
-                    log.error("stopping before occupancy was derived (%s); not acknowledged", err)
+                    log.error("stopping before the batch was derived (%s); not acknowledged", err)
                     return False
-                log.warning("could not derive occupancy (%s); retrying in %.1f s", err, delay)
+                log.warning("could not derive from the batch (%s); retrying in %.1f s", err, delay)
                 self._wake.wait(min(delay, max(0.0, self._give_up_at - time.monotonic())))
                 self._wake.clear()
                 delay = min(delay * 2, self._retry_max_s)

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub.ingest.records import DeadLetterRecord, EventRecord, HealthRecord, Record, StatusRecord
-from hub.ingest.store import WriteResult
+from hub.ingest.events import (
+    DeadLetterRecord,
+    EventRecord,
+    HealthRecord,
+    Record,
+    StatusRecord,
+    WriteResult,
+)
 from hub.live.feed import LiveEvent, LiveTopic
 from mqtt_contract.models import CheckinEvent, CounterEvent
 
@@ -49,7 +55,7 @@ def _event(record: EventRecord) -> LiveEvent:
             LiveTopic.CHECKINS,
             {
                 **common,
-                "card_ref": card_ref(event.data.card_hash),
+                "card_ref": card_ref(event.data.pseudonym),
                 "decision": event.data.decision,
                 "allowlist_version": event.data.allowlist_version,
             },

@@ -14,8 +14,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.ingest.records import Record
-from hub.ingest.store import WriteResult
+from hub.ingest.events import Record, WriteResult
 from hub.live.enrich import tap_context
 from hub.live.events import live_events
 from hub.live.feed import LiveEvent, LiveFeed, LiveTopic

@@ -1,5 +1,5 @@
 """Each service centre's allowlist: the card hashes of the in-service members of the communities
-it serves, versioned.
+it serves, hashed with that centre's own key (``mqtt_contract.card_seal``), versioned.
 
 The version changes only when the content does (a digest of the sorted hashes is kept per
 centre). It is ``max(previous + 1, Unix seconds)``, so it keeps growing even if the records are
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hub.core.card_keys import HubCardKeys, SealError
 from hub.org.models import AllowlistVersion, Community, Member, ServiceCentre
 from mqtt_contract.models import Allowlist
 
@@ -28,34 +29,45 @@ def digest_of(card_hashes: list[str]) -> str:
     return hashlib.sha256("\n".join(card_hashes).encode()).hexdigest()
 
 
-def allowed_cards(conn: Connection) -> dict[str, list[str]]:
-    """Centre id → sorted card hashes allowed there (every centre, even with none)."""
+def allowed_cards(conn: Connection, keys: HubCardKeys) -> dict[str, list[str]]:
+    """Centre id → sorted card hashes allowed there, in the centre's own key (every centre, even
+    with none). Made from the members' card vault: a member whose vault is empty is missing (the
+    edge says "unknown" offline; the hub still counts the tap)."""
     cards: dict[str, list[str]] = {c: [] for c in conn.scalars(select(ServiceCentre.id))}
     rows = conn.execute(
-        select(Community.centre_id, Member.card_hash)
+        select(Community.centre_id, Member.card_sealed)
         .join(Community, Community.id == Member.community_id)
         .where(
             Community.centre_id.is_not(None),
-            Member.card_hash.is_not(None),
+            Member.card_sealed.is_not(None),
             Member.in_service.is_(True),
         )
     )
     grouped: dict[str, set[str]] = defaultdict(set)
-    for centre, card in rows:
-        if centre is not None and card is not None:  # excluded by the query; for the types
-            grouped[centre].add(card)
+    unopened = 0
+    for centre, sealed in rows:
+        if centre is None or sealed is None:  # excluded by the query; for the types
+            continue
+        try:
+            grouped[centre].add(keys.site_hash(centre, keys.open(sealed)))
+        except SealError:
+            unopened += 1
+    if unopened:
+        log.warning("%d members' card vault entries do not open with this hub's key", unopened)
     for centre, hashes in grouped.items():
         cards[centre] = sorted(hashes)
     return cards
 
 
-def current_allowlists(engine: Engine, now: datetime | None = None) -> list[tuple[Allowlist, bool]]:
+def current_allowlists(
+    engine: Engine, keys: HubCardKeys, now: datetime | None = None
+) -> list[tuple[Allowlist, bool]]:
     """Every centre's allowlist as it should be published now, and whether it changed (a new
     version was issued by this call)."""
     now = now or datetime.now(UTC)
     result: list[tuple[Allowlist, bool]] = []
     with engine.begin() as conn:
-        cards = allowed_cards(conn)
+        cards = allowed_cards(conn, keys)
         known = {row.centre_id: row for row in conn.execute(select(AllowlistVersion))}
         for centre, hashes in sorted(cards.items()):
             digest = digest_of(hashes)

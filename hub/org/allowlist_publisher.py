@@ -3,23 +3,29 @@
 At start, after every reconnect (a broker may have lost its retained messages) and whenever a
 centre's list changes. Changes are found by looking at the records every ``interval_s`` seconds
 (or at once after :meth:`wake`), so an import or an API change made by any hub process reaches the
-edges without the processes talking to each other. paho stays in here.
+edges without the processes talking to each other.
+
+It keeps a connection of its own, through the hub's MQTT module like every hub connection, rather
+than sharing ingest's: ingest's session is a shared subscriber with a wide receive window whose
+PUBACKs go out in batches, while this one waits for the broker's acknowledgement of each retained
+list (up to ``_PUBLISH_TIMEOUT_S``) and publishes everything again on each of its own reconnects.
+Sharing would make a large allowlist wait behind, and hold up, ingest's acks; and a hub run with
+``--no-ingest`` beside another hub could not publish allowlists at all.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
-import paho.mqtt.client as mqtt
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.core.card_keys import card_keys
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
+from hub.mqtt import HubConnection, PublishError, Role, session_options
 from hub.org.allowlist import current_allowlists
 from mqtt_contract import topics
-from mqtt_contract.session import SessionOptions, connect_async, persistent_client
 from mqtt_contract.topics import Command
 
 log = logging.getLogger(__name__)
@@ -33,20 +39,13 @@ class AllowlistPublisher:
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         self._interval_s = interval_s or settings.allowlist_interval_s
-        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-        self._options = SessionOptions(
-            client_id=f"{settings.mqtt_client_id}-allowlist"[:64],
-            protocol=settings.mqtt_protocol,
-            username=settings.mqtt_username,
-            password=password,
-            session_expiry_s=60,
+        self._keys = card_keys(settings)  # raises CardKeyError: a hub with a bad key file stops
+        self._connection = HubConnection(
+            "allowlists",
+            session_options(settings, Role.ALLOWLISTS),
+            settings.broker,
+            on_connect=self._on_connect,
         )
-        self._endpoint = settings.broker
-        self._client = persistent_client(self._options)
-        self._client.enable_logger(logging.getLogger(f"{__name__}.paho"))
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._connected = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -54,8 +53,7 @@ class AllowlistPublisher:
         self._thread = threading.Thread(target=self._run, name="hub-allowlists", daemon=True)
 
     def start(self) -> None:
-        connect_async(self._client, self._endpoint, self._options)
-        self._client.loop_start()
+        self._connection.start()
         self._thread.start()
 
     def wake(self) -> None:
@@ -72,25 +70,15 @@ class AllowlistPublisher:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(_PUBLISH_TIMEOUT_S + 2)
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._connection.close()
         self._engine.dispose()
 
-    # paho's network thread ----------------------------------------------------------------------
+    # the connection's network thread -----------------------------------------------------------
 
-    def _on_connect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.warning("broker refused the allowlist publisher: %s", reason)
-            return
+    def _on_connect(self, _session_present: bool) -> None:
         with self._lock:
             self._published.clear()  # publish everything again on this connection
-        self._connected.set()
         self._wake.set()
-
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self._connected.clear()
-        if not self._stop.is_set():
-            log.warning("allowlist publisher disconnected: %s", reason)
 
     # our thread ---------------------------------------------------------------------------------
 
@@ -98,7 +86,7 @@ class AllowlistPublisher:
         while not self._stop.is_set():
             self._wake.wait(self._interval_s)
             self._wake.clear()
-            if self._stop.is_set() or not self._connected.is_set():
+            if self._stop.is_set() or not self._connection.connected:
                 continue
             try:
                 self._publish_due()
@@ -108,7 +96,11 @@ class AllowlistPublisher:
                 log.exception("allowlist publishing failed; trying again")
 
     def _publish_due(self) -> None:
-        for allowlist, changed in current_allowlists(self._engine):
+        if self._keys is None:
+            log.warning("no allowlists: they need HUB_CARD_KEY and HUB_CARD_PRIVATE_KEY_FILE")
+            self._stop.set()
+            return
+        for allowlist, changed in current_allowlists(self._engine, self._keys):
             site = allowlist.site
             if changed:
                 log.info(
@@ -119,14 +111,17 @@ class AllowlistPublisher:
                 )
             if self.published().get(site) == allowlist.version:
                 continue
-            info = self._client.publish(
-                topics.command(site, Command.ALLOWLIST), allowlist.to_bytes(), qos=1, retain=True
-            )
             try:
-                info.wait_for_publish(_PUBLISH_TIMEOUT_S)
-            except (RuntimeError, ValueError) as exc:
+                published = self._connection.publish_and_wait(
+                    topics.command(site, Command.ALLOWLIST),
+                    allowlist.to_bytes(),
+                    timeout=_PUBLISH_TIMEOUT_S,
+                    qos=1,
+                    retain=True,
+                )
+            except PublishError as exc:
                 log.warning("allowlist for %s not published (%s); will retry", site, exc)
                 return
-            if info.is_published():
+            if published:
                 with self._lock:
                     self._published[site] = allowlist.version

@@ -9,18 +9,20 @@ service centres (venues, unregistered sites) are not attendance.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, ScalarSelect, SQLColumnExpression, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from hub.core.dialect import insert_for
+from hub.ingest.events import EventRecord
 from hub.ingest.models import Checkin
 from hub.org.calendar import local_date, local_month
 from hub.org.models import Activity, Attendance, Member, ServiceCentre
+from mqtt_contract.models import CheckinEvent
 
 _CHUNK = 500
 
@@ -81,7 +83,7 @@ def _matched_checkins() -> tuple[SQLColumnExpression[Any], ...]:
 
 
 def _insert(conn: Connection, where: ColumnElement[bool]) -> int:
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(conn)
     source = (
         select(*_matched_checkins())
         .join(ServiceCentre, ServiceCentre.id == Checkin.site_id)
@@ -103,6 +105,14 @@ def record_attendance(conn: Connection, event_ids: Collection[UUID]) -> int:
         _insert(conn, Checkin.event_id.in_(ids[start : start + _CHUNK]))
         for start in range(0, len(ids), _CHUNK)
     )
+
+
+def match_new_checkins(conn: Connection, new_events: Sequence[EventRecord]) -> None:
+    """Ingest's in-transaction hook (``hub.ingest.hooks.TransactionHook``): taps at centres
+    become attendance in the same commit as the check-ins."""
+    ids = [r.event.id for r in new_events if isinstance(r.event, CheckinEvent)]
+    if ids:
+        record_attendance(conn, ids)
 
 
 def record_missing_attendance(conn: Connection) -> int:

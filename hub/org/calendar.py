@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
+from mqtt_contract.city import CITY_TZ
+
+# CITY_TZ is the contract's (the simulators use it too); the hub takes it from here.
+__all__ = [
+    "CITY_TZ",
+    "local_date",
+    "local_date_of",
+    "local_month",
+    "month_of",
+    "months_of",
+    "year_bounds",
+]
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:

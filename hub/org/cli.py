@@ -17,8 +17,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
+from hub.org.cards import card_sealer
 from hub.org.roster import TableError, format_of, import_roster
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,18 @@ def import_main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 2
     key = settings.card_key.get_secret_value().encode() if settings.card_key else None
+    try:
+        seal = card_sealer(settings)  # the members' card vault (HUB_CARD_PRIVATE_KEY_FILE)
+    except CardKeyError as exc:
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     try:
         upgrade(settings.database_url)
         with Session(engine) as session:
-            report = import_roster(session, args.kind, data, file_format, card_key=key)
+            report = import_roster(
+                session, args.kind, data, file_format, card_key=key, card_seal=seal
+            )
     except SQLAlchemyError as exc:
         print(f"{parser.prog}: database error: {exc}", file=sys.stderr)
         return 1

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.core.base import ID_LENGTH, NAME_LENGTH, Base, name_column, one_of
+from mqtt_contract.card_seal import SEALED_CARD_MAX_CHARS
 
 CODE_LENGTH = 32
 
@@ -235,6 +236,10 @@ class Member(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
     party_org_id: Mapped[int | None] = mapped_column(ForeignKey("party_orgs.id"))
     card_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    card_sealed: Mapped[str | None] = mapped_column(
+        String(SEALED_CARD_MAX_CHARS),
+        doc="the card vault: the card sealed to the hub's own public key (hub.org.cards)",
+    )
     in_service: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -25,10 +25,11 @@ from typing import Literal
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
 from hub.core.settings import HubSettings
-from hub.ingest.records import Record
+from hub.ingest.events import Record
+from hub.metrics import InfluxMetrics
 from hub.telemetry.points import Sample, line_of, samples_of
 
 log = logging.getLogger(__name__)
@@ -47,30 +48,6 @@ class SinkStatus:
     errors: int
     failing_since: datetime | None
     last_error: str | None
-
-
-class _SinkMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.written = Counter(
-            "hub_influx_points_written", "Points InfluxDB accepted", registry=registry
-        )
-        self.dropped = Counter(
-            "hub_influx_points_dropped",
-            "Points given up: queue_full (oldest dropped) or write_failed (after the retries)",
-            ["reason"],
-            registry=registry,
-        )
-        self.errors = Counter(
-            "hub_influx_write_errors",
-            "Write requests that failed (each retry counts)",
-            registry=registry,
-        )
-        self.queue_depth = Gauge(
-            "hub_influx_queue_depth", "Entries waiting for InfluxDB", registry=registry
-        )
-        self.up = Gauge(
-            "hub_influx_up", "1 while the last write to InfluxDB succeeded", registry=registry
-        )
 
 
 class InfluxSink:
@@ -112,7 +89,7 @@ class InfluxSink:
         self._failing_since: datetime | None = None
         self._last_error: str | None = None
         self._written = self._dropped = self._errors = 0
-        self.metrics = _SinkMetrics(registry)
+        self.metrics = InfluxMetrics(registry)
         self.metrics.queue_depth.set_function(lambda: len(self._queue))
         self._thread = threading.Thread(target=self._run, name="hub-influx", daemon=True)
 

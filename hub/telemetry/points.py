@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from hub.ingest.records import EventRecord, HealthRecord, Record
+from hub.ingest.events import EventRecord, HealthRecord, Record
 from mqtt_contract.models import BaysEvent, CheckinEvent, CounterEvent
 
 FieldKind = Literal["int", "float"]

@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select, update
 
+from hub.core.dialect import insert_for
 from hub.venues.models import CapacityAlertRecord
 from hub.venues.registry import VenueInfo
-from hub.venues.state import LiveOccupancy, insert_for
+from hub.venues.state import LiveOccupancy
 from mqtt_contract import topics
 from mqtt_contract.models import CapacityAlert
 from mqtt_contract.topics import Command

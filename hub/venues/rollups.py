@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
+from hub.core.dialect import insert_for
 from hub.ingest.models import BayReading as BayRow
 from hub.ingest.models import CounterReading
 from hub.venues.hours import day_start, resets_between
@@ -31,7 +32,7 @@ from hub.venues.occupancy import (
     bucket_stats,
 )
 from hub.venues.registry import VenueInfo
-from hub.venues.state import BUCKET, HOUR, GateDay, bucket_of, gate_days, insert_for
+from hub.venues.state import BUCKET, HOUR, GateDay, bucket_of, gate_days
 
 STEPS = {"5m": BUCKET, "1h": HOUR}
 MARKS_PER_PASS = 500

@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Connection, Engine, exc, select
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Connection, Engine, select
 
-from hub.ingest.records import EventRecord, Record
-from hub.ingest.store import StoreUnavailableError
+from hub.core.db_errors import StoreUnavailableError, describe, is_transient
+from hub.ingest.events import EventRecord, Record
+from hub.metrics import OccupancyMetrics
 from hub.telemetry.points import Sample, occupancy_sample
 from hub.venues import alerts, rollups, state
 from hub.venues.models import CapacityAlertRecord
@@ -41,29 +42,6 @@ ROLLUP_GRACE = timedelta(seconds=2)
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class _Metrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.updates = Counter(
-            "hub_occupancy_updates",
-            "Ingest batches that updated venue occupancy",
-            registry=registry,
-        )
-        self.failures = Counter(
-            "hub_occupancy_failures",
-            "Occupancy updates that failed unexpectedly (recomputed on the next tick)",
-            registry=registry,
-        )
-        self.rollups = Counter(
-            "hub_occupancy_rollups", "5-minute buckets recomputed", registry=registry
-        )
-        self.alerts = Counter(
-            "hub_capacity_alert_transitions", "Capacity alerts raised or cleared", registry=registry
-        )
-        self.published = Counter(
-            "hub_capacity_alerts_published", "Capacity alert messages published", registry=registry
-        )
 
 
 class OccupancyService:
@@ -90,7 +68,7 @@ class OccupancyService:
         self._marked: set[tuple[str, datetime]] = set()
         self._started_ticking = False
         self.venues = VenueRegistry()
-        self.metrics = _Metrics(registry)
+        self.metrics = OccupancyMetrics(registry)
         self._stale: set[str] = set()
         self._stale_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -145,9 +123,9 @@ class OccupancyService:
             return
         try:
             self._derive(gates, bays)
-        except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as err:
-            raise StoreUnavailableError(str(err).splitlines()[0]) from err
-        except Exception:
+        except Exception as err:
+            if is_transient(err):
+                raise StoreUnavailableError(describe(err)) from err
             self.metrics.failures.inc()
             log.exception("could not update occupancy; the next tick recomputes those venues")
             with self._stale_lock:

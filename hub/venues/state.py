@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, case, exists, func, or_, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from hub.core.bulk import BulkInsert
@@ -46,13 +45,6 @@ def bucket_of(at: datetime, size: timedelta = BUCKET) -> datetime:
     seconds = int(size.total_seconds())
     epoch = int(at.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=at.tzinfo)
-
-
-Insert = Callable[..., Any]
-
-
-def insert_for(conn: Connection) -> Insert:
-    return _insert(conn.dialect.name)
 
 
 # --- merging a batch ------------------------------------------------------------------------------
@@ -110,10 +102,6 @@ def merge_readings(
             conn, _mark, [{"venue_id": v, "bucket_start": b, "generation": 1} for v, b in todo]
         )
     return {m for m in todo if m[1] + BUCKET > now}
-
-
-def _insert(dialect: str) -> Insert:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 _GATE_DAY_COLUMNS = (

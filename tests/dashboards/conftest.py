@@ -12,10 +12,10 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from pydantic import SecretStr
 
 from demo.broker.mosquitto import MosquittoBroker
-from hub.core.db import upgrade
 from hub.core.settings import HubSettings
 from tests.dashboards.support import VENUES, DashboardHub, gate_readings, launch, seed_centres
-from tests.hub.support import CARD_KEY, EdgeClient, wait_until
+from tests.hub.support import CARD_KEY, EdgeClient, shared_card_key_file, wait_until
+from tests.migrated import MigratedTemplates
 from tests.services import ACCOUNTS, make_broker
 
 
@@ -35,8 +35,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def _settings(database_url: str, broker: MosquittoBroker) -> HubSettings:
-    upgrade(database_url)
+def _settings(
+    database_url: str, broker: MosquittoBroker, migrated: MigratedTemplates
+) -> HubSettings:
+    migrated.migrate(database_url)
     user, password = ACCOUNTS.hub
     return HubSettings(
         database_url=database_url,
@@ -45,6 +47,7 @@ def _settings(database_url: str, broker: MosquittoBroker) -> HubSettings:
         mqtt_password=SecretStr(password),
         mqtt_client_id=f"hub-dash-{uuid.uuid4().hex[:8]}",
         card_key=SecretStr(CARD_KEY.decode()),
+        card_private_key_file=shared_card_key_file(),
         mode="production",
         batch_wait_ms=10,
         # live occupancy is recomputed this often (default 1000 ms): 500 keeps a reading's effect
@@ -76,8 +79,8 @@ def _with_venue_readings(running: DashboardHub, broker: MosquittoBroker) -> Dash
     return running
 
 
-def _start(database_url: str, broker: MosquittoBroker) -> DashboardHub:
-    settings = _settings(database_url, broker)
+def _start(database_url: str, broker: MosquittoBroker, migrated: MigratedTemplates) -> DashboardHub:
+    settings = _settings(database_url, broker, migrated)
     seed_centres(database_url)
     return _with_venue_readings(DashboardHub(settings), broker)
 
@@ -92,28 +95,34 @@ def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquit
 
 @pytest.fixture(scope="package")
 def hub(
-    tmp_path_factory: pytest.TempPathFactory, session_broker: MosquittoBroker
+    tmp_path_factory: pytest.TempPathFactory,
+    session_broker: MosquittoBroker,
+    migrated: MigratedTemplates,
 ) -> Iterator[DashboardHub]:
     """A hub on SQLite, shared by the tests that only look: a small seeded city, this morning's
     taps at three centres and gate counts at two venues."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('hub') / 'hub.db'}"
-    running = _start(database_url, session_broker)
+    running = _start(database_url, session_broker, migrated)
     yield running
     running.close()
 
 
 @pytest.fixture
-def live_hub(tmp_path: Path, mosquitto: MosquittoBroker) -> Iterator[DashboardHub]:
+def live_hub(
+    tmp_path: Path, mosquitto: MosquittoBroker, migrated: MigratedTemplates
+) -> Iterator[DashboardHub]:
     """The same, fresh for a test that publishes."""
-    running = _start(f"sqlite:///{tmp_path / 'hub.db'}", mosquitto)
+    running = _start(f"sqlite:///{tmp_path / 'hub.db'}", mosquitto, migrated)
     yield running
     running.close()
 
 
 @pytest.fixture
-def pg_hub(postgres_url: str, mosquitto: MosquittoBroker) -> Iterator[DashboardHub]:
+def pg_hub(
+    postgres_url: str, mosquitto: MosquittoBroker, migrated: MigratedTemplates
+) -> Iterator[DashboardHub]:
     """The same on PostgreSQL."""
-    running = _start(postgres_url, mosquitto)
+    running = _start(postgres_url, mosquitto, migrated)
     yield running
     running.close()
 

@@ -29,10 +29,13 @@ from tests.dashboards.support import (
     screenshot,
     watched,
 )
-from tests.hub.support import CARD_KEY
+from tests.hub.support import CARD_KEY, shared_card_key_file
 from tests.services import ACCOUNTS
 
 VENUES = venue_sites(SMALL_CITY.venues)
+
+# demo_hub (module scope) seeds a city: seeded once, on one worker
+pytestmark = pytest.mark.xdist_group("demo-city")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +61,7 @@ def demo_hub(
         mqtt_password=SecretStr(password),
         mqtt_client_id=f"hub-demo-{uuid.uuid4().hex[:8]}",
         card_key=SecretStr(CARD_KEY.decode()),
+        card_private_key_file=shared_card_key_file(),
         mode="production",
         batch_wait_ms=10,
     )

@@ -15,10 +15,10 @@ import pytest
 from hatchling.builders.wheel import WheelBuilder
 
 from hub.api import create_app
+from hub.api.dashboard.static import page_paths, web_root
 from hub.auth import Permission
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
-from hub.dashboard.static import page_paths, web_root
 from tests.dashboards.support import CJK, ROOT, ApiThread
 
 WEB = ROOT / "dashboards" / "web"
@@ -147,9 +147,11 @@ def test_the_wheel_carries_the_dashboard(tmp_path: Path) -> None:
     )
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    expected = {f"hub/dashboard/web/{p.relative_to(WEB)}" for p in WEB.rglob("*") if p.is_file()}
+    expected = {
+        f"hub/api/dashboard/web/{p.relative_to(WEB)}" for p in WEB.rglob("*") if p.is_file()
+    }
     assert expected <= names, sorted(expected - names)[:5]
-    assert "hub/dashboard/web/vendor/echarts/echarts.esm.min.js" in names
+    assert "hub/api/dashboard/web/vendor/echarts/echarts.esm.min.js" in names
 
 
 def test_the_hub_serves_pages_and_assets_without_shadowing_the_api(tmp_path: Path) -> None:

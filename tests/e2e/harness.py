@@ -7,6 +7,8 @@ the test process, opened by the edge agents by path.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import signal
@@ -19,13 +21,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from nacl.public import PrivateKey
 
 from demo.broker.mosquitto import MosquittoBroker, free_port
 from firmware_sim.card_reader import CardReaderSim
+from hub.core.card_keys import HubCardKeys
+from hub.core.private_files import write_private
 from tests.services import ACCOUNTS
 from tests.users import bearer, user_token
 
 CARD_KEY = "e2e-card-key-0123456789"
+CARD_KEYS = HubCardKeys(
+    CARD_KEY.encode(), PrivateKey(hashlib.sha256(b"e2e-card-private-key").digest())
+)
+
+
+def card_config(site: str) -> str:
+    """An edge's card lines: the site's own key and the hub's public key, never the city key."""
+    return (
+        f'site_card_key = "{CARD_KEYS.site_key(site)}"\n'
+        f'hub_card_public_key = "{CARD_KEYS.public_key}"\n'
+    )
+
+
+def card_key_file(workdir: Path) -> Path:
+    path = workdir / "card-key"
+    write_private(path, base64.b64encode(bytes(CARD_KEYS.private_key)).decode())
+    return path
 
 
 def wait_for(
@@ -102,7 +124,7 @@ class EdgeSite:
             f'site = "{self.site}"',
             'mode = "production"',
             f'outbox_path = "{self.outbox_path}"',
-            f'card_key = "{CARD_KEY}"',
+            card_config(self.site).rstrip(),
             "heartbeat_interval_s = 1.0",
             "resend_after_s = 3.0",
             "retention_s = 1e9",  # keep receipted events: they are the test's record
@@ -175,6 +197,7 @@ class HubProcess:
                 "HUB_MQTT_PASSWORD": password,
                 "HUB_MODE": "production",
                 "HUB_CARD_KEY": CARD_KEY,
+                "HUB_CARD_PRIVATE_KEY_FILE": str(card_key_file(workdir)),
                 "HUB_HEARTBEAT_TIMEOUT_S": "5",
             },
             workdir / "hub.log",

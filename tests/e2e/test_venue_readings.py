@@ -16,7 +16,7 @@ from firmware_sim.bay_sensor import BaySensorSim
 from firmware_sim.modbus_line import ModbusLine
 from firmware_sim.people_counter import PeopleCounterSim
 from firmware_sim.sim_loop import SimLoop
-from tests.e2e.harness import CARD_KEY, HubProcess, Program, wait_for
+from tests.e2e.harness import HubProcess, Program, card_config, wait_for
 from tests.services import ACCOUNTS, make_broker
 
 SITE = "venue-01"
@@ -28,7 +28,8 @@ def edge_config(workdir: Path, broker_url: str, link: Path) -> Path:
     path = workdir / "edge.toml"
     path.write_text(
         f'site = "{SITE}"\nmode = "production"\noutbox_path = "{workdir / "outbox.db"}"\n'
-        f'card_key = "{CARD_KEY}"\nheartbeat_interval_s = 0.5\n'
+        + card_config(SITE)
+        + "heartbeat_interval_s = 0.5\n"
         f'[mqtt]\nurl = "{broker_url}"\nusername = "{user}"\npassword = "{password}"\n'
         f'[[devices]]\nid = "gate-1"\nkind = "people_counter"\nport = "{link}"\nunit_id = 1\n'
         + modbus

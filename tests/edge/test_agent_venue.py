@@ -82,7 +82,8 @@ def test_readings_and_health_reach_the_broker(
     settings = EdgeSettings(
         site=SITE,
         outbox_path=tmp_path / "outbox.db",
-        card_key="venue-card-key-0123456789",
+        site_card_key="venue-card-key-0123456789",
+        hub_card_public_key="7/LxDwJf29tIPFzSlzdM0FGeZWnyUnBcUDjJ43IHaBw=",
         heartbeat_interval_s=0.2,
         mqtt={"url": mosquitto.url, "password": ACCOUNTS.edge(SITE)[1]},
         devices=[

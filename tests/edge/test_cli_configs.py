@@ -12,7 +12,8 @@ from edge.cli import main
 def config(tmp_path: Path, name: str, site: str, outbox: str) -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(
-        f'site = "{site}"\nmode = "demo"\ncard_key = "0123456789abcdef0123"\n'
+        f'site = "{site}"\nmode = "demo"\nsite_card_key = "0123456789abcdef0123"\n'
+        f'hub_card_public_key = "7/LxDwJf29tIPFzSlzdM0FGeZWnyUnBcUDjJ43IHaBw="\n'
         f'outbox_path = "{tmp_path / outbox}"\n'
         f'[[devices]]\nid = "gate-1"\nkind = "people_counter"\nport = "/dev/null-x"\nunit_id = 1\n'
     )

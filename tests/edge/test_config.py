@@ -8,7 +8,8 @@ from edge.config import BaySensorSettings, ConfigError, PeopleCounterSettings, l
 
 GOOD = """
 site = "centre-01"
-card_key = "0123456789abcdef0123"
+site_card_key = "0123456789abcdef0123"
+hub_card_public_key = "7/LxDwJf29tIPFzSlzdM0FGeZWnyUnBcUDjJ43IHaBw="
 [mqtt]
 url = "mqtt://127.0.0.1:1883"
 password = "pw"
@@ -42,7 +43,13 @@ def test_secret_may_come_from_environment(tmp_path: Path, monkeypatch: pytest.Mo
     ("text", "message"),
     [
         (GOOD.replace('password = "pw"\n', ""), "production mode needs mqtt.password"),
-        (GOOD.replace("0123456789abcdef0123", "short"), "card_key must be at least 16 bytes"),
+        (GOOD.replace("0123456789abcdef0123", "short"), "site_card_key must be at least 16 bytes"),
+        (
+            GOOD.replace("site_card_key", "card_key"),
+            "card_key .the city-wide key. no longer belongs",
+        ),
+        (GOOD.replace("7/LxDwJf29tI", "7/LxDwJf"), "hub_card_public_key must be 32 bytes"),
+        (GOOD.replace("7/LxDwJf29", "7/Lx!wJf29"), "hub_card_public_key must be base64"),
         (GOOD.replace('site = "centre-01"', 'site = "Centre 01"'), "site"),
         (GOOD + '[[devices]]\nid = "reader-1"\nport = "/dev/x"\n', "device ids must be unique"),
         ("site = [", "not valid TOML"),
@@ -60,7 +67,8 @@ def test_missing_file(tmp_path: Path) -> None:
 
 VENUE = """
 site = "venue-01"
-card_key = "0123456789abcdef0123"
+site_card_key = "0123456789abcdef0123"
+hub_card_public_key = "7/LxDwJf29tIPFzSlzdM0FGeZWnyUnBcUDjJ43IHaBw="
 [mqtt]
 password = "pw"
 [[devices]]

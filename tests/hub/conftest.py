@@ -11,24 +11,27 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from demo.broker.mosquitto import MosquittoBroker
-from hub.core.db import make_engine, upgrade
+from hub.composition import HubIngest, build_ingest
+from hub.core.db import make_engine
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
-from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker
+from tests.hub.support import CARD_KEY, Db, EdgeClient, Outage, StartWorker, card_key_file
+from tests.migrated import MigratedTemplates
 from tests.services import ACCOUNTS
 
 
 @pytest.fixture
-def db_settings(database_url: str) -> HubSettings:
+def db_settings(database_url: str, migrated: MigratedTemplates) -> HubSettings:
     """Settings on a migrated database, for tests that need no broker."""
-    upgrade(database_url)
+    migrated.migrate(database_url)
     # The test events have fixed times (support.T0): they must not age out of the hub's window
     # as the years pass. The window's own tests (test_decode, test_worst_values) set theirs.
     return HubSettings(database_url=database_url, mode="demo", event_max_age_days=36_500)
 
 
 @pytest.fixture
-def hub_settings(db_settings: HubSettings, mosquitto: MosquittoBroker) -> HubSettings:
+def hub_settings(
+    db_settings: HubSettings, mosquitto: MosquittoBroker, tmp_path_factory: pytest.TempPathFactory
+) -> HubSettings:
     user, password = ACCOUNTS.hub
     return db_settings.model_copy(
         update={
@@ -38,6 +41,7 @@ def hub_settings(db_settings: HubSettings, mosquitto: MosquittoBroker) -> HubSet
             "mqtt_client_id": f"hub-test-{uuid.uuid4().hex[:8]}",
             "mode": "production",
             "card_key": SecretStr(CARD_KEY.decode()),
+            "card_private_key_file": card_key_file(tmp_path_factory.getbasetemp()),
             "batch_wait_ms": 20,
             "sqlite_busy_timeout_ms": 100,
         }
@@ -47,10 +51,10 @@ def hub_settings(db_settings: HubSettings, mosquitto: MosquittoBroker) -> HubSet
 @pytest.fixture
 def start_worker(hub_settings: HubSettings) -> Iterator[StartWorker]:
     """Start an ingest worker (ready: connected and subscribed); all are stopped afterwards."""
-    workers: list[IngestWorker] = []
+    workers: list[HubIngest] = []
 
-    def start(settings: HubSettings | None = None, **kwargs: Any) -> IngestWorker:
-        worker = IngestWorker(settings or hub_settings, **kwargs)
+    def start(settings: HubSettings | None = None, **kwargs: Any) -> HubIngest:
+        worker = build_ingest(settings or hub_settings, **kwargs)
         workers.append(worker)
         worker.start()
         assert worker.wait_ready(10), "ingest worker did not connect and subscribe"

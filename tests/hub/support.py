@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,13 +20,17 @@ import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
+from nacl.public import PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
 from demo.broker.mosquitto import MosquittoBroker
+from hub.composition import HubIngest
+from hub.core.card_keys import HubCardKeys
 from hub.core.db import make_engine
-from hub.ingest import IngestWorker
+from hub.core.private_files import write_private
+from hub.ingest.cards import CardPolicy
 from mqtt_contract import topics
-from mqtt_contract.credentials import card_hash
+from mqtt_contract.card_seal import seal_card
 from mqtt_contract.models import (
     BaysData,
     BaysEvent,
@@ -38,9 +47,14 @@ from mqtt_contract.topics import Command, EventKind
 from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL
 from tests.users import bearer, user_token
 
-StartWorker = Callable[..., IngestWorker]
+StartWorker = Callable[..., HubIngest]
 
 CARD_KEY = b"hub-test-card-key-0123456789"
+CARD_PRIVATE_KEY = PrivateKey(hashlib.sha256(b"hub-test-card-private-key").digest())
+"""The test hub's card key; ``card_key_file`` writes it where ``HUB_CARD_PRIVATE_KEY_FILE`` says."""
+CARD_KEYS = HubCardKeys(CARD_KEY, CARD_PRIVATE_KEY)
+CARDS = CardPolicy(CARD_KEYS, accept_city_hash=False)
+"""A production hub's card policy, for tests that decode messages themselves."""
 BOOT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -73,8 +87,24 @@ def checkin(
         boot=boot,
         seq=seq,
         ts=ts or T0 + timedelta(seconds=seq),
-        data=CheckinData(card_hash=card_hash(CARD_KEY, card), decision="allowed"),
+        data=CheckinData(
+            card_sealed=seal_card(CARD_PRIVATE_KEY.public_key, card), decision="allowed"
+        ),
     )
+
+
+@functools.cache
+def shared_card_key_file() -> Path:
+    """One key file per test process, for fixtures that have no directory of their own."""
+    return card_key_file(Path(tempfile.mkdtemp(prefix="yp-test-card-key-")))
+
+
+def card_key_file(directory: Path) -> Path:
+    """The test hub's card key in a 0600 file, for ``HubSettings.card_private_key_file``."""
+    path = directory / "card-key"
+    if not path.exists():
+        write_private(path, base64.b64encode(bytes(CARD_PRIVATE_KEY)).decode() + "\n")
+    return path
 
 
 def counter(

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from hub.api import create_app
+from hub.composition import build_app, build_store
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.decode import decode
-from hub.ingest.records import AnyEvent, InboundMessage
-from hub.ingest.store import RecordStore
+from hub.ingest.events import AnyEvent, InboundMessage
 from mqtt_contract import topics
 from tests.hub.support import (
+    CARDS,
     T0,
     ApiServer,
     EdgeClient,
@@ -68,7 +69,7 @@ def seeded(db_settings: HubSettings) -> HubSettings:
     ]
     engine = make_engine(db_settings.database_url)
     try:
-        RecordStore(engine).write([decode(m) for m in messages])
+        build_store(engine).write([decode(m, cards=CARDS) for m in messages])
     finally:
         engine.dispose()
     return db_settings
@@ -250,7 +251,7 @@ def test_metrics_and_health_report_what_the_worker_did(
     wait_until(
         lambda: worker.metrics.value("hub_events_duplicate_total") == 1, what="the duplicate"
     )
-    with ApiServer(create_app(hub_settings, ingest=worker)) as server:
+    with ApiServer(build_app(hub_settings, ingest=worker)) as server:
         health = server.get("/healthz").json()
         assert health["broker"] == "connected"
         assert health["ingest"]["running"] is True

@@ -45,6 +45,7 @@ from hub.core.settings import HubSettings
 from mqtt_contract import topics
 from mqtt_contract.models import status_of
 from mqtt_contract.topics import Command, EventKind
+from tests.hub.support import CARD_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE, OTHER = "centre-01", "centre-02"
@@ -250,7 +251,8 @@ def test_an_edge_account_cannot_connect_with_another_clients_id(
         EdgeSettings(
             site=OTHER,
             outbox_path=tmp_path / "outbox.db",
-            card_key="acl-test-card-key-0123456789",
+            site_card_key=CARD_KEYS.site_key(OTHER),
+            hub_card_public_key=CARD_KEYS.public_key,
             mqtt={"url": deployment.url, "password": deployment.edges[OTHER]},
             devices=[{"id": "reader-1", "port": str(reader.link)}],
         )

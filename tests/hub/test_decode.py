@@ -10,23 +10,42 @@ from pathlib import Path
 import pytest
 
 from hub.core.settings import HubSettings
-from hub.ingest.decode import EVENT_MODELS, TimeWindow, decode, envelope_key
-from hub.ingest.records import (
+from hub.ingest.decode import TimeWindow, envelope_key
+from hub.ingest.decode import decode as decode_with
+from hub.ingest.events import (
     DeadLetterKind,
     DeadLetterRecord,
     EventKey,
     EventRecord,
     HealthRecord,
     InboundMessage,
+    Record,
     StatusRecord,
 )
 from hub.ingest.store import EVENT_TABLES
 from mqtt_contract import topics
-from mqtt_contract.models import MAX_PAYLOAD_BYTES
+from mqtt_contract.credentials import card_hash
+from mqtt_contract.models import EVENT_MODELS, MAX_PAYLOAD_BYTES, CheckinEvent
 from mqtt_contract.topics import EventKind
-from tests.hub.support import BOOT, T0, bays, checkin, counter, event_topic, health, status
+from tests.hub.support import (
+    BOOT,
+    CARD_KEY,
+    CARDS,
+    T0,
+    bays,
+    checkin,
+    counter,
+    event_topic,
+    health,
+    status,
+)
 
 TOPIC = topics.event("centre-01", "reader-1", topics.EventKind.CHECKIN)
+
+
+def decode(message: InboundMessage, window: TimeWindow | None = None) -> Record:
+    """As the running hub decodes: with a production hub's card keys and policy."""
+    return decode_with(message, window, CARDS)
 
 
 def message(payload: bytes, topic: str = TOPIC, retained: bool = False) -> InboundMessage:
@@ -52,7 +71,12 @@ def test_valid_messages_become_records() -> None:
     for event in (checkin(3), counter(3, count_in=1, count_out=0), bays(3, "01")):
         record = decode(message(event.to_bytes(), event_topic(event)))
         assert isinstance(record, EventRecord)
-        assert record.event == event
+        if isinstance(event, CheckinEvent):  # the hub's copy: the seal opened to its city hash
+            assert record.event.data.card_sealed == event.data.card_sealed
+            assert record.event.data.card_hash == card_hash(CARD_KEY, "0A1B2C3D4E")
+            assert record.event.model_copy(update={"data": event.data}) == event
+        else:
+            assert record.event == event
         assert record.key == EventKey("centre-01", BOOT, 3)
     state = decode(message(status("online").to_bytes(), topics.status("centre-01"), True))
     assert isinstance(state, StatusRecord)

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from demo.cli import edge_config
+from demo.cli import edge_config, load_credentials
 from demo.venues import (
     registry_venues,
     start_venues,
@@ -54,7 +54,7 @@ def test_a_demo_at_night_starts_the_venues_at_seven() -> None:
 
 def test_each_venue_gets_an_edge_config_that_loads(tmp_path: Path) -> None:
     specs = [s for s in city_venues() if s.kind == "car_park"][:1]
-    creds = {"card_key": "demo-card-key-0123456789", "edges": {specs[0].site: "pw"}}
+    creds = load_credentials(tmp_path, [specs[0].site])  # and the hub's card key file
     with ExitStack() as cleanup:
         (sim,) = start_venues(specs, tmp_path, 60.0, cleanup)
         devices = venue_devices(sim)

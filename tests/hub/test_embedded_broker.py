@@ -20,15 +20,11 @@ import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
 from demo.broker.embedded import EmbeddedBroker
+from edge.mqtt_session import connect_async, persistent_client
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password
 from mqtt_contract import topics
-from mqtt_contract.session import (
-    BrokerEndpoint,
-    SessionOptions,
-    connect_async,
-    persistent_client,
-)
+from mqtt_contract.session import BrokerEndpoint, SessionOptions
 from mqtt_contract.topics import Command, EventKind
 
 ACCOUNTS = {"hub": "hub-secret", "centre-01": "centre-01-secret"}

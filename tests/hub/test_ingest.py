@@ -8,12 +8,14 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from hub.ingest import IngestWorker
-from hub.ingest.records import AnyEvent
+from hub.composition import HubIngest
+from hub.ingest.events import AnyEvent
 from mqtt_contract import topics
+from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import MAX_PAYLOAD_BYTES
 from tests.hub.support import (
     BOOT,
+    CARD_KEY,
     Db,
     EdgeClient,
     StartWorker,
@@ -48,7 +50,7 @@ def test_checkins_are_committed_once_and_receipted(
     assert len(rows) == 11
     recorded = {str(uuid.UUID(str(r.event_id))) for r in rows if r.site_id == "centre-01"}
     assert recorded == {str(e.id) for e in events}
-    assert {r.card_hash for r in rows} == {events[0].data.card_hash}
+    assert {r.card_hash for r in rows} == {card_hash(CARD_KEY, "0A1B2C3D4E")}, "the city hash"
     # Sites and devices are registered the first time they are seen.
     assert {(r.site_id, r.id) for r in db.rows("SELECT site_id, id FROM devices")} == {
         ("centre-01", "reader-1"),
@@ -145,7 +147,7 @@ def _dead_letters(db: Db) -> dict[str, list[sa.Row[tuple[object, ...]]]]:
 def test_malformed_messages_are_dead_lettered_and_ingest_goes_on(
     start_worker: StartWorker, edge: MakeEdge, db: Db
 ) -> None:
-    worker: IngestWorker = start_worker()
+    worker: HubIngest = start_worker()
     centre = edge()
     publisher = edge("centre-01", account=ACCOUNTS.publisher)
     topic = topics.event("centre-01", "reader-1", topics.EventKind.CHECKIN)

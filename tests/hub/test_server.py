@@ -15,7 +15,15 @@ import httpx
 import pytest
 
 from demo.broker.mosquitto import MosquittoBroker, free_port
-from tests.hub.support import BOOT, CARD_KEY, Db, EdgeClient, checkin, wait_until
+from tests.hub.support import (
+    BOOT,
+    CARD_KEY,
+    Db,
+    EdgeClient,
+    card_key_file,
+    checkin,
+    wait_until,
+)
 from tests.services import ACCOUNTS
 from tests.users import bearer, user_token
 
@@ -44,6 +52,7 @@ class HubProcess:
             "HUB_MQTT_USERNAME": user,
             "HUB_MQTT_PASSWORD": password,
             "HUB_CARD_KEY": CARD_KEY.decode(),
+            "HUB_CARD_PRIVATE_KEY_FILE": str(card_key_file(tmp_path)),
             "HUB_MQTT_CLIENT_ID": f"hub-proc-{uuid.uuid4().hex[:8]}",
         }
         self.process: subprocess.Popen[bytes] | None = None

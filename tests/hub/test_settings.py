@@ -37,6 +37,9 @@ def test_production_needs_a_broker_password(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValidationError, match="at least 16 bytes"):
         HubSettings()
     monkeypatch.setenv("HUB_CARD_KEY", "a-card-key-of-24-bytes!!")
+    with pytest.raises(ValidationError, match="HUB_CARD_PRIVATE_KEY_FILE"):
+        HubSettings()
+    monkeypatch.setenv("HUB_CARD_PRIVATE_KEY_FILE", "/etc/yp/card-key")
     settings = HubSettings()
     assert settings.mqtt_password is not None
     assert settings.card_key_bytes() == b"a-card-key-of-24-bytes!!"

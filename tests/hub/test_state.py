@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.api import create_app
+from hub.composition import HubIngest, build_app
 from hub.core.settings import HubSettings
-from hub.ingest import IngestWorker
 from mqtt_contract import topics
 from tests.hub.support import (
     BOOT,
@@ -29,13 +28,13 @@ MakeEdge = Callable[..., EdgeClient]
 
 
 @pytest.fixture
-def worker(start_worker: StartWorker) -> IngestWorker:
+def worker(start_worker: StartWorker) -> HubIngest:
     return start_worker()
 
 
 @pytest.fixture
-def api(hub_settings: HubSettings, worker: IngestWorker) -> Iterator[ApiServer]:
-    with ApiServer(create_app(hub_settings, ingest=worker)) as server:
+def api(hub_settings: HubSettings, worker: HubIngest) -> Iterator[ApiServer]:
+    with ApiServer(build_app(hub_settings, ingest=worker)) as server:
         yield server
 
 
@@ -81,13 +80,13 @@ def test_status_and_heartbeats_make_sites_and_devices_online(
 
 
 def test_a_site_goes_offline_when_heartbeats_stop(
-    hub_settings: HubSettings, worker: IngestWorker, edge: MakeEdge
+    hub_settings: HubSettings, worker: HubIngest, edge: MakeEdge
 ) -> None:
     # Long enough that a loaded machine still sees the site online first; the wait for offline
     # is bounded generously, since only the transition is asserted, not when it comes.
     settings = hub_settings.model_copy(update={"heartbeat_timeout_s": 3.0})
     centre = edge()
-    with ApiServer(create_app(settings, ingest=worker)) as api:
+    with ApiServer(build_app(settings, ingest=worker)) as api:
         centre.publish(topics.status("centre-01"), status("online").to_bytes())
         centre.publish(topics.health("centre-01"), health().to_bytes(), qos=0)
         wait_until(lambda: site(api).get("online") is True, what="online")
@@ -97,7 +96,7 @@ def test_a_site_goes_offline_when_heartbeats_stop(
 
 
 def test_heartbeats_apply_in_order_within_a_boot_and_a_new_boot_wins(
-    worker: IngestWorker, edge: MakeEdge, db: Db
+    worker: HubIngest, edge: MakeEdge, db: Db
 ) -> None:
     centre = edge()
     now = datetime.now(UTC)

@@ -22,13 +22,16 @@ from sqlalchemy import Engine
 from community.cli import main as community
 from hub.api import create_app
 from hub.api.app import close_live_streams
+from hub.api.auth import SESSION_COOKIE
 from hub.auth import Role
-from hub.auth.deps import SESSION_COOKIE
 from hub.auth.models import UserSession
+from hub.composition import build_app
 from hub.core.settings import HubSettings
 from hub.live import LiveEvent, LiveFeed, LiveTopic
 from mqtt_contract import topics
+from mqtt_contract.credentials import card_hash
 from tests.hub.support import (
+    CARD_KEY,
     ApiServer,
     EdgeClient,
     StartWorker,
@@ -193,7 +196,7 @@ def test_committed_messages_reach_the_stream_once_each(
 ) -> None:
     worker = start_worker()
     feed = LiveFeed()
-    app = create_app(hub_settings, ingest=worker, live=feed)
+    app = build_app(hub_settings, ingest=worker, live=feed)
     server = ApiServer(app)
     try:
         reader = StreamReader(server.http, "/api/v1/stream")
@@ -212,7 +215,7 @@ def test_committed_messages_reach_the_stream_once_each(
             got.setdefault(message.event, []).append(json.loads(message.data))
             assert not FULL_HASH.search(message.data), "a card's whole hash never leaves the hub"
         assert [m["event_id"] for m in got["checkins"]] == [str(tap.id)]
-        assert got["checkins"][0]["card_ref"] == tap.data.card_hash[:8]
+        assert got["checkins"][0]["card_ref"] == card_hash(CARD_KEY, "0A1B2C3D4E")[:8]
         assert got["devices"][0]["site_id"] == "centre-01"
         assert got["dead_letters"][0]["reason_kind"] == "not_json"
     finally:

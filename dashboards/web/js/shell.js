@@ -1,6 +1,13 @@
-// What every page shares: the header (navigation, live state, language switch, who is logged in
-// and the logout button), loading the page's state when the stream connects (and again whenever
-// events were lost), and the "ready" mark that tests and the load benchmark wait for.
+// What every page shares: its frame (the icon, the header with the navigation, live state,
+// language switch, who is logged in and the logout button; the footer), loading the page's state
+// when the stream connects (and again whenever events were lost), and the "ready" mark that tests
+// and the load benchmark wait for.
+//
+// The frame is made here, once, rather than copied into each HTML file: a page carries only what
+// must be there before any script runs (charset, viewport, its title, the stylesheet, its one
+// module; ECharts' preload on the pages that draw charts) and its own <main>. Made by a script,
+// not included by the server: the pages stay static files served as they are, and the strict CSP
+// needs nothing inline (docs/dashboards.md).
 //
 // Pages and live topics the user's role may not use are left out: the hub would refuse them
 // anyway (docs/security.md), this only keeps the page from asking.
@@ -40,6 +47,19 @@ export function mayOpen(page) {
   const needs = PAGE_NEEDS[page] || [];
   return !needs.length || needs.some((permission) => can(permission));
 }
+
+/**
+ * The icon, and an empty header and footer around the page's <main>, filled once the catalogue
+ * is in. Made as this module is evaluated: as early as a script can, before the page's own
+ * module runs (it imports this one) and before anything of the page is drawn by it.
+ */
+function frame() {
+  document.head.append(h("link", { rel: "icon", href: "/img/favicon.svg", type: "image/svg+xml" }));
+  document.body.prepend(h("header", { id: "shell", class: "shell" }));
+  document.body.append(h("footer", { id: "footer" }));
+}
+
+frame();
 
 const FIRST_LOAD_WITHOUT_STREAM_MS = 1500;
 const REFRESH_RELATIVE_MS = 15000;

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
-from hub.api.schemas import BayReadingOut, CheckinOut, CounterReadingOut, Page
+from hub.api.schemas import Page
+from hub.api.schemas.checkins import BayReadingOut, CheckinOut, CounterReadingOut
+from hub.api.scope import site_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import site_conditions
 from hub.ingest.models import BayReading, Checkin, CounterReading, EventTable
 
-router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
+router = APIRouter(tags=["records"], responses=AUTHENTICATED)
 
 CheckinsReader = Annotated[Principal, Depends(require(Permission.CHECKINS_READ))]
 ReadingsReader = Annotated[Principal, Depends(require(Permission.READINGS_READ))]

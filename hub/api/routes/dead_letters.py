@@ -7,14 +7,15 @@ import base64
 from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED
-from hub.api.schemas import DeadLetterOut, Page
+from hub.api.schemas import Page
+from hub.api.schemas.dead_letters import DeadLetterOut
 from hub.auth import Permission
-from hub.auth.deps import require
 from hub.ingest.models import DeadLetter
 
-router = APIRouter(prefix="/api/v1", tags=["records"], responses=AUTHENTICATED)
+router = APIRouter(tags=["records"], responses=AUTHENTICATED)
 
 PREVIEW_CHARS = 200
 

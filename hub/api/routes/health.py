@@ -10,11 +10,10 @@ from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.api.deps import IngestDep, SessionDep
-from hub.api.schemas import HealthOut, InfluxOut, IngestOut
+from hub.api.auth import principal_unless_database_down
+from hub.api.deps import IngestDep, RunningIngest, SessionDep
+from hub.api.schemas.health import HealthOut, InfluxOut, IngestOut
 from hub.auth import Permission, Principal
-from hub.auth.deps import principal_unless_database_down
-from hub.ingest import IngestWorker
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def healthz(
     )
 
 
-def _influx(ingest: IngestWorker | None) -> InfluxOut | None:
+def _influx(ingest: RunningIngest | None) -> InfluxOut | None:
     """The sink's state; a failing sink leaves the hub healthy (SQL is whole)."""
     sink = ingest.telemetry if ingest is not None else None
     if sink is None:

@@ -3,48 +3,25 @@ name, activity), so a page can draw its feed and then keep it up to date from th
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED
 from hub.api.filters import DeviceQuery, SinceQuery, SiteQuery, UntilQuery, event_conditions
 from hub.api.schemas import Page
+from hub.api.schemas.live import LiveCheckinOut
+from hub.api.scope import site_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import site_conditions
 from hub.ingest.models import Checkin
 from hub.live import card_ref
 from hub.org.models import Activity, Attendance, Member
 from hub.org.names import mask_name
 
-router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=AUTHENTICATED)
-
-
-class LiveCheckinOut(BaseModel):
-    """A tap as centre staff see it: never a card number, a name only masked."""
-
-    event_id: UUID = Field(examples=["0b6f6d4e-8a43-4c1e-9a8e-8d7f3b2a1c0d"])
-    site_id: str = Field(examples=["centre-01"])
-    device_id: str = Field(examples=["reader-1"])
-    device_time: datetime = Field(examples=["2026-11-27T08:30:00Z"])
-    received_at: datetime = Field(examples=["2026-11-27T08:30:00.120Z"])
-    decision: str = Field(examples=["allowed"], description="the edge's: allowed, unknown...")
-    card_ref: str = Field(
-        examples=["3f79bb7b"],
-        description="the first 8 characters of the card's keyed hash: tells unknown cards apart "
-        "without handing out the city-wide pseudonym",
-    )
-    member: str | None = Field(examples=["王*东"], description="masked; null: an unknown card")
-    activity: str | None = Field(
-        examples=["学习党章党规·主题党日"], description="null: a walk-in, or not at a centre"
-    )
-    activity_id: int | None = Field(examples=[501])
+router = APIRouter(prefix="/live", tags=["live"], responses=AUTHENTICATED)
 
 
 @router.get("/checkins", response_model=Page[LiveCheckinOut])

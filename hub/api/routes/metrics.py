@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from hub.api.auth import OptionalPrincipal, authenticated, require
 from hub.api.deps import MetricsDep, SettingsDep
 from hub.auth import Permission
-from hub.auth.deps import OptionalPrincipal, authenticated, require
 from hub.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])

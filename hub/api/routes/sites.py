@@ -8,17 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED
-from hub.api.schemas import DeviceOut, Page, SiteOut
+from hub.api.schemas import Page
+from hub.api.schemas.sites import DeviceOut, SiteOut
+from hub.api.scope import site_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import site_conditions
 from hub.ingest.models import Device, Site
 from hub.presence import device_online, site_online
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["sites"], responses=AUTHENTICATED)
+router = APIRouter(tags=["sites"], responses=AUTHENTICATED)
 
 DevicesReader = Annotated[Principal, Depends(require(Permission.DEVICES_READ))]
 

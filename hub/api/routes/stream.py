@@ -29,14 +29,14 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import AuthenticatedDep, Credential, CredentialDep, forbidden, still_works
 from hub.api.deps import LiveDep
 from hub.auth import Permission, Principal
-from hub.auth.deps import AuthenticatedDep, Credential, CredentialDep, forbidden, still_works
 from hub.live import LiveFeed, LiveTopic, Subscription
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(tags=["live"])
 
 RECONNECT_MS = 1000
 """What the browser waits before reconnecting (its default is about 3 s)."""

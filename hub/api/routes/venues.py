@@ -17,12 +17,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import QueryTime
 from hub.api.params import IdQuery, Month, RecordId
 from hub.api.schemas import Page
-from hub.api.venue_schemas import (
+from hub.api.schemas.venues import (
     AlertOut,
     LiveOut,
     OccupancyPointOut,
@@ -33,15 +34,14 @@ from hub.api.venue_schemas import (
     VenueOut,
     VenueSharingOut,
 )
+from hub.api.scope import ensure_site, ensure_unit, unit_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import ensure_site, ensure_unit, unit_conditions
 from hub.org.models import Unit
 from hub.venues import reports, rollups
 from hub.venues.models import CapacityAlertRecord, Venue, VenueOccupancy
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["venues"], responses=AUTHENTICATED)
+router = APIRouter(tags=["venues"], responses=AUTHENTICATED)
 
 VenueId = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
 MonthQuery = Month

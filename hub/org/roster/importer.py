@@ -9,7 +9,7 @@ others created. Card numbers are hashed with the card key on the way in and neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -110,10 +110,12 @@ def import_roster(
     file_format: FileFormat,
     *,
     card_key: bytes | None,
+    card_seal: Callable[[str], str] | None = None,
     limits: ReadLimits | None = None,
 ) -> ImportReport:
     """Check the file and, only if every row is good, write it and commit. ``limits``: how much
-    of the file is read before it is refused (rows, columns, what an .xlsx unpacks to)."""
+    of the file is read before it is refused (rows, columns, what an .xlsx unpacks to);
+    ``card_seal``: makes an enrolled card's vault entry (``hub.org.cards``; none: left empty)."""
     report = ImportReport(kind)
     check = _Checker(report)
     try:
@@ -133,6 +135,8 @@ def import_roster(
         "agreements": _Agreements,
     }
     writer = writers[kind](session, check)
+    if isinstance(writer, _Members):
+        writer.seal = card_seal
     writer.check(rows, card_key)
     if report.errors:
         return report
@@ -213,6 +217,7 @@ class _Members:
                 select(Grid.id, Grid.code, Grid.community_id)
             )
         }
+        self.seal: Callable[[str], str] | None = None
         self.existing = {
             code: (ident, card)
             for ident, code, card in session.execute(
@@ -246,6 +251,8 @@ class _Members:
             if "card" in row.values and card_key is not None:
                 hashed = card_hash(card_key, row.values["card"])
                 row.values["card_hash"] = hashed
+                if self.seal is not None:
+                    row.values["card_sealed"] = self.seal(row.values["card"])
                 holder = owner.get(hashed)
                 if (
                     holder is not None
@@ -262,7 +269,9 @@ class _Members:
             if r.values["code"] in self.existing and "card_hash" in r.values
         ]
         if moving:  # cards may pass between members of this file: free them first
-            session.execute(update(Member).where(Member.id.in_(moving)).values(card_hash=None))
+            session.execute(
+                update(Member).where(Member.id.in_(moving)).values(card_hash=None, card_sealed=None)
+            )
         records = []
         for row in rows:
             v = row.values
@@ -277,9 +286,17 @@ class _Members:
             }
             if "card_hash" in v:  # no card column or cell: an enrolled card stays
                 values["card_hash"] = v["card_hash"]
+                values["card_sealed"] = v.get("card_sealed")
             records.append(values)
         existing = {code: ident for code, (ident, _card) in self.existing.items()}
-        ids = _upsert(session, Member, records, existing, report, new_defaults={"card_hash": None})
+        ids = _upsert(
+            session,
+            Member,
+            records,
+            existing,
+            report,
+            new_defaults={"card_hash": None, "card_sealed": None},
+        )
         _register(
             session,
             Registration.member_id,

@@ -15,10 +15,10 @@ from sqlalchemy import Engine, select
 from demo.seed import seed_city
 from hub.api import create_app
 from hub.auth import Role
+from hub.composition import build_store
 from hub.core.settings import HubSettings
 from hub.ingest.decode import decode
-from hub.ingest.records import InboundMessage
-from hub.ingest.store import RecordStore
+from hub.ingest.events import InboundMessage
 from hub.live import LiveFeed
 from hub.venues.models import Venue
 from hub.venues.service import OccupancyService
@@ -34,7 +34,7 @@ from tests.hub.auth.support import (
     Secured,
 )
 from tests.hub.org.test_seed import SMALL
-from tests.hub.support import CARD_KEY, ApiServer
+from tests.hub.support import CARD_KEY, CARDS, ApiServer
 from tests.hub.test_stream import _stop
 from tests.users import user_token
 
@@ -92,8 +92,8 @@ def secured(db_settings: HubSettings, engine: Engine) -> Iterator[Secured]:
         _bay_reading(site, n, "1" * capacity[site] if site in ALERTING_VENUES else "10")
         for n, site in enumerate(venues, 1)
     ]
-    records = [decode(m) for m in readings]
-    RecordStore(engine).write(records)
+    records = [decode(m, cards=CARDS) for m in readings]
+    build_store(engine).write(records)
     # Occupancy as the hub derives it: a full venue raises an alert. Nothing is published here
     # (the broker path is tests/hub/venues/test_api.py's); the API reads the alerts' rows.
     occupancy = OccupancyService(

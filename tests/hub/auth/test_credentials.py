@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from community.cli import main as community
 from hub.api import create_app
+from hub.api.auth import SESSION_COOKIE
 from hub.auth import ROLE_PERMISSIONS, Role
-from hub.auth.deps import SESSION_COOKIE
 from hub.auth.users import (
     UserError,
     add_user,

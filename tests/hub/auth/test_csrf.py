@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from hub.api import create_app
+from hub.api.auth import SESSION_COOKIE
 from hub.auth import Role
-from hub.auth.deps import SESSION_COOKIE
 from hub.core.settings import HubSettings
 from tests.hub.support import ApiServer
 from tests.users import bearer, user_token

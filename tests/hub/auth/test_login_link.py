@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from hub.api import create_app
+from hub.api.auth import SESSION_COOKIE
 from hub.auth import Role
-from hub.auth.deps import SESSION_COOKIE
 from hub.auth.users import issue_login_code, revoke_user
 from hub.core.settings import HubSettings
 from tests.hub.support import ApiServer

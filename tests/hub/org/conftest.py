@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from hub.composition import build_store
 from hub.ingest.store import RecordStore
 from tests.hub.org.support import City
 
@@ -20,4 +21,4 @@ def city(engine: Engine) -> Iterator[City]:
 
 @pytest.fixture
 def store(engine: Engine) -> RecordStore:
-    return RecordStore(engine)
+    return build_store(engine)

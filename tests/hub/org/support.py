@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hub.ingest.records import EventRecord
+from hub.ingest.events import EventRecord
 from hub.org.calendar import month_of
 from hub.org.models import (
     Activity,
@@ -26,7 +26,7 @@ from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import CheckinData, CheckinEvent
 from mqtt_contract.topics import EventKind
-from tests.hub.support import CARD_KEY
+from tests.hub.support import CARD_KEY, CARD_KEYS
 
 BOOT = uuid.UUID("00000000-0000-4000-8000-0000000000c3")
 
@@ -92,6 +92,7 @@ class City:
                 unit_id=unit.id,
                 community_id=home.id,
                 card_hash=hashed(card) if card else None,
+                card_sealed=CARD_KEYS.seal(card) if card else None,  # the card vault
                 in_service=True,
             )
         )

@@ -21,7 +21,7 @@ from hub.org.allowlist import current_allowlists
 from hub.org.allowlist_publisher import AllowlistPublisher
 from mqtt_contract.models import CheckinEvent, parse_event
 from tests.hub.org.support import City, hashed
-from tests.hub.support import CARD_KEY, wait_until
+from tests.hub.support import CARD_KEYS, wait_until
 from tests.services import ACCOUNTS
 
 KNOWN, STRANGER = "0A1B2C3D4E", "FFEEDDCCBB"
@@ -33,20 +33,23 @@ def test_versions_change_only_with_the_content(city: City, engine: Engine) -> No
     idle = city.add_centre("centre-02", city.add_community("C02", "康乐社区"))
     city.commit()
     now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-    first = {a.site: (a, changed) for a, changed in current_allowlists(engine, now)}
+    first = {a.site: (a, changed) for a, changed in current_allowlists(engine, CARD_KEYS, now)}
     allowlist, changed = first["centre-01"]
     assert changed
-    assert allowlist.card_hashes == [hashed(KNOWN)]
+    assert allowlist.card_hashes == [CARD_KEYS.site_hash("centre-01", KNOWN)], "the site's key"
+    assert hashed(KNOWN) not in allowlist.card_hashes, "never the city-wide hash"
     assert allowlist.version == int(now.timestamp())
     assert first[idle.id][0].card_hashes == []
-    again = {a.site: (a, c) for a, c in current_allowlists(engine, now + timedelta(minutes=1))}
+    again = {
+        a.site: (a, c) for a, c in current_allowlists(engine, CARD_KEYS, now + timedelta(minutes=1))
+    }
     assert again["centre-01"] == (allowlist, False)
 
     member.in_service = False  # leaves: no longer allowed
     city.commit()
     later = now + timedelta(seconds=1)
     (bumped, changed) = next(
-        (a, c) for a, c in current_allowlists(engine, later) if a.site == "centre-01"
+        (a, c) for a, c in current_allowlists(engine, CARD_KEYS, later) if a.site == "centre-01"
     )
     assert changed
     assert bumped.card_hashes == []
@@ -56,7 +59,7 @@ def test_versions_change_only_with_the_content(city: City, engine: Engine) -> No
     city.commit()
     (back, _) = next(
         (a, c)
-        for a, c in current_allowlists(engine, now - timedelta(days=1))
+        for a, c in current_allowlists(engine, CARD_KEYS, now - timedelta(days=1))
         if a.site == "centre-01"
     )
     assert back.version == bumped.version + 1
@@ -72,7 +75,8 @@ class Centre:
         self.settings = EdgeSettings(
             site="centre-01",
             outbox_path=self.outbox,
-            card_key=CARD_KEY.decode(),
+            site_card_key=CARD_KEYS.site_key("centre-01"),
+            hub_card_public_key=CARD_KEYS.public_key,
             heartbeat_interval_s=1.0,
             mqtt={"url": broker.url, "password": ACCOUNTS.edge("centre-01")[1]},
             devices=[{"id": "reader-1", "port": str(self.link)}],
@@ -150,6 +154,7 @@ def test_the_edge_answers_offline_and_takes_new_versions(
     assert (stranger.data.decision, stranger.data.allowlist_version) == ("unknown", first)
 
     newcomer.card_hash = hashed(STRANGER)  # the card is enrolled meanwhile
+    newcomer.card_sealed = CARD_KEYS.seal(STRANGER)
     city.commit()
     mosquitto.start()
     wait_until(

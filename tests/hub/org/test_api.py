@@ -7,27 +7,35 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from demo.seed import seed_city
 from hub.api import create_app
+from hub.composition import build_store
 from hub.core.settings import HubSettings
-from hub.ingest.store import RecordStore
+from hub.org.models import Member
 from tests.hub.org.support import tap
 from tests.hub.org.test_seed import SMALL
-from tests.hub.support import CARD_KEY, ApiServer
+from tests.hub.support import CARD_KEY, CARD_KEYS, ApiServer, card_key_file
 
 YEAR = 2025
 
 
 @pytest.fixture
-def api(db_settings: HubSettings, engine: Engine) -> Iterator[ApiServer]:
+def api(db_settings: HubSettings, engine: Engine, tmp_path: Path) -> Iterator[ApiServer]:
     seed_city(engine, seed=5, key=CARD_KEY, year=YEAR, scale=SMALL)
-    settings = db_settings.model_copy(update={"card_key": SecretStr(CARD_KEY.decode())})
+    settings = db_settings.model_copy(
+        update={
+            "card_key": SecretStr(CARD_KEY.decode()),
+            "card_private_key_file": card_key_file(tmp_path),
+        }
+    )
     with ApiServer(create_app(settings)) as server:
         yield server
 
@@ -85,7 +93,12 @@ def test_details(api: ApiServer) -> None:
         assert "no " in response.json()["detail"]
 
 
-def test_members_and_registrations_are_created_and_updated(api: ApiServer) -> None:
+def vault_of(engine: Engine, member_id: int) -> str | None:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(Member.card_sealed).where(Member.id == member_id))
+
+
+def test_members_and_registrations_are_created_and_updated(api: ApiServer, engine: Engine) -> None:
     body = {
         "code": "M90001",
         "name": "赵海波",
@@ -97,6 +110,9 @@ def test_members_and_registrations_are_created_and_updated(api: ApiServer) -> No
     assert created.status_code == 201, created.text
     member = created.json()
     assert (member["name"], member["card_enrolled"]) == ("赵*波", True)
+    sealed = vault_of(engine, member["id"])
+    assert sealed is not None, "enrolment fills the card vault"
+    assert CARD_KEYS.open(sealed) == "0A1B2C3D4E"
     assert api.http.post("/api/v1/members", json=body).status_code == 409
     assert api.http.post("/api/v1/members", json={**body, "code": "M90002", "card": None,
                                                    "unit_id": 9999}).status_code == 422  # fmt: skip
@@ -106,6 +122,7 @@ def test_members_and_registrations_are_created_and_updated(api: ApiServer) -> No
     assert "not in community 1" in elsewhere.json()["detail"]
     patched = api.http.patch(f"/api/v1/members/{member['id']}", json={"card": None})
     assert patched.json()["card_enrolled"] is False
+    assert vault_of(engine, member["id"]) is None, "the vault entry goes with the card"
     assert (
         api.http.patch(f"/api/v1/members/{member['id']}", json={"unit_id": None}).status_code == 422
     )
@@ -135,7 +152,7 @@ def test_members_and_registrations_are_created_and_updated(api: ApiServer) -> No
 
 def test_an_activity_entered_afterwards_takes_its_checkins(api: ApiServer, engine: Engine) -> None:
     at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Yuanping
-    store = RecordStore(engine)
+    store = build_store(engine)
     store.write([tap("0A1B2C3D4E", at + timedelta(minutes=m)) for m in (5, 10, 70)])
     walk_ins = api.get("/api/v1/attendance", centre_id="centre-01", since=at.isoformat()).json()
     assert walk_ins["count"] == 3

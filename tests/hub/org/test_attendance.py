@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hub.ingest.records import EventRecord
+from hub.ingest.events import EventRecord
 from hub.ingest.store import RecordStore
 from hub.org.attendance import record_missing_attendance, rematch_activities
 from hub.org.models import Attendance

@@ -32,6 +32,9 @@ ROW = (
     b'<c t="inlineStr"><is><t>name</t></is></c></row>'
 )
 
+# big_bomb (module scope) takes seconds to build: built once, on one worker
+pytestmark = pytest.mark.xdist_group("zip-bomb")
+
 
 def workbook(*rows: list[object]) -> bytes:
     book = Workbook()

@@ -15,7 +15,8 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import Engine
 
 from hub.api import create_app
-from hub.api.records.schemas import ActivityPatch, MemberIn, MemberPatch
+from hub.api.schemas.activities import ActivityPatch
+from hub.api.schemas.members import MemberIn, MemberPatch
 from hub.core.settings import HubSettings
 from hub.org.models import Member, Unit
 from hub.org.names import TEXT_PATTERN, TITLE_LENGTH, check_name

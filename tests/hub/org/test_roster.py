@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from hub.org.models import Agreement, Member, Registration, ServiceMenuItem, Unit
 from hub.org.roster import RowError, import_roster
 from tests.hub.org.support import City, hashed
-from tests.hub.support import CARD_KEY
+from tests.hub.support import CARD_KEY, CARD_KEYS
 
 MEMBERS_CSV = """编号,姓名,单位编号,社区编号,卡号,报到日期
 M001,王晓东,U01,C01,0a1b2c3d4e,2026-03-01
@@ -152,11 +152,20 @@ def test_cards_can_change_hands_within_one_file(city: City) -> None:
     header = "code,name,unit_code,community_code,card\n"
     swap = f"{first.code},甲,U01,C01,0000000002\n{second.code},乙,U01,C01,0000000001\n"
     report = import_roster(
-        city.session, "members", (header + swap).encode(), "csv", card_key=CARD_KEY
+        city.session,
+        "members",
+        (header + swap).encode(),
+        "csv",
+        card_key=CARD_KEY,
+        card_seal=CARD_KEYS.seal,
     )
     assert (report.errors, report.updated) == ([], 2)
     city.session.expire_all()
-    assert city.session.get(Member, first.id).card_hash == hashed("0000000002")  # type: ignore[union-attr]
+    moved = city.session.get(Member, first.id)
+    assert moved is not None
+    assert moved.card_hash == hashed("0000000002")
+    assert moved.card_sealed is not None, "the import fills the card vault"
+    assert CARD_KEYS.open(moved.card_sealed) == "0000000002", "and it moves with the card"
     taken = f"{first.code},甲,U01,C01,\n{second.code},乙,U01,C01,0000000002\n"
     report = import_roster(
         city.session, "members", (header + taken).encode(), "csv", card_key=CARD_KEY

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from hub.api import create_app
+from hub.composition import build_app
 from hub.core.settings import HubSettings
-from hub.ingest.records import EventRecord, HealthRecord, Record
+from hub.ingest.events import EventRecord, HealthRecord, Record
 from hub.telemetry.influx import InfluxSink
 from hub.telemetry.points import SCHEMA, occupancy_sample
 from mqtt_contract.models import CheckinData, CheckinEvent, CounterEvent
@@ -214,7 +214,7 @@ def test_with_the_server_stopped_ingest_goes_on_and_sql_is_whole(
     assert status.errors >= 2
     metrics = worker.metrics.render().decode()
     assert 'hub_influx_points_dropped_total{reason="write_failed"} 200.0' in metrics
-    app = create_app(settings, ingest=worker)
+    app = build_app(settings, ingest=worker)
     with ApiServer(app) as api:
         body = api.get("/healthz").json()
     assert body["status"] == "ok"

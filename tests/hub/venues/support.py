@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hub.ingest.records import EventRecord
+from hub.ingest.events import EventRecord
 from hub.org.calendar import CITY_TZ
 from hub.org.models import Community, Subdistrict, Unit
 from hub.venues.models import Venue

@@ -17,10 +17,10 @@ from prometheus_client import CollectorRegistry
 
 from demo.broker.mosquitto import MosquittoBroker
 from hub.api import create_app
+from hub.composition import build_store
 from hub.core.db import make_engine
 from hub.core.settings import HubSettings
 from hub.ingest.link import BrokerLink
-from hub.ingest.store import RecordStore
 from hub.metrics import HubMetrics
 from hub.venues.alerts import Publish
 from hub.venues.occupancy import GateReading
@@ -46,7 +46,7 @@ def _ingest_day(db_settings: HubSettings, publish: Publish) -> None:
         register_venue(engine, "venue-01", capacity=10, unit="原平市体育中心")
         register_venue(engine, "venue-02", capacity=40, kind="car_park", unit="原平市第一中学")
         service = OccupancyService(engine, CollectorRegistry(), publish=publish, clock=lambda: T0)
-        store = RecordStore(engine)
+        store = build_store(engine)
         readings = [
             GateReading("gate-1", 1, EDGE_BOOT, 1, T0, 500, 480),
             GateReading("gate-1", 1, EDGE_BOOT, 2, T0 + timedelta(minutes=3), 509, 480),

@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
-from hub.ingest.records import EventRecord
-from hub.ingest.store import RecordStore, StoreUnavailableError
+from hub.composition import build_store
+from hub.core.db_errors import StoreUnavailableError
+from hub.ingest.events import EventRecord
+from hub.ingest.store import RecordStore
 from hub.venues import rollups
 from hub.venues.occupancy import BayReading, GateReading, occupancy_at
 from hub.venues.service import OccupancyService
@@ -84,7 +86,7 @@ def harness(engine: Engine) -> Harness:
         return True
 
     service = OccupancyService(engine, CollectorRegistry(), publish=publish, clock=clock)
-    return Harness(service, clock, published, engine, RecordStore(engine))
+    return Harness(service, clock, published, engine, build_store(engine))
 
 
 def simulate(seed: int) -> SimVenue:

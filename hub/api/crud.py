@@ -1,4 +1,4 @@
-"""What the records routes share: paging a query, finding a row or answering 404/422."""
+"""What the routes share: a page of a query, a row or 404/422, filters by equality."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 T = TypeVar("T")
 
@@ -47,3 +47,8 @@ def referenced(session: Session, model: type[Any], ident: object | None, field: 
 
 def conflict(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, detail=detail)
+
+
+def equal(*pairs: tuple[QueryableAttribute[Any], object]) -> list[ColumnElement[bool]]:
+    """``column == value`` for each value given: a filter left out (``None``) lets all through."""
+    return [column == value for column, value in pairs if value is not None]

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from hub.auth.deps import forbidden
+from hub.api.auth import forbidden
 from hub.auth.principal import Principal
 
 

@@ -9,15 +9,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import require
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, ErrorOut
-from hub.api.records.schemas import ImportReportOut
+from hub.api.schemas.imports import ImportReportOut
 from hub.auth import Permission
-from hub.auth.deps import require
+from hub.org.cards import card_sealer
 from hub.org.roster import ReadLimits, RosterKind, import_roster
 
 router = APIRouter(
-    prefix="/api/v1/imports",
+    prefix="/imports",
     tags=["imports"],
     dependencies=[Depends(require(Permission.IMPORTS_WRITE))],
     responses=AUTHENTICATED,
@@ -127,10 +128,18 @@ async def import_file(
         async for chunk in request.stream():  # BodyLimit stops it at HUB_IMPORT_MAX_BYTES
             data += chunk
         key = settings.card_key.get_secret_value().encode() if settings.card_key else None
+        seal = card_sealer(settings)  # the members' card vault
         limits = ReadLimits(max_rows=settings.import_max_rows)
         # In a worker thread: a large file takes seconds, and the hub answers meanwhile.
         report = await run_in_threadpool(
-            import_roster, session, kind, bytes(data), file_format, card_key=key, limits=limits
+            import_roster,
+            session,
+            kind,
+            bytes(data),
+            file_format,
+            card_key=key,
+            card_seal=seal,
+            limits=limits,
         )
     finally:
         slots.busy -= 1

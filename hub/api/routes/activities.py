@@ -17,12 +17,14 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hub.api.deps import LimitQuery, OffsetQuery, SessionDep
+from hub.api.auth import require
+from hub.api.crud import equal, found, referenced
+from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.filters import SinceQuery, UntilQuery
+from hub.api.listing import Conditions, ScopeCheck, add_detail, add_list
 from hub.api.params import MONTH_PATTERN, IdQuery, RecordId
-from hub.api.records.common import found, page_of, referenced
-from hub.api.records.schemas import (
+from hub.api.schemas.activities import (
     ActivityDetailOut,
     ActivityIn,
     ActivityKind,
@@ -30,10 +32,8 @@ from hub.api.records.schemas import (
     ActivityPatch,
     AttendanceOut,
 )
-from hub.api.schemas import Page
+from hub.api.scope import ensure_site, site_conditions
 from hub.auth import Permission, Principal
-from hub.auth.deps import require
-from hub.auth.scope import ensure_site, site_conditions
 from hub.org.attendance import rematch_activities
 from hub.org.calendar import month_of
 from hub.org.models import (
@@ -47,7 +47,7 @@ from hub.org.models import (
 from hub.org.names import Name
 from mqtt_contract.topics import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1", tags=["activities"], responses=AUTHENTICATED)
+router = APIRouter(tags=["activities"], responses=AUTHENTICATED)
 
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, examples=["2026-03"])]
@@ -55,48 +55,62 @@ ActivitiesReader = Annotated[Principal, Depends(require(Permission.ACTIVITIES_RE
 ActivitiesWriter = Annotated[Principal, Depends(require(Permission.ACTIVITIES_WRITE))]
 
 
-@router.get("/activities", response_model=Page[ActivityOut])
-def list_activities(
-    session: SessionDep,
+def _detail(session: Session, activity: Activity) -> ActivityDetailOut:
+    taps, members = session.execute(
+        select(func.count(), func.count(distinct(Attendance.member_id))).where(
+            Attendance.activity_id == activity.id
+        )
+    ).one()
+    return ActivityDetailOut(
+        **ActivityOut.model_validate(activity).model_dump(), attendance=taps, members=members
+    )
+
+
+def activity_filters(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     principal: ActivitiesReader,
-    *,
     centre_id: SiteQuery = None,
     community_id: IdQuery = None,
     month: MonthQuery = None,
     kind: ActivityKind | None = None,
     theme: Annotated[Name | None, Query()] = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[ActivityOut]:
-    """活动, newest first; ``month`` is YYYY-MM in Asia/Shanghai."""
+) -> Conditions:
     where = site_conditions(principal, Activity.centre_id, centre_id)
-    if community_id is not None:
-        where.append(Activity.community_id == community_id)
-    if month is not None:
-        where.append(Activity.month == month)
-    if kind is not None:
-        where.append(Activity.kind == kind)
-    if theme is not None:
-        where.append(Activity.theme == theme)
-    count, rows = page_of(
-        session,
-        Activity,
-        where,
-        [Activity.starts_at.desc(), Activity.id.desc()],
-        offset=offset,
-        limit=limit,
+    where += equal(
+        (Activity.community_id, community_id),
+        (Activity.month, month),
+        (Activity.kind, kind),
+        (Activity.theme, theme),
     )
-    return Page(data=[ActivityOut.model_validate(r) for r in rows], count=count)
+    return where
 
 
-@router.get("/activities/{activity_id}", response_model=ActivityDetailOut, responses=refusals(404))
-def get_activity(
-    session: SessionDep, principal: ActivitiesReader, activity_id: RecordId
-) -> ActivityDetailOut:
-    """An activity with how many check-ins, and how many members, it counted."""
-    activity = found(session, Activity, activity_id, "activity")
-    ensure_site(principal, activity.centre_id)
-    return _detail(session, activity)
+def activity_scope(principal: ActivitiesReader) -> ScopeCheck:
+    """A centre's staff read their own centre's activities (403 for another's)."""
+    return lambda activity: ensure_site(principal, activity.centre_id)
+
+
+add_list(
+    router,
+    "/activities",
+    table=Activity,
+    out=ActivityOut,
+    order_by=[Activity.starts_at.desc(), Activity.id.desc()],
+    filters=activity_filters,
+    name="list_activities",
+    doc="活动, newest first; ``month`` is YYYY-MM in Asia/Shanghai.",
+)
+add_detail(
+    router,
+    "/activities",
+    table=Activity,
+    out=ActivityDetailOut,
+    detail=_detail,
+    scope=activity_scope,
+    what="activity",
+    id_name="activity_id",
+    name="get_activity",
+    doc="An activity with how many check-ins, and how many members, it counted.",
+)
 
 
 @router.post(
@@ -153,11 +167,8 @@ def update_activity(
     return _detail(session, activity)
 
 
-@router.get("/attendance", response_model=Page[AttendanceOut])
-def list_attendance(
-    session: SessionDep,
+def attendance_filters(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     principal: Annotated[Principal, Depends(require(Permission.CHECKINS_READ))],
-    *,
     centre_id: SiteQuery = None,
     community_id: IdQuery = None,
     member_id: IdQuery = None,
@@ -166,19 +177,13 @@ def list_attendance(
     walk_in: Annotated[bool | None, Query(description="true: only walk-in services")] = None,
     since: SinceQuery = None,
     until: UntilQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[AttendanceOut]:
-    """Check-ins at centres as attendance, newest first: member (null for an unknown card) and
-    activity (null for a walk-in service)."""
+) -> Conditions:
     where = site_conditions(principal, Attendance.centre_id, centre_id)
-    for column, value in (
+    where += equal(
         (Attendance.community_id, community_id),
         (Attendance.member_id, member_id),
         (Attendance.activity_id, activity_id),
-    ):
-        if value is not None:
-            where.append(column == value)
+    )
     if unknown is not None:
         where.append(
             Attendance.member_id.is_(None) if unknown else Attendance.member_id.is_not(None)
@@ -191,15 +196,20 @@ def list_attendance(
         where.append(Attendance.at >= since)
     if until is not None:
         where.append(Attendance.at < until)
-    count, rows = page_of(
-        session,
-        Attendance,
-        where,
-        [Attendance.at.desc(), Attendance.event_id],
-        offset=offset,
-        limit=limit,
-    )
-    return Page(data=[AttendanceOut.model_validate(r) for r in rows], count=count)
+    return where
+
+
+add_list(
+    router,
+    "/attendance",
+    table=Attendance,
+    out=AttendanceOut,
+    order_by=[Attendance.at.desc(), Attendance.event_id],
+    filters=attendance_filters,
+    name="list_attendance",
+    doc="""Check-ins at centres as attendance, newest first: member (null for an unknown card) and
+    activity (null for a walk-in service).""",
+)
 
 
 _NOT_NULL = frozenset({"community_id", "title", "theme", "kind", "starts_at", "ends_at"})
@@ -220,17 +230,6 @@ def _check(session: Session, values: dict[str, Any]) -> None:
     referenced(session, Community, values.get("community_id"), "community_id")
     referenced(session, Unit, values.get("unit_id"), "unit_id")
     referenced(session, VolunteerTeam, values.get("volunteer_team_id"), "volunteer_team_id")
-
-
-def _detail(session: Session, activity: Activity) -> ActivityDetailOut:
-    taps, members = session.execute(
-        select(func.count(), func.count(distinct(Attendance.member_id))).where(
-            Attendance.activity_id == activity.id
-        )
-    ).one()
-    return ActivityDetailOut(
-        **ActivityOut.model_validate(activity).model_dump(), attendance=taps, members=members
-    )
 
 
 def _commit(session: Session) -> None:

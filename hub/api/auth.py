@@ -8,7 +8,7 @@ browser got from ``POST /api/v1/session``. Routes declare what they need::
 
 (or ``dependencies=[Depends(require(...))]`` when they do not look at the principal): no
 credentials → 401, a role without the permission → 403. Scope (a centre, an owner unit) is then
-applied by the route with ``hub.auth.scope``.
+applied by the route with ``hub.api.scope``.
 
 An unsafe request (POST, PUT, PATCH, DELETE) authenticated by the cookie must come from the
 hub's own origin (``check_origin``): ``SameSite=Strict`` keeps other *sites* out, but a page on

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from hub.dashboard.static import add_dashboard, web_root
+from hub.api.dashboard.static import add_dashboard, web_root
 
 __all__ = ["add_dashboard", "web_root"]

@@ -13,11 +13,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
+from hub.api.auth import require
+from hub.api.crud import conflict, equal, found, referenced
+from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, refusals
+from hub.api.listing import Conditions, add_detail, add_list, add_list_and_detail
 from hub.api.params import IdQuery, RecordId
-from hub.api.records.common import conflict, found, page_of, referenced
-from hub.api.records.schemas import (
+from hub.api.schemas.members import (
     CODE_PATTERN,
     MemberDetailOut,
     MemberIn,
@@ -27,22 +29,18 @@ from hub.api.records.schemas import (
     RegistrationOut,
     RegistrationPatch,
 )
-from hub.api.schemas import Page
 from hub.auth import Permission
-from hub.auth.deps import require
 from hub.core.settings import HubSettings
+from hub.org.cards import enrolled_card
 from hub.org.models import Community, Grid, Member, PartyOrg, Registration, Unit
 from hub.org.names import mask_name
-from mqtt_contract.credentials import card_hash
 
 router = APIRouter(
-    prefix="/api/v1",
     tags=["members"],
     dependencies=[Depends(require(Permission.RECORDS_READ))],
     responses=AUTHENTICATED,
 )
 _WRITE = [Depends(require(Permission.RECORDS_WRITE))]
-_404 = refusals(404)
 _CREATE = refusals(400, 409)
 _UPDATE = refusals(400, 404, 409)
 
@@ -61,10 +59,19 @@ def member_out(member: Member) -> MemberOut:
     )
 
 
-@router.get("/members", response_model=Page[MemberOut])
-def list_members(
-    session: SessionDep,
-    *,
+def _detail(session: Session, member: Member) -> MemberDetailOut:
+    registrations = session.scalars(
+        select(Registration)
+        .where(Registration.member_id == member.id)
+        .order_by(Registration.registered_on)
+    )
+    return MemberDetailOut(
+        **member_out(member).model_dump(),
+        registrations=[RegistrationOut.model_validate(r) for r in registrations],
+    )
+
+
+def member_filters(  # noqa: PLR0917 - FastAPI passes every query parameter by keyword
     unit_id: IdQuery = None,
     community_id: IdQuery = None,
     party_org_id: IdQuery = None,
@@ -73,17 +80,12 @@ def list_members(
         bool | None, Query(description="has (or has not) registered with a community")
     ] = None,
     code: Annotated[str | None, Query(pattern=CODE_PATTERN, examples=["M00042"])] = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[MemberOut]:
-    """在职党员: in-service members; names are masked."""
-    where = []
-    if unit_id is not None:
-        where.append(Member.unit_id == unit_id)
-    if community_id is not None:
-        where.append(Member.community_id == community_id)
-    if party_org_id is not None:
-        where.append(Member.party_org_id == party_org_id)
+) -> Conditions:
+    where = equal(
+        (Member.unit_id, unit_id),
+        (Member.community_id, community_id),
+        (Member.party_org_id, party_org_id),
+    )
     if in_service is not None:
         where.append(Member.in_service.is_(in_service))
     if code is not None:
@@ -91,13 +93,30 @@ def list_members(
     if registered is not None:
         has = exists().where(Registration.member_id == Member.id)
         where.append(has if registered else ~has)
-    count, rows = page_of(session, Member, where, [Member.code], offset=offset, limit=limit)
-    return Page(data=[member_out(m) for m in rows], count=count)
+    return where
 
 
-@router.get("/members/{member_id}", response_model=MemberDetailOut, responses=_404)
-def get_member(session: SessionDep, member_id: RecordId) -> MemberDetailOut:
-    return _detail(session, found(session, Member, member_id, "member"))
+add_list(
+    router,
+    "/members",
+    table=Member,
+    out=MemberOut,
+    to_out=member_out,
+    order_by=[Member.code],
+    filters=member_filters,
+    name="list_members",
+    doc="在职党员: in-service members; names are masked.",
+)
+add_detail(
+    router,
+    "/members",
+    table=Member,
+    out=MemberDetailOut,
+    detail=_detail,
+    what="member",
+    id_name="member_id",
+    name="get_member",
+)
 
 
 @router.post(
@@ -111,7 +130,7 @@ def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) ->
     """Enrol a member; ``card`` (optional) is hashed, never stored."""
     _check_references(session, body.model_dump())
     values = body.model_dump(exclude={"card"})
-    member = Member(**values, card_hash=_hashed(settings, body.card))
+    member = Member(**values, **_card(settings, body.card))
     session.add(member)
     _commit(session, f"member code {body.code!r} or its card is taken")
     return _detail(session, member)
@@ -129,7 +148,8 @@ def update_member(
         session, {"community_id": member.community_id, "grid_id": member.grid_id, **changes}
     )
     if "card" in changes:
-        member.card_hash = _hashed(settings, changes.pop("card"))
+        for column, value in _card(settings, changes.pop("card")).items():
+            setattr(member, column, value)
     for field, value in changes.items():
         if value is None and field in {"name", "unit_id", "community_id", "in_service"}:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} cannot be null")
@@ -138,40 +158,29 @@ def update_member(
     return _detail(session, member)
 
 
-@router.get("/registrations", response_model=Page[RegistrationOut])
-def list_registrations(
-    session: SessionDep,
-    *,
-    community_id: IdQuery = None,
-    member_id: IdQuery = None,
-    unit_id: IdQuery = None,
-    offset: OffsetQuery = 0,
-    limit: LimitQuery = 100,
-) -> Page[RegistrationOut]:
-    """报到: members' and units' reports to communities, newest first."""
-    where = []
-    if community_id is not None:
-        where.append(Registration.community_id == community_id)
-    if member_id is not None:
-        where.append(Registration.member_id == member_id)
-    if unit_id is not None:
-        where.append(Registration.unit_id == unit_id)
-    count, rows = page_of(
-        session,
-        Registration,
-        where,
-        [Registration.registered_on.desc(), Registration.id.desc()],
-        offset=offset,
-        limit=limit,
+def registration_filters(
+    community_id: IdQuery = None, member_id: IdQuery = None, unit_id: IdQuery = None
+) -> Conditions:
+    return equal(
+        (Registration.community_id, community_id),
+        (Registration.member_id, member_id),
+        (Registration.unit_id, unit_id),
     )
-    return Page(data=[RegistrationOut.model_validate(r) for r in rows], count=count)
 
 
-@router.get("/registrations/{registration_id}", response_model=RegistrationOut, responses=_404)
-def get_registration(session: SessionDep, registration_id: RecordId) -> RegistrationOut:
-    return RegistrationOut.model_validate(
-        found(session, Registration, registration_id, "registration")
-    )
+add_list_and_detail(
+    router,
+    "/registrations",
+    table=Registration,
+    out=RegistrationOut,
+    order_by=[Registration.registered_on.desc(), Registration.id.desc()],
+    filters=registration_filters,
+    list_name="list_registrations",
+    list_doc="报到: members' and units' reports to communities, newest first.",
+    detail_name="get_registration",
+    id_name="registration_id",
+    what="registration",
+)
 
 
 @router.post(
@@ -214,18 +223,6 @@ def update_registration(
     return RegistrationOut.model_validate(registration)
 
 
-def _detail(session: Session, member: Member) -> MemberDetailOut:
-    registrations = session.scalars(
-        select(Registration)
-        .where(Registration.member_id == member.id)
-        .order_by(Registration.registered_on)
-    )
-    return MemberDetailOut(
-        **member_out(member).model_dump(),
-        registrations=[RegistrationOut.model_validate(r) for r in registrations],
-    )
-
-
 def _check_references(session: Session, values: dict[str, Any]) -> None:
     for field, model in (
         ("unit_id", Unit),
@@ -242,12 +239,10 @@ def _check_references(session: Session, values: dict[str, Any]) -> None:
         )
 
 
-def _hashed(settings: HubSettings, card: str | None) -> str | None:
-    if card is None:
-        return None
+def _card(settings: HubSettings, card: str | None) -> dict[str, str | None]:
     try:
-        return card_hash(settings.card_key_bytes(), card)
-    except ValueError as exc:  # no card key on this hub
+        return enrolled_card(settings, card)  # the city hash and the sealed vault entry
+    except ValueError as exc:  # no card key on this hub (or its key file is unusable)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
 
 

@@ -1,12 +1,13 @@
 """Serve the dashboard's files from the package, so a Python install alone serves it.
 
 The source lives in ``dashboards/web/`` at the top of the repository; the wheel carries it as
-``hub/dashboard/web/`` (hatch ``force-include``), so there is one copy in git and no sync step. A
+``hub/api/dashboard/web/`` (hatch ``force-include``), so there is one copy in git and no sync step. A
 source checkout or an editable install serves ``dashboards/web/`` directly.
 
 Each page ``NAME.html`` is served at ``/NAME`` (``index.html`` at ``/``) and each folder of assets
 at its own prefix (``/js/``, ``/i18n/``...): explicit paths, so the dashboard never shadows an API
-route, whatever order the routes are added in.
+route, whatever order the routes are added in. Pages are sent as they are, with no server-side
+include: the frame they share (icon, header, menu, footer) is made once by ``js/shell.js``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from hub.dashboard.apidocs import add_api_docs
+from hub.api.dashboard.apidocs import add_api_docs
 
 log = logging.getLogger(__name__)
 
 PACKAGED = Path(__file__).resolve().parent / "web"
-SOURCE = Path(__file__).resolve().parents[2] / "dashboards" / "web"
+SOURCE = Path(__file__).resolve().parents[3] / "dashboards" / "web"
 
 _GZIP_MIN_BYTES = 1024
 _HEADERS = {

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from hub.api.auth import require
 from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED
-from hub.api.records.schemas import AssessmentOut
+from hub.api.schemas.reports import AssessmentOut
 from hub.auth import Permission
-from hub.auth.deps import require
 from hub.org.assessment import (
     MEMBER_MIN_SERVICES,
     UNIT_MIN_REPORTING_PCT,
@@ -22,7 +22,7 @@ from hub.org.calendar import CITY_TZ
 from hub.org.export import ExportTable, to_csv, to_xlsx
 
 router = APIRouter(
-    prefix="/api/v1/reports",
+    prefix="/reports",
     tags=["reports"],
     dependencies=[Depends(require(Permission.ASSESSMENT_READ))],
     responses=AUTHENTICATED,

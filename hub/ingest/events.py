@@ -1,29 +1,33 @@
-"""What the ingest pipeline passes around, free of paho and SQL types.
+"""What the ingest pipeline passes around, free of paho and SQL types: its public module.
 
 ``InboundMessage`` is an MQTT message as it crossed the boundary; ``decode`` turns each into exactly
-one ``Record``, which the store writes.
+one ``Record``, which the store writes; ``WriteResult`` is what one committed batch wrote. The
+packages that listen to ingest (venues, telemetry, live, org) import these types from here and
+nothing else of ingest but ``hub.ingest.hooks``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from mqtt_contract.models import BaysEvent, CheckinEvent, CounterEvent, Health, Status
+from hub.mqtt.message import InboundMessage
+from mqtt_contract.models import AnyEvent, Health, Status
 
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    retained: bool
-    received_at: datetime
-    generation: int
-    """The broker connection it came on: a packet id means nothing on another connection."""
+__all__ = [
+    "DeadLetterKind",
+    "DeadLetterRecord",
+    "EventKey",
+    "EventRecord",
+    "HealthRecord",
+    "InboundMessage",
+    "Record",
+    "StatusRecord",
+    "WriteResult",
+]
 
 
 class DeadLetterKind(StrEnum):
@@ -36,6 +40,8 @@ class DeadLetterKind(StrEnum):
     MISMATCH = "mismatch"
     CLOCK = "clock"
     """A time outside the window the hub accepts (``hub.ingest.decode.TimeWindow``)."""
+    CARD = "card"
+    """A check-in whose card the hub cannot take (a seal that does not open, a city hash refused)."""
     CONFLICT = "conflict"
     REJECTED = "rejected"
     INTERNAL = "internal"
@@ -48,9 +54,6 @@ class EventKey:
     site: str
     boot: UUID
     seq: int
-
-
-AnyEvent = CheckinEvent | CounterEvent | BaysEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +97,26 @@ class DeadLetterRecord:
 
 
 Record = EventRecord | StatusRecord | HealthRecord | DeadLetterRecord
+
+
+@dataclass
+class WriteResult:
+    committed: int = 0
+    duplicates: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    receipts: dict[str, set[tuple[UUID, int]]] = field(default_factory=dict)
+    new_events: list[EventRecord] = field(default_factory=list)
+    """The events this batch recorded for the first time (for the live stream)."""
+    new_dead_letters: list[DeadLetterRecord] = field(default_factory=list)
+
+    def receipt(self, key: EventKey) -> None:
+        self.receipts.setdefault(key.site, set()).add((key.boot, key.seq))
+
+    def merge(self, other: WriteResult) -> None:
+        self.committed += other.committed
+        self.duplicates += other.duplicates
+        self.dead_letters.update(other.dead_letters)
+        self.new_events += other.new_events
+        self.new_dead_letters += other.new_dead_letters
+        for site, pairs in other.receipts.items():
+            self.receipts.setdefault(site, set()).update(pairs)

@@ -1,0 +1,47 @@
+"""The versioned API: every area's router under the one ``/api/v1`` prefix (as
+full-stack-fastapi-template's ``api/main.py``). The unversioned paths (``/healthz``, ``/metrics``)
+and the dashboard's pages are included by ``hub.api.app`` itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hub.api.routes import (
+    activities,
+    auth,
+    checkins,
+    dead_letters,
+    imports,
+    live,
+    members,
+    organisation,
+    reports,
+    sites,
+    stream,
+    venues,
+)
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX)
+# The order is the OpenAPI schema's: keep it when adding an area.
+for _area in (
+    auth,
+    checkins,
+    sites,
+    dead_letters,
+    venues,
+    stream,
+    live,
+    organisation,
+    members,
+    activities,
+    reports,
+    imports,
+):
+    api_router.include_router(_area.router)
+
+IMPORTS_PREFIX = f"{API_PREFIX}{imports.router.prefix}/"
+"""Where roster files are posted (a larger body limit than the rest)."""
+
+__all__ = ["API_PREFIX", "IMPORTS_PREFIX", "api_router"]

@@ -1,0 +1,25 @@
+"""What a roster import answers: the rows taken, or every bad row."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from hub.api.schemas import FROM_ROWS as _FROM_ROWS
+
+
+class RowErrorOut(BaseModel):
+    model_config = _FROM_ROWS
+    line: int = Field(examples=[4], description="1 is the header; 0 the file as a whole")
+    column: str | None = Field(examples=["unit_code"])
+    reason: str = Field(examples=["no unit with code 'U09'"])
+
+
+class ImportReportOut(BaseModel):
+    model_config = _FROM_ROWS
+    kind: Literal["members", "units", "agreements"]
+    rows: int = Field(examples=[230])
+    created: int = Field(examples=[228])
+    updated: int = Field(examples=[2])
+    errors: list[RowErrorOut] = Field(description="empty when imported; else nothing was")
