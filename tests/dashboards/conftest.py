@@ -53,6 +53,9 @@ def _settings(
         # live occupancy is recomputed this often (default 1000 ms): 500 keeps a reading's effect
         # on screen within the second however the reading falls in that interval
         occupancy_live_ms=500,
+        # the seeded readers' one heartbeat keeps them online for the whole session, however
+        # slowly a loaded machine runs it: the pages' labels must not change under a test
+        heartbeat_timeout_s=86_400,
     )
 
 

@@ -17,7 +17,7 @@ from hub.ingest import IngestWorker
 from hub.ingest.decode import decode
 from hub.ingest.events import EventRecord, InboundMessage, Record, WriteResult
 from hub.ingest.store import RecordStore
-from tests.hub.support import BOOT, Db, EdgeClient, checkin, event_topic, wait_until
+from tests.hub.support import BOOT, CARDS, Db, EdgeClient, checkin, event_topic, wait_until
 
 MakeEdge = Callable[..., EdgeClient]
 
@@ -100,7 +100,7 @@ def test_a_failing_hook_rolls_the_batch_back(engine: Engine, db: Db) -> None:
         seen.extend(r.event.id for r in new_events)
         raise RuntimeError("hook failed")
 
-    records = [decode(_message(seq)) for seq in (1, 2, 3)]
+    records = [decode(_message(seq), cards=CARDS) for seq in (1, 2, 3)]
     with pytest.raises(RuntimeError, match="hook failed"):
         RecordStore(engine, [failing]).write(records)
     assert len(seen) == 3, "the hook saw the batch's new events"
