@@ -170,6 +170,7 @@ class IngestWorker:
         result = self._commit(batch, records)
         if result is None or not self._derive(records):
             return
+        self._count(batch, result)  # before the receipts: whoever sees a receipt sees it counted
         try:
             acked = self._link.ack(batch)
         except Exception:
@@ -184,7 +185,6 @@ class IngestWorker:
             self._publish_receipts(result)
         except Exception:
             log.exception("could not publish receipts; the edges will resend and get them then")
-        self._count(batch, result)
         self._notify(records, result)
 
     def _commit(self, batch: list[InboundMessage], records: list[Record]) -> WriteResult | None:

@@ -35,6 +35,8 @@ from hub.core.settings import HubSettings
 from tests.hub.support import CARD_KEY
 from tests.users import bearer, user_token
 
+pytestmark = pytest.mark.xdist_group("api_contract")  # one worker seeds the city, once
+
 EXAMPLES_PER_OPERATION = 10
 # the demo city's structure, so every id an example names is there; a tenth of its people and
 # events, so that the assessment (every member) takes a tenth of the time
