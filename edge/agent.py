@@ -85,6 +85,7 @@ class EdgeAgent:
                 device.port,
                 on_tap=partial(self.record_tap, device.id),
                 baudrate=device.baudrate,
+                release_s=device.release_s,
             )
             for device in settings.devices
             if isinstance(device, CardReaderSettings)

@@ -50,6 +50,12 @@ class CardReaderSettings(BaseModel):
     kind: Literal["card_reader"] = "card_reader"
     port: str = Field(description="serial port path, e.g. /dev/ttyUSB0")
     baudrate: int = 9600
+    release_s: float = Field(
+        default=0.3,
+        gt=0,
+        le=60,
+        description="how long a card must be off the reader before it counts as a new tap",
+    )
 
 
 class _ModbusDeviceSettings(BaseModel):

@@ -138,6 +138,9 @@ class EdgeSite:
                 "[[devices]]",
                 f'id = "{device}"',
                 f'port = "{self.workdir / (device + ".tty")}"',
+                # a held card's frames come every 100 ms, but a simulator starved by a loaded
+                # machine can leave longer gaps; these tests are about delivery, not debounce
+                "release_s = 2.0",
             ]
         path = self.workdir / "edge.toml"
         path.write_text("\n".join(lines) + "\n")

@@ -116,3 +116,16 @@ def test_a_card_reader_does_not_share_its_port(tmp_path: Path) -> None:
     text = VENUE + '[[devices]]\nid = "reader-1"\nport = "/dev/ttyUSB0"\n'
     with pytest.raises(ConfigError, match="a card reader cannot share its port"):
         load_settings(write(tmp_path, text))
+
+
+def test_a_card_readers_release_time_is_set_per_reader_and_bounded(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.devices[0].release_s == 0.3  # type: ignore[union-attr]
+    slow = GOOD.replace('port = "/dev/ttyUSB0"\n', 'port = "/dev/ttyUSB0"\nrelease_s = 1.5\n')
+    assert load_settings(write(tmp_path, slow)).devices[0].release_s == 1.5  # type: ignore[union-attr]
+    for bad in ("0", "-1", "61"):
+        text = GOOD.replace(
+            'port = "/dev/ttyUSB0"\n', f'port = "/dev/ttyUSB0"\nrelease_s = {bad}\n'
+        )
+        with pytest.raises(ConfigError, match="release_s"):
+            load_settings(write(tmp_path, text))
