@@ -8,27 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from demo.seed import SeedError, default_year, seed_city
 from hub.core.db import make_engine, upgrade
-from hub.core.settings import HubSettings
 from hub.org.cards import card_sealer
-
-
-def _settings(database_url: str | None, prog: str) -> HubSettings | None:
-    overrides: dict[str, Any] = {"mode": "demo"}  # no broker here: no broker secret needed
-    if database_url:
-        overrides["database_url"] = database_url
-    try:
-        return HubSettings(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors(include_url=False))
-        print(f"{prog}: invalid settings: {problems}", file=sys.stderr)
-        return None
+from hub.org.cli import settings_for_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database-url", help="default: HUB_DATABASE_URL or sqlite:///data/hub.db")
     args = parser.parse_args(argv)
-    settings = _settings(args.database_url, parser.prog)
+    settings = settings_for_cli(args.database_url, parser.prog)
     if settings is None:
         return 2
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hub.core.db import upgrade
-from tests.services import POSTGRES_ADMIN_URL
+from tests.services import POSTGRES_ADMIN_URL, postgres_admin
 
 
 class MigratedTemplates:
@@ -25,7 +25,7 @@ class MigratedTemplates:
         self.sqlite = workdir / "template.db"
         upgrade(f"sqlite:///{self.sqlite}")
         self.postgres = f"yp_tpl_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{self.postgres}"')
+        postgres_admin(f'CREATE DATABASE "{self.postgres}"')
         template = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=self.postgres)
         upgrade(template.render_as_string(hide_password=False))
 
@@ -42,21 +42,11 @@ class MigratedTemplates:
         else:
             # The fixture made it empty and nobody has connected yet: make it again from the
             # template (which nobody else uses: CREATE DATABASE wants the template idle).
-            self._admin(
+            postgres_admin(
                 f'DROP DATABASE "{url.database}"',
                 f'CREATE DATABASE "{url.database}" TEMPLATE "{self.postgres}"',
             )
         upgrade(database_url)
 
     def close(self) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)')
-
-    @staticmethod
-    def _admin(*statements: str) -> None:
-        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                for statement in statements:
-                    conn.execute(sa.text(statement))
-        finally:
-            admin.dispose()
+        postgres_admin(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)')

@@ -6,12 +6,26 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from demo.broker.mosquitto import MosquittoBroker
 from hub.broker.acl import contract_acl
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def postgres_admin(*statements: str) -> None:
+    """Run statements that cannot run in a transaction (CREATE/DROP/ALTER DATABASE) as the admin."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement))
+    finally:
+        admin.dispose()
+
 
 # Sites whose edges the test broker knows; username = site id, as in production.
 TEST_SITES = ("centre-01", "centre-02", "centre-03", "venue-01", "venue-02")

@@ -26,7 +26,9 @@ from hub.org.roster import TableError, format_of, import_roster
 log = logging.getLogger(__name__)
 
 
-def _settings(database_url: str | None, prog: str) -> HubSettings | None:
+def settings_for_cli(database_url: str | None, prog: str) -> HubSettings | None:
+    """The hub's settings for a command that needs only the database; ``None`` after printing
+    why they are invalid."""
     overrides: dict[str, Any] = {"mode": "demo"}  # no broker here: no broker secret needed
     if database_url:
         overrides["database_url"] = database_url
@@ -49,7 +51,7 @@ def import_main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path, help="a .csv or .xlsx file")
     parser.add_argument("--database-url", help="default: HUB_DATABASE_URL or sqlite:///data/hub.db")
     args = parser.parse_args(argv)
-    settings = _settings(args.database_url, parser.prog)
+    settings = settings_for_cli(args.database_url, parser.prog)
     if settings is None:
         return 2
     try:

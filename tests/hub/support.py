@@ -44,7 +44,7 @@ from mqtt_contract.models import (
     receipt_of,
 )
 from mqtt_contract.topics import Command, EventKind
-from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL
+from tests.services import ACCOUNTS, postgres_admin
 from tests.users import bearer, user_token
 
 StartWorker = Callable[..., HubIngest]
@@ -295,7 +295,7 @@ class Outage:
             self._lock = sqlite3.connect(str(self.url.database), isolation_level=None)
             self._lock.execute("BEGIN EXCLUSIVE")
             return
-        self._admin(
+        postgres_admin(
             f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false',
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             f"WHERE datname = '{self.url.database}' AND pid <> pg_backend_pid()",
@@ -310,17 +310,7 @@ class Outage:
             self._lock.close()
             self._lock = None
             return
-        self._admin(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS true')
-
-    @staticmethod
-    def _admin(*statements: str) -> None:
-        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                for statement in statements:
-                    conn.execute(sa.text(statement))
-        finally:
-            admin.dispose()
+        postgres_admin(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS true')
 
 
 class ApiServer:
