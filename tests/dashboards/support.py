@@ -19,7 +19,15 @@ import httpx
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Frame,
+    Page,
+    Playwright,
+    Request,
+    Response,
+)
 
 from demo.seed import Scale, member_card, seed_city
 from hub.api.app import close_live_streams
@@ -316,30 +324,57 @@ def write(database_url: str, messages: Sequence[InboundMessage]) -> None:
 
 @dataclass
 class Watched:
-    """A page with every console error, failed request and error response it met."""
+    """A page with every console error, failed request and error response it met.
+
+    A request the browser aborted because the page left its document (a reload, a link, a
+    redirect to the login page, the test moving on) is the leaving, not a problem of the page:
+    each request is tagged with the document it was made from, and an abort counts only while
+    that document is still the page's. So whatever order Chromium reports the abort and the
+    navigation in, ``problems`` read afterwards is right."""
 
     page: Page
-    problems: list[str] = field(default_factory=list)
+    _found: list[str] = field(default_factory=list)
+    _aborted: list[tuple[int, str]] = field(default_factory=list)
+    _document: int = 0
+    _made_in: dict[Request, int] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[str]:
+        stayed = [message for document, message in self._aborted if document == self._document]
+        return self._found + stayed
+
+    def clear(self) -> None:
+        self._found.clear()
+        self._aborted.clear()
+
+    def on_navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame:
+            self._document += 1
+
+    def on_request(self, request: Request) -> None:
+        self._made_in[request] = self._document
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type in {"error", "warning"}:
-            self.problems.append(f"console {message.type}: {message.text}")
+            self._found.append(f"console {message.type}: {message.text}")
 
     def on_failed(self, request: Request) -> None:
         failure = request.failure or ""
         stream = request.url.endswith("/api/v1/stream") or "/api/v1/stream?" in request.url
         if stream and ("ERR_ABORTED" in failure or "ERR_INCOMPLETE_CHUNKED_ENCODING" in failure):
             return  # a stream ended when the test closed the page or stopped the server
-        self.problems.append(f"request failed: {request.method} {request.url} {failure}")
+        message = f"request failed: {request.method} {request.url} {failure}"
+        if "ERR_ABORTED" in failure:
+            self._aborted.append((self._made_in.get(request, self._document), message))
+        else:
+            self._found.append(message)
 
     def on_response(self, response: Response) -> None:
         if response.status >= 400:
-            self.problems.append(
-                f"HTTP {response.status}: {response.request.method} {response.url}"
-            )
+            self._found.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     def on_page_error(self, error: Exception) -> None:
-        self.problems.append(f"page error: {error}")
+        self._found.append(f"page error: {error}")
 
 
 CSP_REPORTER = """document.addEventListener("securitypolicyviolation", (e) => {
@@ -372,6 +407,8 @@ def watched(
     page = context.new_page()
     page.set_default_timeout(10_000)
     w = Watched(page)
+    page.on("framenavigated", w.on_navigated)
+    page.on("request", w.on_request)
     page.on("console", w.on_console)
     page.on("requestfailed", w.on_failed)
     page.on("response", w.on_response)

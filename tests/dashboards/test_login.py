@@ -110,7 +110,7 @@ def test_the_login_link_logs_in_once_and_carries_no_token(
         assert nav(page) == ["/", "/checkins"]
         assert page.locator(".tile").count() == 1
         assert only_unauthorised(w) == [], "(leaving the login page may abort its icon)"
-        w.problems.clear()
+        w.clear()
 
         open_page(w, hub.url + "/checkins")
         centre = page.locator("#centre")
