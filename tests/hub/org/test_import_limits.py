@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-import httpx
 import pytest
 from openpyxl import Workbook
 
@@ -342,17 +341,16 @@ def test_one_import_is_read_at_a_time(api: ApiServer) -> None:
             b"5\r\ncode,\r\n"  # the rest of the file is not sent yet: the import is busy reading
         )
         csv = {"Content-Type": "text/csv"}
-        answers: list[httpx.Response] = []
-
-        def turned_away() -> bool:
-            answers.append(api.http.post("/api/v1/imports/units", content=b"code\n", headers=csv))
-            return answers[-1].status_code == 503
-
-        try:
-            wait_until(turned_away, timeout=30, what="a second import to be turned away")
-        except AssertionError:
-            raise AssertionError(f"the second import was answered {answers[-1].text}") from None
-        busy = answers[-1]
+        app = api.server.config.app
+        # Only once the first holds the slot: a second sent earlier could take it first, and then
+        # the first would be the one turned away.
+        wait_until(
+            lambda: getattr(getattr(app.state, "import_slots", None), "busy", 0) == 1,
+            timeout=30,
+            what="the first import to be reading",
+        )
+        busy = api.http.post("/api/v1/imports/units", content=b"code\n", headers=csv)
+        assert busy.status_code == 503, busy.text
         assert busy.headers["Retry-After"] == "5"
         assert "1 roster import(s) are being read" in busy.json()["detail"]
         first.sendall(b"4\r\nname\r\n0\r\n\r\n")
