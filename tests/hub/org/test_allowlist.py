@@ -141,7 +141,8 @@ def test_the_edge_answers_offline_and_takes_new_versions(
     publisher.start()
     wait_until(lambda: centre.agent.allowlist.version is not None, what="the first allowlist")
     first = centre.agent.allowlist.version
-    assert publisher.published() == {"centre-01": first}
+    # The edge can hold the list before the publisher has read the broker's PUBACK.
+    wait_until(lambda: publisher.published() == {"centre-01": first}, what="the PUBACK")
     tap = centre.tap(KNOWN)
     assert (tap.data.decision, tap.data.allowlist_version) == ("allowed", first)
 
@@ -163,6 +164,6 @@ def test_the_edge_answers_offline_and_takes_new_versions(
         what="the new allowlist version at the edge",
     )
     second = centre.agent.allowlist.version
-    assert publisher.published() == {"centre-01": second}
+    wait_until(lambda: publisher.published() == {"centre-01": second}, what="the PUBACK")
     tap = centre.tap(STRANGER)
     assert (tap.data.decision, tap.data.allowlist_version) == ("allowed", second)
