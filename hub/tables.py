@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import hub.auth.models
+import hub.commands.models
 import hub.ingest.models
 import hub.org.models
+import hub.sites.models
 import hub.venues.models  # noqa: F401  (imported for their tables)
 from hub.core.base import Base
 

@@ -5,7 +5,8 @@ Layout (all under ``yp/v1/``)::
     yp/v1/{site}/{device}/{kind}   events from an edge (kind: checkin, ...)
     yp/v1/{site}/status            the edge's retained status, also its last will
     yp/v1/{site}/health            the edge's heartbeats
-    yp/v1/{site}/cmd/{command}     downlink to the edge (receipt, ...)
+    yp/v1/{site}/cmd/{command}     downlink to the edge (receipt, allowlist, alert, request)
+    yp/v1/{site}/reply             the edge's answers to command requests
 
 Events are subscribed to per kind (``yp/v1/+/+/checkin``) so that a downlink topic, which also has
 three levels below the prefix, can never be taken for an event. Site and device ids are therefore
@@ -24,7 +25,7 @@ PREFIX: Final = f"yp/v{CONTRACT_VERSION}"
 
 ID_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _ID_RE: Final = re.compile(ID_PATTERN)
-RESERVED_IDS: Final = frozenset({"cmd", "status", "health"})
+RESERVED_IDS: Final = frozenset({"cmd", "status", "health", "reply"})
 
 
 class EventKind(StrEnum):
@@ -37,6 +38,7 @@ class Command(StrEnum):
     RECEIPT = "receipt"
     ALLOWLIST = "allowlist"
     ALERT = "alert"
+    REQUEST = "request"  # mqtt_contract.commands.CommandRequest
 
 
 class TopicKind(StrEnum):
@@ -44,6 +46,7 @@ class TopicKind(StrEnum):
     STATUS = "status"
     HEALTH = "health"
     COMMAND = "command"
+    REPLY = "reply"
 
 
 def is_valid_id(value: str) -> bool:
@@ -72,6 +75,10 @@ def health(site: str) -> str:
     return f"{PREFIX}/{_checked(site, 'site')}/health"
 
 
+def reply(site: str) -> str:
+    return f"{PREFIX}/{_checked(site, 'site')}/reply"
+
+
 def command(site: str, name: Command) -> str:
     return f"{PREFIX}/{_checked(site, 'site')}/cmd/{name.value}"
 
@@ -85,6 +92,11 @@ def event_filters(shared_group: str | None = None) -> list[str]:
 def edge_state_filters(shared_group: str | None = None) -> list[str]:
     """Subscription filters for edge status and heartbeats."""
     return [_shared(f"{PREFIX}/+/{leaf}", shared_group) for leaf in ("status", "health")]
+
+
+def reply_filter(shared_group: str | None = None) -> str:
+    """What the hub subscribes to for every edge's command replies."""
+    return _shared(f"{PREFIX}/+/reply", shared_group)
 
 
 def command_filter(site: str) -> str:
@@ -119,6 +131,8 @@ def parse_topic(topic: str) -> Topic:
         return Topic(TopicKind.STATUS, site)
     if len(parts) == 2 and parts[1] == "health":
         return Topic(TopicKind.HEALTH, site)
+    if len(parts) == 2 and parts[1] == "reply":
+        return Topic(TopicKind.REPLY, site)
     if len(parts) == 3 and parts[1] == "cmd":
         try:
             return Topic(TopicKind.COMMAND, site, command=Command(parts[2]))
@@ -145,7 +159,8 @@ def _site_level(site: str) -> str:
 
 
 def edge_publish_patterns(site: str = SITE_PLACEHOLDER) -> tuple[str, ...]:
-    """What an edge may publish: its events, one filter per kind, its status and heartbeats.
+    """What an edge may publish: its events, one filter per kind, its status, heartbeats and
+    command replies.
 
     The device level is ``+``, so ``yp/v1/{site}/cmd/{kind}`` (no topic of the contract: ``cmd``
     is a reserved id) matches too; :func:`edge_denied_publish_patterns` shuts it.
@@ -155,6 +170,7 @@ def edge_publish_patterns(site: str = SITE_PLACEHOLDER) -> tuple[str, ...]:
         *(f"{PREFIX}/{level}/+/{kind.value}" for kind in EventKind),
         f"{PREFIX}/{level}/status",
         f"{PREFIX}/{level}/health",
+        f"{PREFIX}/{level}/reply",
     )
 
 

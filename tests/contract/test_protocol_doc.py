@@ -47,7 +47,7 @@ def test_every_topic_is_in_the_table() -> None:
     rows = set(re.findall(r"^\| `(yp/v1/[^`]+)` \|", DOC_TEXT, re.MULTILINE))
     expected = {f"{topics.PREFIX}/{{site}}/{{device}}/{kind.value}" for kind in EventKind}
     expected |= {f"{topics.PREFIX}/{{site}}/cmd/{command.value}" for command in Command}
-    expected |= {f"{topics.PREFIX}/{{site}}/status", f"{topics.PREFIX}/{{site}}/health"}
+    expected |= {f"{topics.PREFIX}/{{site}}/{leaf}" for leaf in ("status", "health", "reply")}
     assert rows == expected
 
 
