@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("demo.seed_cli:main", "fill a database with a synthetic city: --seed N"),
     "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
     "cards": ("hub.org.cards_cli:main", "keygen|public-key|site-key: the hub's card keys"),
+    "broker-certs": (
+        "hub.broker.certs_cli:main",
+        "--out DIR --host NAME: the broker's CA and TLS server certificate",
+    ),
     "user": (
         "hub.auth.cli:main",
         "add|list|revoke|token|login-link: users of the API and dashboard",

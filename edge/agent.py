@@ -34,7 +34,7 @@ from mqtt_contract.models import (
     Health,
     Status,
 )
-from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from mqtt_contract.session import SessionOptions
 from mqtt_contract.topics import EventKind
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class EdgeAgent:
         self.publisher = Publisher(
             PublisherConfig(
                 site=settings.site,
-                endpoint=BrokerEndpoint.parse(settings.mqtt.url),
+                endpoint=settings.mqtt.endpoint,
                 session=SessionOptions(
                     client_id=topics.edge_client_id(settings.site),
                     protocol=settings.mqtt.protocol,

@@ -24,9 +24,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from edge.broker_tls import tls_context
 from mqtt_contract.card_seal import public_key_from_text
 from mqtt_contract.models import DeviceId, SiteId
-from mqtt_contract.session import ProtocolName
+from mqtt_contract.session import BrokerEndpoint, ProtocolName
 
 
 class ConfigError(Exception):
@@ -41,6 +42,23 @@ class MqttSettings(BaseModel):
     password: SecretStr | None = None
     protocol: ProtocolName = "5"
     session_expiry_s: int = Field(default=7 * 86_400, gt=0)
+    ca_file: Path | None = Field(
+        default=None,
+        description="with an mqtts:// url: the CA certificate the broker's must chain to "
+        "(without it, the system's trust store); a relative path is taken from the config "
+        "file's folder",
+    )
+
+    @model_validator(mode="after")
+    def _check_broker(self) -> MqttSettings:
+        endpoint = BrokerEndpoint.parse(self.url, ca_file=self.ca_file)
+        if endpoint.tls:
+            tls_context(self.ca_file)  # a missing or broken CA file is named now
+        return self
+
+    @property
+    def endpoint(self) -> BrokerEndpoint:
+        return BrokerEndpoint.parse(self.url, ca_file=self.ca_file)
 
 
 class CardReaderSettings(BaseModel):
@@ -175,6 +193,7 @@ def load_settings(path: Path) -> EdgeSettings:
         raise ConfigError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    _relative_to(path.parent, data)
     try:
         return EdgeSettings(**data)
     except ValidationError as exc:
@@ -183,3 +202,12 @@ def load_settings(path: Path) -> EdgeSettings:
             for err in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def _relative_to(folder: Path, data: dict[str, Any]) -> None:
+    """A relative ``mqtt.ca_file`` is beside the config (a site's bundle keeps them together)."""
+    mqtt = data.get("mqtt")
+    if isinstance(mqtt, dict) and isinstance(mqtt.get("ca_file"), str):
+        ca_file = Path(mqtt["ca_file"])
+        if not ca_file.is_absolute():
+            mqtt["ca_file"] = str(folder / ca_file)

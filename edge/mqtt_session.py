@@ -15,7 +15,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.broker_tls import tls_context
 from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from mqtt_contract.tls import BrokerTLSContext
 
 
 def persistent_client(options: SessionOptions, *, manual_ack: bool = False) -> mqtt.Client:
@@ -42,10 +44,19 @@ def _disable_nagle(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def connect_async(client: mqtt.Client, endpoint: BrokerEndpoint, options: SessionOptions) -> None:
-    """Start connecting in the background; paho's loop keeps reconnecting with backoff."""
+def connect_async(
+    client: mqtt.Client, endpoint: BrokerEndpoint, options: SessionOptions
+) -> BrokerTLSContext | None:
+    """Start connecting in the background; paho's loop keeps reconnecting with backoff.
+
+    Returns the TLS context of an ``mqtts://`` endpoint, whose ``handshake_failure`` tells the
+    caller's ``on_connect_fail`` why the broker was refused."""
+    context = None
     if endpoint.tls:
-        client.tls_set()
+        # verified against endpoint.ca_file (or the system's CAs) and the host name; nothing
+        # here can turn verification off, and tls_insecure_set is never called
+        context = tls_context(endpoint.ca_file)
+        client.tls_set_context(context)
     if options.protocol == "5":
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = options.session_expiry_s
@@ -60,3 +71,4 @@ def connect_async(client: mqtt.Client, endpoint: BrokerEndpoint, options: Sessio
         )
     else:
         client.connect_async(endpoint.host, endpoint.port, keepalive=options.keepalive_s)
+    return context

@@ -27,6 +27,7 @@ from edge.outbox import Outbox
 from mqtt_contract import topics
 from mqtt_contract.models import Allowlist, Receipt, Status, receipt_of
 from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from mqtt_contract.tls import BrokerTLSContext, handshake_failure
 from mqtt_contract.topics import Command, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class Publisher:
         )
         self._offline_payload = offline_status.to_bytes()
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._tls: BrokerTLSContext | None = None
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
@@ -88,7 +91,7 @@ class Publisher:
         return self._connected.is_set()
 
     def start(self) -> None:
-        connect_async(self._client, self._config.endpoint, self._config.session)
+        self._tls = connect_async(self._client, self._config.endpoint, self._config.session)
         self._client.loop_start()
         self._thread.start()
 
@@ -129,6 +132,13 @@ class Publisher:
         self._connected.set()
         self._wake.set()
         log.info("connected to the broker as %s", self._config.session.client_id)
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        log.warning(
+            "cannot connect to the broker at %s: %s; retrying",
+            self._config.endpoint.url,
+            handshake_failure(self._tls) or "not reachable",
+        )
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._connected.clear()

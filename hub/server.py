@@ -148,6 +148,8 @@ class _Hub:
                 "on" if self.worker else "off (--no-ingest)",
                 self.settings.describe(),
             )
+            if warning := self.settings.plain_broker_warning():
+                log.warning("%s", warning)
             return self._wait()
         finally:
             self._shutdown()

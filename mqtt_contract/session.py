@@ -12,7 +12,9 @@ its own paho client (``edge.mqtt_session``, ``hub.mqtt``).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -26,18 +28,42 @@ class BrokerEndpoint:
     host: str
     port: int
     tls: bool
+    ca_file: Path | None = None
+    """With ``tls``: the CA certificate the broker's must chain to (``None``: the system's trust
+    store). The broker's certificate must also name ``host`` (``mqtt_contract.tls``)."""
 
     @classmethod
-    def parse(cls, url: str) -> BrokerEndpoint:
-        """``mqtt://host[:port]`` or ``mqtts://host[:port]``; credentials are passed separately."""
+    def parse(cls, url: str, *, ca_file: Path | None = None) -> BrokerEndpoint:
+        """``mqtt://host[:port]`` or ``mqtts://host[:port]``; credentials are passed separately.
+        A CA file belongs to an ``mqtts://`` URL only: given with ``mqtt://`` it would look
+        verified and be plain text, so it is an error."""
         parts = urlsplit(url)
         if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
             raise ValueError(f"broker URL must look like mqtt://host:port, got {url!r}")
         if parts.username or parts.password:
             raise ValueError("put broker credentials in the settings, not in the URL")
-        return cls(
-            parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme], parts.scheme == "mqtts"
-        )
+        tls = parts.scheme == "mqtts"
+        if ca_file is not None and not tls:
+            raise ValueError(
+                f"a CA file ({ca_file}) is given but the broker URL {url} is plain mqtt://: "
+                "use mqtts://host:8883 to verify the broker, or remove the CA file"
+            )
+        return cls(parts.hostname, parts.port or _DEFAULT_PORTS[parts.scheme], tls, ca_file)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+    @property
+    def loopback(self) -> bool:
+        """The broker is on this machine: plain MQTT never leaves it."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
 
 @dataclass(frozen=True, slots=True)

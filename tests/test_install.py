@@ -29,6 +29,7 @@ NOT_ON_THE_EDGE = [
     "openpyxl",
     "pymodbus",
     "influxdb_client",
+    "cryptography",  # hub.broker.tls makes certificates; an edge verifies with the stdlib's ssl
 ]
 
 

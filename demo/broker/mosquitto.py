@@ -24,6 +24,7 @@ from pathlib import Path
 
 from hub.broker.acl import BrokerAcl, contract_acl
 from hub.broker.dynsec import dynsec_config, hash_password, write_config
+from hub.broker.tls import BrokerCertificates, tls_listener_lines
 from hub.core.private_files import make_private_dir, open_private_append, write_private
 
 __all__ = [
@@ -143,6 +144,9 @@ class MosquittoBroker(MosquittoProcess):
 
     ``accounts`` maps usernames to passwords, ``acl`` says what each may do (usually
     :func:`contract_acl`), ``client_ids`` binds accounts to the one client id they may use.
+    With ``tls`` (certificates from :func:`hub.broker.tls.ensure_certificates` naming
+    ``localhost``) it also listens with TLS on 127.0.0.1:``tls_port`` (:attr:`tls_url`), with
+    the same accounts; the plain listener stays, on loopback.
     """
 
     def __init__(
@@ -155,6 +159,8 @@ class MosquittoBroker(MosquittoProcess):
         port: int | None = None,
         autosave_interval: int = 1,
         max_inflight_messages: int = 20,
+        tls: BrokerCertificates | None = None,
+        tls_port: int | None = None,
     ) -> None:
         plugin = dynsec_plugin()
         if plugin is None:
@@ -166,7 +172,11 @@ class MosquittoBroker(MosquittoProcess):
         hashes = {user: hash_password(password) for user, password in accounts.items()}
         self.dynsec_path = workdir / "dynamic-security.json"
         write_config(self.dynsec_path, dynsec_config(acl, hashes, client_ids))
+        self.tls_port = (tls_port or free_port()) if tls else None
         config = [
+            # TLS first: a listener whose certificates cannot be loaded stops Mosquitto before
+            # the plain port opens, so start() sees the exit instead of a half-working broker
+            *(tls_listener_lines(tls, self.tls_port, "127.0.0.1") if tls and self.tls_port else []),
             f"listener {port} 127.0.0.1",
             "allow_anonymous false",
             f"plugin {plugin}",
@@ -180,6 +190,13 @@ class MosquittoBroker(MosquittoProcess):
             *private_process_lines(),
         ]
         super().__init__(workdir, "\n".join(config), port)
+
+    @property
+    def tls_url(self) -> str:
+        """``mqtts://localhost:PORT``: the name the test certificates carry."""
+        if self.tls_port is None:
+            raise RuntimeError("this broker has no TLS listener (pass tls=...)")
+        return f"mqtts://localhost:{self.tls_port}"
 
 
 def private_process_lines() -> list[str]:

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from hub.core.broker_tls import tls_context
 from mqtt_contract.session import BrokerEndpoint, ProtocolName
 
 
@@ -24,6 +25,12 @@ class HubSettings(BaseSettings):
         description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user:pass@host/db",
     )
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="mqtt:// or mqtts://")
+    mqtt_ca_file: Path | None = Field(
+        default=None,
+        description="with an mqtts:// HUB_MQTT_URL: the CA certificate the broker's must chain "
+        "to (`community broker-certs` makes one); without it, the system's trust store. The "
+        "broker's certificate must also name the URL's host. An error with mqtt://",
+    )
     mqtt_username: str = "hub"
     mqtt_password: SecretStr | None = None
     mqtt_protocol: ProtocolName = Field(
@@ -160,6 +167,13 @@ class HubSettings(BaseSettings):
         BrokerEndpoint.parse(value)
         return value
 
+    @model_validator(mode="after")
+    def _check_broker_tls(self) -> HubSettings:
+        endpoint = BrokerEndpoint.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)
+        if endpoint.tls:
+            tls_context(self.mqtt_ca_file)  # a missing or broken CA file is named now
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -221,7 +235,23 @@ class HubSettings(BaseSettings):
 
     @property
     def broker(self) -> BrokerEndpoint:
-        return BrokerEndpoint.parse(self.mqtt_url)
+        """Every hub connection dials this: TLS and its CA file come with it."""
+        return BrokerEndpoint.parse(self.mqtt_url, ca_file=self.mqtt_ca_file)
+
+    def plain_broker_warning(self) -> str | None:
+        """A production hub whose broker is on another machine without TLS: said at start.
+
+        A warning, not a refusal: a hub and broker on one private network (the compose file's,
+        a host's own containers) may be trusted with plain MQTT, and the edges, which cross the
+        city's network, are fenced by the broker offering them TLS alone (docs/security.md)."""
+        broker = self.broker
+        if self.mode != "production" or broker.tls or broker.loopback:
+            return None
+        return (
+            f"the broker at {broker.url} is reached without TLS: the hub's password and every "
+            "message cross the network in clear; use mqtts:// with HUB_MQTT_CA_FILE "
+            "(docs/security.md) unless that network is the hub's and the broker's alone"
+        )
 
     def database_url_for_display(self) -> str:
         return make_url(self.database_url).render_as_string(hide_password=True)
@@ -229,7 +259,9 @@ class HubSettings(BaseSettings):
     def describe(self) -> str:
         """Where this hub connects, with no secret in it: for the start-up log line."""
         return (
-            f"broker {self.mqtt_url} as {self.mqtt_username!r} (MQTT {self.mqtt_protocol}, "
+            f"broker {self.mqtt_url}"
+            + (f" (CA {self.mqtt_ca_file})" if self.mqtt_ca_file else "")
+            + f" as {self.mqtt_username!r} (MQTT {self.mqtt_protocol}, "
             f"client id {self.mqtt_client_id!r}"
             + (f", shared group {self.mqtt_shared_group!r}" if self.mqtt_shared_group else "")
             + f"), database {self.database_url_for_display()}"

@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from hub.mqtt.message import InboundMessage
 from hub.mqtt.paho_adapter import connect_async, persistent_client, send_pubacks, topic_of
 from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from mqtt_contract.tls import BrokerTLSContext, handshake_failure
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class HubConnection:
         self._accepting = True
         self._closing = False
         self.session_present: bool | None = None
+        self._tls: BrokerTLSContext | None = None
         self._client = persistent_client(options, manual_ack=manual_ack)
         self._client.enable_logger(logging.getLogger(f"{__name__}.{name}.paho"))
         self._client.on_connect = self._on_connect
@@ -74,7 +76,7 @@ class HubConnection:
 
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting with backoff."""
-        connect_async(self._client, self.endpoint, self.options)
+        self._tls = connect_async(self._client, self.endpoint, self.options)
         self._client.loop_start()
 
     def wait_ready(self, timeout: float) -> bool:
@@ -160,10 +162,10 @@ class HubConnection:
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         log.warning(
-            "%s: cannot reach the broker at %s:%s; retrying",
+            "%s: cannot connect to the broker at %s: %s; retrying",
             self.name,
-            self.endpoint.host,
-            self.endpoint.port,
+            self.endpoint.url,
+            handshake_failure(self._tls) or "not reachable",
         )
 
     def _on_disconnect(

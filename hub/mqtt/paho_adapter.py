@@ -21,7 +21,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from hub.core.broker_tls import tls_context
 from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from mqtt_contract.tls import BrokerTLSContext
 
 PAHO_WRITTEN_FOR = (2, 2)
 """The paho release (major, minor) whose private attributes this module was checked against."""
@@ -57,10 +59,19 @@ def _disable_nagle(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def connect_async(client: mqtt.Client, endpoint: BrokerEndpoint, options: SessionOptions) -> None:
-    """Start connecting in the background; paho's loop keeps reconnecting with backoff."""
+def connect_async(
+    client: mqtt.Client, endpoint: BrokerEndpoint, options: SessionOptions
+) -> BrokerTLSContext | None:
+    """Start connecting in the background; paho's loop keeps reconnecting with backoff.
+
+    Returns the TLS context of an ``mqtts://`` endpoint, whose ``handshake_failure`` says why
+    the broker was refused."""
+    context = None
     if endpoint.tls:
-        client.tls_set()
+        # verified against endpoint.ca_file (HUB_MQTT_CA_FILE, or the system's CAs) and the host
+        # name; nothing here can turn verification off, and tls_insecure_set is never called
+        context = tls_context(endpoint.ca_file)
+        client.tls_set_context(context)
     if options.protocol == "5":
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = options.session_expiry_s
@@ -75,6 +86,7 @@ def connect_async(client: mqtt.Client, endpoint: BrokerEndpoint, options: Sessio
         )
     else:
         client.connect_async(endpoint.host, endpoint.port, keepalive=options.keepalive_s)
+    return context
 
 
 def topic_of(message: mqtt.MQTTMessage) -> str:
