@@ -20,15 +20,18 @@ MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
 class _RecordingSocket(ssl.SSLSocket):
     """Keeps why the last handshake failed on its context: paho's ``on_connect_fail`` is told
     only that the connection failed, and "certificate verify failed: Hostname mismatch" is what
-    the person reading the log needs."""
+    the person reading the log needs. It also closes itself then: paho 2.2 drops a socket whose
+    handshake failed without closing it, one descriptor per retry until the garbage collector
+    comes by."""
 
     def do_handshake(self, *args: Any, **kwargs: Any) -> None:
         try:
             super().do_handshake(*args, **kwargs)
-        except ssl.SSLError as exc:
+        except (ssl.SSLError, OSError) as exc:
             context = self.context
             if isinstance(context, BrokerTLSContext):
                 context.last_failure = _describe(exc)
+            self.close()
             raise
 
 
@@ -65,7 +68,9 @@ def handshake_failure(context: ssl.SSLContext | None) -> str | None:
     return failure
 
 
-def _describe(exc: ssl.SSLError) -> str:
+def _describe(exc: OSError) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"the broker's certificate was refused: {exc.verify_message}"
-    return f"TLS handshake failed: {exc.reason or exc}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed: {exc.reason or exc}"
+    return f"TLS handshake failed: {exc.strerror or exc}"

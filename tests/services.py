@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from demo.broker.mosquitto import MosquittoBroker
 from hub.broker.acl import contract_acl
+from hub.broker.tls import BrokerCertificates
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -44,7 +45,11 @@ class BrokerAccounts:
 ACCOUNTS = BrokerAccounts()
 
 
-def make_broker(workdir: Path, **kwargs: int) -> MosquittoBroker:
+def make_broker(
+    workdir: Path, *, tls: BrokerCertificates | None = None, **kwargs: int
+) -> MosquittoBroker:
+    """The test broker; with ``tls`` also a TLS listener (``broker.tls_url``) on those
+    certificates."""
     accounts = dict([ACCOUNTS.hub, ACCOUNTS.publisher, *(ACCOUNTS.edge(s) for s in TEST_SITES)])
     acl = contract_acl(hub_users=[ACCOUNTS.hub[0]], publishers=[ACCOUNTS.publisher[0]])
-    return MosquittoBroker(workdir, accounts, acl, **kwargs)
+    return MosquittoBroker(workdir, accounts, acl, tls=tls, **kwargs)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import uuid
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from demo.broker.mosquitto import MosquittoBroker
+from edge.agent import EdgeAgent
+from edge.config import EdgeSettings
+from firmware_sim.card_reader import CardReaderSim
 from hub.ingest.events import EventRecord
 from hub.org.calendar import month_of
 from hub.org.models import (
@@ -24,9 +31,10 @@ from hub.org.models import (
 )
 from mqtt_contract import topics
 from mqtt_contract.credentials import card_hash
-from mqtt_contract.models import CheckinData, CheckinEvent
+from mqtt_contract.models import CheckinData, CheckinEvent, parse_event
 from mqtt_contract.topics import EventKind
-from tests.hub.support import CARD_KEY, CARD_KEYS
+from tests.hub.support import CARD_KEY, CARD_KEYS, wait_until
+from tests.services import ACCOUNTS
 
 BOOT = uuid.UUID("00000000-0000-4000-8000-0000000000c3")
 
@@ -161,3 +169,56 @@ def tap(
         topic=topics.event(site, device, EventKind.CHECKIN),
         payload=event.to_bytes(),
     )
+
+
+class Centre:
+    """An edge agent with a simulated card reader behind a pty, as at a service centre."""
+
+    def __init__(
+        self, tmp_path: Path, broker: MosquittoBroker, *, mqtt: dict[str, Any] | None = None
+    ) -> None:
+        """``mqtt`` replaces the edge's broker settings (default: the broker's plain URL)."""
+        self.link = tmp_path / "reader-1.tty"
+        self.outbox = tmp_path / "outbox.db"
+        self.sim = CardReaderSim(self.link)
+        self.settings = EdgeSettings(
+            site="centre-01",
+            outbox_path=self.outbox,
+            site_card_key=CARD_KEYS.site_key("centre-01"),
+            hub_card_public_key=CARD_KEYS.public_key,
+            heartbeat_interval_s=1.0,
+            mqtt=mqtt or {"url": broker.url, "password": ACCOUNTS.edge("centre-01")[1]},
+            devices=[{"id": "reader-1", "port": str(self.link)}],
+        )
+        self.agent = self.start()
+
+    def start(self) -> EdgeAgent:
+        agent = EdgeAgent(self.settings)
+        agent.start()
+        wait_until(lambda: agent.readers[0].health().state == "ok", what="the reader to open")
+        return agent
+
+    def restart(self) -> None:
+        self.agent.stop()
+        self.agent = self.start()
+
+    def taps(self) -> list[CheckinEvent]:
+        with closing(sqlite3.connect(self.outbox)) as conn:
+            payloads = [row[0] for row in conn.execute("SELECT payload FROM outbox ORDER BY seq")]
+        return [e for e in map(parse_event, payloads) if isinstance(e, CheckinEvent)]
+
+    def tap(self, card: str) -> CheckinEvent:
+        # A card is a new tap only once the last one has been off the reader for a while.
+        wait_until(self._reader_idle, what="the last card to leave the reader")
+        before = len(self.taps())
+        self.sim.tap(card, hold_s=0.2)
+        wait_until(lambda: len(self.taps()) > before, what=f"the tap of {card}")
+        return self.taps()[-1]
+
+    def _reader_idle(self) -> bool:
+        last = self.agent.readers[0].health().last_frame_at
+        return last is None or datetime.now(UTC) - last > timedelta(seconds=0.5)
+
+    def close(self) -> None:
+        self.agent.stop()
+        self.sim.close()

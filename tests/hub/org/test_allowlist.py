@@ -3,9 +3,7 @@ cached list with the broker stopped, and takes a new version when one is publish
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,16 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from demo.broker.mosquitto import MosquittoBroker
-from edge.agent import EdgeAgent
-from edge.config import EdgeSettings
-from firmware_sim.card_reader import CardReaderSim
 from hub.core.settings import HubSettings
 from hub.org.allowlist import current_allowlists
 from hub.org.allowlist_publisher import AllowlistPublisher
-from mqtt_contract.models import CheckinEvent, parse_event
-from tests.hub.org.support import City, hashed
+from tests.hub.org.support import Centre, City, hashed
 from tests.hub.support import CARD_KEYS, wait_until
-from tests.services import ACCOUNTS
 
 KNOWN, STRANGER = "0A1B2C3D4E", "FFEEDDCCBB"
 
@@ -63,56 +56,6 @@ def test_versions_change_only_with_the_content(city: City, engine: Engine) -> No
         if a.site == "centre-01"
     )
     assert back.version == bumped.version + 1
-
-
-class Centre:
-    """An edge agent with a simulated card reader behind a pty, as at a service centre."""
-
-    def __init__(self, tmp_path: Path, broker: MosquittoBroker) -> None:
-        self.link = tmp_path / "reader-1.tty"
-        self.outbox = tmp_path / "outbox.db"
-        self.sim = CardReaderSim(self.link)
-        self.settings = EdgeSettings(
-            site="centre-01",
-            outbox_path=self.outbox,
-            site_card_key=CARD_KEYS.site_key("centre-01"),
-            hub_card_public_key=CARD_KEYS.public_key,
-            heartbeat_interval_s=1.0,
-            mqtt={"url": broker.url, "password": ACCOUNTS.edge("centre-01")[1]},
-            devices=[{"id": "reader-1", "port": str(self.link)}],
-        )
-        self.agent = self.start()
-
-    def start(self) -> EdgeAgent:
-        agent = EdgeAgent(self.settings)
-        agent.start()
-        wait_until(lambda: agent.readers[0].health().state == "ok", what="the reader to open")
-        return agent
-
-    def restart(self) -> None:
-        self.agent.stop()
-        self.agent = self.start()
-
-    def taps(self) -> list[CheckinEvent]:
-        with closing(sqlite3.connect(self.outbox)) as conn:
-            payloads = [row[0] for row in conn.execute("SELECT payload FROM outbox ORDER BY seq")]
-        return [e for e in map(parse_event, payloads) if isinstance(e, CheckinEvent)]
-
-    def tap(self, card: str) -> CheckinEvent:
-        # A card is a new tap only once the last one has been off the reader for a while.
-        wait_until(self._reader_idle, what="the last card to leave the reader")
-        before = len(self.taps())
-        self.sim.tap(card, hold_s=0.2)
-        wait_until(lambda: len(self.taps()) > before, what=f"the tap of {card}")
-        return self.taps()[-1]
-
-    def _reader_idle(self) -> bool:
-        last = self.agent.readers[0].health().last_frame_at
-        return last is None or datetime.now(UTC) - last > timedelta(seconds=0.5)
-
-    def close(self) -> None:
-        self.agent.stop()
-        self.sim.close()
 
 
 @pytest.fixture
