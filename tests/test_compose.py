@@ -19,6 +19,8 @@ from hatchling.builders.wheel import WheelBuilder
 from hub.broker.acl import contract_acl, edge_client_ids
 from hub.broker.dynsec import dynsec_config, hash_password, parse_passwd
 from hub.broker.dynsec import main as dynsec_main
+from hub.broker.tls import certificate_paths, tls_listener_lines
+from mqtt_contract.session import BrokerEndpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +86,29 @@ def test_compose_broker_takes_its_accounts_and_acl_from_the_contract(tmp_path: P
     bound = {c["username"]: c.get("clientid") for c in written["clients"]}
     assert bound == {"hub": None, "centre-01": "edge-centre-01", "venue-07": "edge-venue-07"}
     assert (out.stat().st_mode & 0o777) == 0o600
+
+
+def test_compose_broker_listens_with_tls_and_the_hub_verifies_it() -> None:
+    """The 8883 listener is the one `community broker-certs` prints, on the files it makes; the
+    hub dials it by a name the certificate must carry, with the CA; 1883 stays on loopback.
+    (tests/hub/test_broker_acl.py runs this listener natively.)"""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    conf = compose["configs"]["mosquitto_conf"]["content"].splitlines()
+    inside = certificate_paths(Path("/mosquitto/certs"))
+    start = conf.index("listener 8883")
+    assert conf[start : start + 6] == tls_listener_lines(inside)
+    broker = compose["services"]["mosquitto"]
+    for name in ("ca_cert", "server_cert", "server_key"):
+        path = getattr(inside, name)
+        assert f"./secrets/broker-certs/{path.name}:{path}:ro" in broker["volumes"]
+    assert not [v for v in broker["volumes"] if "ca.key" in v], "the CA's key stays off it"
+    assert sorted(broker["ports"]) == ["127.0.0.1:1883:1883", "8883:8883"]
+
+    hub = compose["services"]["hub"]
+    env = hub["environment"]
+    endpoint = BrokerEndpoint.parse(env["HUB_MQTT_URL"], ca_file=Path(env["HUB_MQTT_CA_FILE"]))
+    assert (endpoint.tls, endpoint.host, endpoint.port) == (True, "mosquitto", 8883)
+    assert f"./secrets/broker-certs/ca.crt:{env['HUB_MQTT_CA_FILE']}:ro" in hub["volumes"]
 
 
 def test_a_password_entry_the_plugin_cannot_read_is_refused_by_name() -> None:

@@ -41,9 +41,12 @@ from demo.cli import HUB_USER, load_credentials, start_broker
 from edge.agent import EdgeAgent
 from edge.config import EdgeSettings
 from firmware_sim.card_reader import CardReaderSim
+from hub.broker.tls import ensure_certificates
+from hub.core.broker_tls import tls_context
 from hub.core.settings import HubSettings
 from mqtt_contract import topics
 from mqtt_contract.models import status_of
+from mqtt_contract.session import BrokerEndpoint
 from mqtt_contract.topics import Command, EventKind
 from tests.hub.support import CARD_KEYS
 
@@ -61,6 +64,8 @@ class Deployment:
     url: str
     hub: tuple[str, str]
     edges: dict[str, str]
+    tls_url: str | None = None
+    ca_file: Path | None = None
 
 
 @contextmanager
@@ -82,8 +87,11 @@ def compose_broker(workdir: Path) -> Iterator[Deployment]:
     mounts = {
         "/secrets/mosquitto.passwd": workdir / "mosquitto.passwd",
         "/mosquitto/data": workdir / "data",
+        "/mosquitto/certs": workdir / "certs",
     }
     (workdir / "data").mkdir()
+    # The operator's step for TLS (docs/security.md): the names the hub and the edges dial.
+    certs = ensure_certificates(mounts["/mosquitto/certs"], ["mosquitto", "localhost"])
 
     def native(text: str) -> str:
         for inside, outside in mounts.items():
@@ -109,13 +117,20 @@ def compose_broker(workdir: Path) -> Iterator[Deployment]:
     assert "listener 1883\n" in conf
     assert "/usr/lib/mosquitto_dynamic_security.so" in conf
     conf = conf.replace("listener 1883\n", f"listener {port} 127.0.0.1\n")
+    tls_port = free_port()
+    assert "listener 8883\n" in conf
+    conf = conf.replace("listener 8883\n", f"listener {tls_port} 127.0.0.1\n")
     conf = conf.replace("/usr/lib/mosquitto_dynamic_security.so", plugin)
     # The image's entrypoint hands /mosquitto to Mosquitto's user; natively it runs as us.
     broker = MosquittoProcess(workdir, conf + "\n".join(private_process_lines()), port)
     broker.start()
     try:
         yield Deployment(
-            broker.url, ("hub", passwords["hub"]), {s: passwords[s] for s in (SITE, OTHER)}
+            broker.url,
+            ("hub", passwords["hub"]),
+            {s: passwords[s] for s in (SITE, OTHER)},
+            f"mqtts://localhost:{tls_port}",
+            certs.ca_cert,
         )
     finally:
         broker.stop()
@@ -134,7 +149,15 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
 class Client:
     """A paho MQTT 5 client on its own network thread; callbacks feed queues the test blocks on."""
 
-    def __init__(self, url: str, username: str | None, password: str | None, client_id: str):
+    def __init__(
+        self,
+        url: str,
+        username: str | None,
+        password: str | None,
+        client_id: str,
+        *,
+        ca_file: Path | None = None,
+    ):
         self.connacks: queue.Queue[ReasonCode] = queue.Queue()
         self.subacks: queue.Queue[list[ReasonCode]] = queue.Queue()
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
@@ -148,8 +171,10 @@ class Client:
         self.paho.on_subscribe = lambda _c, _u, _m, rcs, _p: self.subacks.put(rcs)
         self.paho.on_message = lambda _c, _u, msg: self.messages.put(msg)
         self.paho.on_disconnect = lambda _c, _u, _f, rc, _p: self.disconnects.put(rc)
-        host, port = url.removeprefix("mqtt://").rsplit(":", 1)
-        self.paho.connect_async(host, int(port))
+        endpoint = BrokerEndpoint.parse(url, ca_file=ca_file)
+        if endpoint.tls:
+            self.paho.tls_set_context(tls_context(ca_file))
+        self.paho.connect_async(endpoint.host, endpoint.port)
         self.paho.loop_start()
 
     def connack(self) -> ReasonCode:
@@ -308,3 +333,21 @@ def test_anonymous_unknown_and_wrong_password_connections_are_refused(
     if username in ("hub", SITE):
         with connected(deployment, "hub" if username == "hub" else SITE, client_id):
             pass
+
+
+def test_the_compose_broker_serves_tls_on_8883_with_the_same_accounts(tmp_path: Path) -> None:
+    """The compose file's 8883 listener, natively, on certificates `community broker-certs`
+    made: the hub's account connects with the broker verified; a wrong password is still
+    refused there."""
+    with compose_broker(tmp_path) as running:
+        assert running.tls_url is not None
+        assert running.ca_file is not None
+        user, password = running.hub
+        hub = Client(running.tls_url, user, password, "hub-tls-check", ca_file=running.ca_file)
+        intruder = Client(running.tls_url, user, "wrong", "tls-intruder", ca_file=running.ca_file)
+        try:
+            assert not hub.connack().is_failure
+            assert str(intruder.connack()) in REFUSED
+        finally:
+            hub.close()
+            intruder.close()
