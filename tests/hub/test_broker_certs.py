@@ -3,7 +3,10 @@ client dials, private keys, what a second run keeps and what it renews, and clea
 
 from __future__ import annotations
 
+import signal
+import ssl
 import stat
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +24,11 @@ from hub.broker.tls import (
     ensure_certificates,
     tls_listener_lines,
 )
-from tests.services import make_broker
+from hub.mqtt import HubConnection
+from mqtt_contract import topics
+from mqtt_contract.session import BrokerEndpoint, SessionOptions
+from tests.hub.support import wait_until
+from tests.services import ACCOUNTS, make_broker
 
 
 def _cert(path: Path) -> x509.Certificate:
@@ -193,3 +200,64 @@ def test_a_clock_far_ahead_does_not_reissue_the_ca(tmp_path: Path) -> None:
     with pytest.raises(CertificateError, match="make a new CA"):
         ensure_certificates(tmp_path / "certs", ["localhost"], now=late.astimezone(UTC))
     assert datetime.now(UTC) < late
+
+
+def _served_certificate(port: int) -> x509.Certificate:
+    pem = ssl.get_server_certificate(("127.0.0.1", port))  # what the listener presents, unverified
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def test_a_renewed_server_certificate_is_served_after_sighup_and_clients_stay(
+    tmp_path: Path,
+) -> None:
+    """Rotation as docs/security.md tells it: renew, SIGHUP; the connected client stays, a new one
+    verifies the new certificate, and the edges' CA does not change."""
+    certs = ensure_certificates(tmp_path / "certs", ["localhost"])
+    broker = make_broker(tmp_path / "mosquitto", tls=certs)
+    broker.start()
+    endpoint = BrokerEndpoint.parse(broker.tls_url, ca_file=certs.ca_cert)
+    user, password = ACCOUNTS.hub
+    received: list[bytes] = []
+
+    def connection(name: str, subscriptions: list[str]) -> HubConnection:
+        return HubConnection(
+            name,
+            SessionOptions(
+                client_id=f"{name}-{uuid.uuid4().hex[:6]}", username=user, password=password
+            ),
+            endpoint,
+            subscriptions=subscriptions,
+            on_message=lambda message: received.append(message.payload),
+        )
+
+    topic = topics.status("centre-01")
+    before = connection("before", [topic])
+    after = connection("after", [])
+    try:
+        before.start()
+        assert before.wait_ready(10)
+        old = _cert(certs.server_cert)
+        assert _served_certificate(broker.tls_port or 0) == old
+
+        certs.server_cert.unlink()
+        certs.server_key.unlink()
+        renewed = ensure_certificates(tmp_path / "certs", ["localhost"])
+        assert [m.split(" for")[0] for m in renewed.made] == ["server certificate"]
+        new = _cert(renewed.server_cert)
+        assert new != old
+        assert broker.process is not None
+        broker.process.send_signal(signal.SIGHUP)
+        wait_until(
+            lambda: _served_certificate(broker.tls_port or 0) == new,
+            what="Mosquitto to serve the renewed certificate",
+        )
+
+        after.start()
+        assert after.wait_ready(10), "a new client verifies the renewed certificate"
+        assert before.connected
+        assert after.publish_and_wait(topic, b"after the rotation", timeout=10)
+        wait_until(lambda: b"after the rotation" in received, what="the old connection to hear it")
+    finally:
+        after.close()
+        before.close()
+        broker.kill()
