@@ -107,6 +107,9 @@ class EdgeSite:
     workdir: Path
     broker_url: str
     devices: tuple[str, ...] = ("reader-1",)
+    ca_file: Path | None = None
+    """With an mqtts:// ``broker_url``: copied beside the config as ``broker-ca.crt`` and named
+    by that relative path, as a site's bundle does."""
     sims: dict[str, CardReaderSim] = field(default_factory=dict)
     program: Program | None = None
 
@@ -133,6 +136,9 @@ class EdgeSite:
             f'username = "{user}"',
             f'password = "{password}"',
         ]
+        if self.ca_file is not None:
+            (self.workdir / "broker-ca.crt").write_bytes(self.ca_file.read_bytes())
+            lines.append('ca_file = "broker-ca.crt"')
         for device in self.devices:
             lines += [
                 "[[devices]]",
@@ -181,7 +187,15 @@ class EdgeSite:
 
 
 class HubProcess:
-    def __init__(self, workdir: Path, database_url: str, broker: MosquittoBroker) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        broker: MosquittoBroker,
+        *,
+        ca_file: Path | None = None,
+    ) -> None:
+        """With ``ca_file`` the hub dials the broker's TLS listener and verifies it with that CA."""
         self.http_port = free_port()
         user, password = ACCOUNTS.hub
         self.program = Program(
@@ -191,7 +205,7 @@ class HubProcess:
                 "--database-url",
                 database_url,
                 "--mqtt-url",
-                broker.url,
+                broker.tls_url if ca_file else broker.url,
                 "--http-port",
                 str(self.http_port),
             ],
@@ -202,6 +216,7 @@ class HubProcess:
                 "HUB_CARD_KEY": CARD_KEY,
                 "HUB_CARD_PRIVATE_KEY_FILE": str(card_key_file(workdir)),
                 "HUB_HEARTBEAT_TIMEOUT_S": "5",
+                **({"HUB_MQTT_CA_FILE": str(ca_file)} if ca_file else {}),
             },
             workdir / "hub.log",
         )
