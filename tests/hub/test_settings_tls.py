@@ -4,10 +4,13 @@ production hub that reaches a broker on another machine without TLS."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
+import edge.broker_tls
+import hub.core.broker_tls
 from hub.broker.tls import ensure_certificates
 from hub.core.settings import HubSettings
 
@@ -76,3 +79,21 @@ def test_production_warns_of_a_plain_broker_on_another_machine(url: str, warned:
         assert "without TLS" in warning
     demo = HubSettings(mqtt_url=url)
     assert demo.plain_broker_warning() is None
+
+
+@pytest.mark.parametrize("helper", [edge.broker_tls, hub.core.broker_tls])
+def test_the_edge_and_the_hub_read_a_ca_file_alike(tmp_path: Path, helper: ModuleType) -> None:
+    """The two copies of the CA reader (the edge may not import the hub) stay one behaviour."""
+    good = ensure_certificates(tmp_path / "certs", ["mqtt.example"]).ca_cert
+    context = helper.tls_context(good)
+    assert len(context.get_ca_certs()) == 1
+    assert helper.tls_context(None).check_hostname
+    huge = tmp_path / "huge.pem"
+    huge.write_bytes(b"-" * (helper._MAX_CA_BYTES + 1))
+    for path, message in [
+        (tmp_path / "nowhere.pem", "cannot read it: No such file"),
+        (huge, "over 1048576 bytes"),
+        (tmp_path, "cannot read it: Is a directory"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            helper.tls_context(path)
