@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("demo.seed_cli:main", "fill a database with a synthetic city: --seed N"),
     "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
     "cards": ("hub.org.cards_cli:main", "keygen|public-key|site-key: the hub's card keys"),
+    "site": ("hub.sites.cli:main", "add|list|rotate|revoke|bundle: sites, their broker accounts"),
+    "broker-config": (
+        "hub.sites.cli:broker_config_main",
+        "write mosquitto.conf + dynamic-security.json from the site registry",
+    ),
     "user": (
         "hub.auth.cli:main",
         "add|list|revoke|token|login-link: users of the API and dashboard",
@@ -32,7 +37,7 @@ USAGE = (
     "usage: community {"
     + ",".join(COMMANDS)
     + "} [options]\n\n"
-    + "\n".join(f"  {name:<6} {help_text}" for name, (_, help_text) in COMMANDS.items())
+    + "\n".join(f"  {name:<13} {help_text}" for name, (_, help_text) in COMMANDS.items())
 )
 
 
