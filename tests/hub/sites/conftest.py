@@ -76,5 +76,6 @@ def site_env(
 def city(engine: Engine) -> Iterator[City]:
     """The records a site is tied to (``centre-01`` at first)."""
     city = City(engine)
+    city.commit()
     yield city
     city.close()
