@@ -4,11 +4,16 @@ account can change them live at once."""
 
 from __future__ import annotations
 
+import queue
 import tomllib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from community.cli import main as community
 from demo.broker.mosquitto import MosquittoProcess, free_port, private_process_lines
@@ -32,6 +37,28 @@ def processes() -> Iterator[list[MosquittoProcess]]:
     yield started
     for process in started:
         process.kill()
+
+
+def granted(url: str, account: tuple[str, str], topic_filter: str) -> bool:
+    """Whether the broker grants this account a subscription to ``topic_filter``."""
+    answers: queue.Queue[list[ReasonCode]] = queue.Queue()
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=f"probe-{uuid.uuid4().hex[:8]}",
+        protocol=mqtt.MQTTv5,
+    )
+    client.username_pw_set(*account)
+    client.on_connect = lambda c, *_: c.subscribe(topic_filter, qos=1)
+    client.on_subscribe = lambda _c, _u, _m, reasons, _p: answers.put(reasons)
+    host, port = url.removeprefix("mqtt://").split(":")
+    client.connect(host, int(port))
+    client.loop_start()
+    try:
+        (reason,) = answers.get(timeout=10)
+        return not reason.is_failure
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def password(bundle: Path) -> str:
@@ -75,6 +102,12 @@ def test_a_fresh_broker_starts_with_the_registrys_accounts(
     ).is_failure
     assert not connack(broker.url, *ACCOUNTS.hub, "hub-check").is_failure
     assert not connack(broker.url, *ADMIN, "admin-check").is_failure
+    # Least privilege: the admin reads the plugin's answers and no topic of the contract; the
+    # hub and the sites never see the plugin's answers.
+    assert granted(broker.url, ADMIN, "$CONTROL/dynamic-security/v1/response")
+    assert not granted(broker.url, ADMIN, "yp/v1/#")
+    assert not granted(broker.url, ADMIN, "yp/v1/centre-01/cmd/#")
+    assert not granted(broker.url, ACCOUNTS.hub, "$CONTROL/dynamic-security/#")
 
     # The admin account of that broker provisions a site live: no restart, in at once.
     monkeypatch.setenv("HUB_MQTT_URL", broker.url)
