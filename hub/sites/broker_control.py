@@ -11,6 +11,7 @@ its ``plugins/dynamic-security/clients.c``), which then cannot connect again wit
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -80,6 +81,11 @@ class DynsecControl:
         _value: BaseException | None,
         _tb: TracebackType | None,
     ) -> None:
+        # paho's network thread can log "Client is not connected" at ERROR once our own
+        # DISCONNECT has closed the socket: noise on an operator's terminal, not a fault.
+        logging.getLogger(f"hub.mqtt.connection.{self._connection.name}.paho").setLevel(
+            logging.CRITICAL
+        )
         self._connection.close()
 
     # Accounts of sites -------------------------------------------------------------------
