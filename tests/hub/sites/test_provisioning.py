@@ -224,6 +224,7 @@ def test_a_site_is_added_rotated_and_revoked_live(
     finally:
         watcher.close()
 
+    capsys.readouterr()
     assert community(["site", "list"]) == 0
     listing = capsys.readouterr().out
     lines = {line.split()[0]: line.split()[2] for line in listing.splitlines()[1:]}
