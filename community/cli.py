@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hub.broker.certs_cli:main",
         "--out DIR --host NAME: the broker's CA and TLS server certificate",
     ),
+    "site": ("hub.sites.cli:main", "add|list|rotate|revoke|bundle: sites, their broker accounts"),
+    "broker-config": (
+        "hub.sites.cli:broker_config_main",
+        "write mosquitto.conf + dynamic-security.json from the site registry",
+    ),
     "user": (
         "hub.auth.cli:main",
         "add|list|revoke|token|login-link: users of the API and dashboard",
@@ -36,7 +41,7 @@ USAGE = (
     "usage: community {"
     + ",".join(COMMANDS)
     + "} [options]\n\n"
-    + "\n".join(f"  {name:<6} {help_text}" for name, (_, help_text) in COMMANDS.items())
+    + "\n".join(f"  {name:<13} {help_text}" for name, (_, help_text) in COMMANDS.items())
 )
 
 

@@ -24,22 +24,24 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
-from demo.broker.mosquitto import MosquittoBroker, free_port, mosquitto_binary
+from demo.broker.mosquitto import DynsecMosquitto, free_port, mosquitto_binary
 from demo.city import demo_cards, seed_on_first_run
 from demo.history import seed_venues_on_first_run
+from demo.sites import DemoSite, broker_accounts, centre_site, provision, reader_link
 from demo.users import LINK_TTL, demo_login_link
-from demo.venues import registry_venues, start_venues, venue_devices, venue_sites
+from demo.venues import registry_venues, start_venues, venue_device_list, venue_sites
 from firmware_sim.card_reader import CardReaderSim
 from firmware_sim.venue import CITY_VENUES
 from firmware_sim.venue_cli import ACCELERATION_HELP
-from hub.broker.acl import contract_acl, edge_client_ids
 from hub.core.card_keys import HubCardKeys, read_private_key, write_new_private_key
 from hub.core.private_files import make_private_dir, open_private_append, write_private
+from hub.core.settings import HubSettings
 
 log = logging.getLogger(__name__)
 
 PUBLISHER = "publisher"
 HUB_USER = "hub"
+BROKER_ADMIN = "broker-admin"
 CARD_KEY_FILE = "card-key"
 """The hub's card private key in the demo's data directory (made on first run, mode 0600)."""
 
@@ -73,21 +75,39 @@ def choose_port(requested: int | None, default: int, what: str) -> int:
     return port
 
 
-def load_credentials(data_dir: Path, sites: list[str]) -> dict[str, Any]:
-    """Made once per data directory and kept (mode 0600) so that restarts keep working."""
+def load_credentials(data_dir: Path) -> dict[str, Any]:
+    """Made once per data directory and kept (mode 0600) so that restarts keep working. The
+    sites' passwords are not here: each is in its bundle, and the registry keeps its hash."""
     path = data_dir / "credentials.json"
     creds: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    creds.pop("edges", None)  # an older demo's edge passwords: the registry has the sites now
     creds.setdefault("mqtt_username", PUBLISHER)
     creds.setdefault("mqtt_password", secrets.token_urlsafe(16))
     creds.setdefault("hub_password", secrets.token_urlsafe(16))
+    creds.setdefault("broker_admin_password", secrets.token_urlsafe(16))
     creds.setdefault("card_key", secrets.token_hex(32))  # the city key: the hub's alone
     if not (data_dir / CARD_KEY_FILE).exists():
         write_new_private_key(data_dir / CARD_KEY_FILE)  # opens the cards the edges seal
-    edges: dict[str, str] = creds.setdefault("edges", {})
-    for site in sites:
-        edges.setdefault(site, secrets.token_urlsafe(16))
     save_credentials(data_dir, creds)
     return creds
+
+
+def demo_settings(
+    data_dir: Path, creds: dict[str, Any], database_url: str, broker_url: str, protocol: str
+) -> HubSettings:
+    """The hub's settings as the demo runs it, for provisioning its sites."""
+    return HubSettings(
+        mode="demo",
+        database_url=database_url,
+        mqtt_url=broker_url,
+        mqtt_username=HUB_USER,
+        mqtt_password=creds["hub_password"],
+        mqtt_protocol=protocol,
+        broker_admin_username=BROKER_ADMIN,
+        broker_admin_password=creds["broker_admin_password"],
+        card_key=creds["card_key"],
+        card_private_key_file=data_dir / CARD_KEY_FILE,
+    )
 
 
 def demo_card_keys(data_dir: Path, creds: dict[str, Any]) -> HubCardKeys:
@@ -98,34 +118,24 @@ def save_credentials(data_dir: Path, creds: dict[str, Any]) -> None:
     write_private(data_dir / "credentials.json", json.dumps(creds, indent=2) + "\n")
 
 
-def start_broker(
-    args: argparse.Namespace, data_dir: Path, creds: dict[str, Any]
-) -> tuple[Broker, str]:
-    accounts = {
-        HUB_USER: creds["hub_password"],
-        PUBLISHER: creds["mqtt_password"],
-        **creds["edges"],
-    }
-    port = choose_port(args.mqtt_port, 1883, "MQTT")
-    use_mosquitto = args.embedded == "mosquitto" or (
+def use_mosquitto(args: argparse.Namespace) -> bool:
+    return args.embedded == "mosquitto" or (
         args.embedded == "auto" and mosquitto_binary() is not None
     )
-    acl = contract_acl(hub_users=[HUB_USER], publishers=[PUBLISHER])
-    # Each site's account connects only as that site's edge; the hub's account is unbound (its
-    # ingest and allowlist clients use distinct ids) and so is the publisher, a test account.
-    client_ids = edge_client_ids(acl, accounts)
-    if use_mosquitto:
-        broker: Broker = MosquittoBroker(
-            data_dir / "mosquitto", accounts, acl, client_ids=client_ids, port=port
-        )
-        protocol = "5"
-    else:
-        from demo.broker.embedded import EmbeddedBroker  # noqa: PLC0415 - only when needed
 
-        broker = EmbeddedBroker(data_dir / "amqtt", accounts, acl, client_ids=client_ids, port=port)
-        protocol = "3.1.1"  # amqtt speaks only MQTT 3.1.1
+
+def start_broker(mosquitto: bool, data_dir: Path, port: int, accounts: dict[str, Any]) -> Broker:
+    """Mosquitto, or amqtt, on ``port`` with ``accounts`` (a dynamic-security document, built
+    from the site registry by :func:`demo.sites.broker_accounts`)."""
+    broker: Broker
+    if mosquitto:
+        broker = DynsecMosquitto(data_dir / "mosquitto", accounts, port=port)
+    else:
+        from demo.broker.embedded import DynsecEmbedded  # noqa: PLC0415 - only when needed
+
+        broker = DynsecEmbedded(data_dir / "amqtt", accounts, port=port)
     broker.start()
-    return broker, protocol
+    return broker
 
 
 def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -159,43 +169,6 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen[bytes], log_pa
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"community demo: the hub did not answer at {url}; see {log_path}")
-
-
-def edge_config(
-    site: str,
-    data_dir: Path,
-    broker_url: str,
-    protocol: str,
-    creds: dict[str, Any],
-    *,
-    devices: str | None = None,
-) -> Path:
-    """The site's TOML config; ``devices`` (``[[devices]]`` entries) defaults to one card reader.
-    Its card keys are the site's own and the hub's public key, never the city key."""
-    keys = demo_card_keys(data_dir, creds)
-    site_dir = data_dir / "edges" / site
-    make_private_dir(site_dir)
-    path = site_dir / "edge.toml"
-    write_private(
-        path,
-        "\n".join(
-            [
-                f'site = "{site}"',
-                'mode = "demo"',
-                f'outbox_path = "{site_dir / "outbox.db"}"',
-                f'site_card_key = "{keys.site_key(site)}"',
-                f'hub_card_public_key = "{keys.public_key}"',
-                "heartbeat_interval_s = 5.0",
-                "[mqtt]",
-                f'url = "{broker_url}"',
-                f'password = "{creds["edges"][site]}"',
-                f'protocol = "{protocol}"',
-                devices or f'[[devices]]\nid = "reader-1"\nport = "{site_dir / "reader-1.tty"}"',
-                "",
-            ]
-        ),
-    )
-    return path
 
 
 def tap_forever(
@@ -233,23 +206,37 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.venues <= CITY_VENUES or args.acceleration <= 0:
         parser.error(f"--venues must be 0..{CITY_VENUES} and --acceleration > 0")
     venues = venue_sites(args.venues)
-    creds = load_credentials(data_dir, sites + venues)
+    creds = load_credentials(data_dir)
     http_port = choose_port(args.http_port, 8000, "HTTP")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
     with ExitStack() as cleanup:
+        mosquitto = use_mosquitto(args)
         if args.broker:
             broker_url, protocol = args.broker, os.environ.get("HUB_MQTT_PROTOCOL", "5")
         else:
-            broker, protocol = start_broker(args, data_dir, creds)
-            cleanup.callback(broker.stop)
-            broker_url = broker.url
+            port = choose_port(args.mqtt_port, 1883, "MQTT")
+            broker_url, protocol = f"mqtt://127.0.0.1:{port}", "5" if mosquitto else "3.1.1"
         database_url = f"sqlite:///{data_dir / 'hub.db'}"
         year = seed_on_first_run(database_url, demo_card_keys(data_dir, creds), centres=sites)
         specs = registry_venues(database_url, venues)
         resume = seed_venues_on_first_run(database_url, specs)
+        sims = start_venues(specs, data_dir, args.acceleration, cleanup, resume) if venues else []
+        # The sites as an operator provisions them (hub.sites): registry rows, then bundles;
+        # the broker starts with the registry's accounts (amqtt has no control topic anyway).
+        settings = demo_settings(data_dir, creds, database_url, broker_url, protocol)
+        bundles = provision(
+            settings,
+            [centre_site(data_dir, site) for site in sites]
+            + [DemoSite(s.spec.site, "venue", venue_device_list(s)) for s in sims],
+            data_dir,
+        )
+        if not args.broker:
+            accounts = broker_accounts(settings, {PUBLISHER: creds["mqtt_password"]})
+            broker = start_broker(mosquitto, data_dir, port, accounts)
+            cleanup.callback(broker.stop)
         api = f"http://127.0.0.1:{http_port}"
         # a single-use, short-lived login link, never a token (an older demo's is revoked)
         link, operator = demo_login_link(database_url, api, creds.pop("api_token", None))
@@ -284,25 +271,22 @@ def main(argv: list[str] | None = None) -> int:
         cards = {site: demo_cards(database_url, site) for site in sites}  # seeded members' cards
         children = [hub]
         for site in sites:
-            config = edge_config(site, data_dir, broker_url, protocol, creds)
-            sim = CardReaderSim(config.parent / "reader-1.tty")
+            if site not in bundles:
+                continue  # revoked by an operator
+            sim = CardReaderSim(reader_link(data_dir, site))
             cleanup.callback(sim.close)
             edge = spawn(
-                ["edge", "--config", str(config)], {}, data_dir / "logs" / f"edge-{site}.log"
+                ["edge", "--config", str(bundles[site])],
+                {},
+                data_dir / "logs" / f"edge-{site}.log",
             )
             cleanup.callback(stop_process, edge)
             children.append(edge)
             threading.Thread(
                 target=tap_forever, args=(sim, cards[site], args.tap_interval, stop), daemon=True
             ).start()
-        if venues:
-            sims = start_venues(specs, data_dir, args.acceleration, cleanup, resume)
-            configs = [
-                edge_config(
-                    s.spec.site, data_dir, broker_url, protocol, creds, devices=venue_devices(s)
-                )
-                for s in sims
-            ]
+        configs = [bundles[s.spec.site] for s in sims if s.spec.site in bundles]
+        if configs:
             venue_edge = spawn(
                 ["edge", *(arg for c in configs for arg in ("--config", str(c)))],
                 {},
@@ -329,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  Health:       {api}/healthz    metrics: {api}/metrics\n"
             f"  MQTT broker:  {broker_url} (MQTT {protocol})\n"
             f"  Credentials:  {data_dir / 'credentials.json'} (mqtt_password)\n"
+            f"  Sites:        community site list --database-url {database_url}; bundles in "
+            f"{data_dir / 'edges'} (docs/sites.md)\n"
             f"  Logs:         {data_dir / 'logs'}\n"
             f"  Try:          mosquitto_sub -h 127.0.0.1 -p {broker_url.rsplit(':', 1)[1]} "
             f"-u {PUBLISHER} -P <mqtt_password> -t 'yp/v1/#' -v\n"

@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from demo.seed import SeedError, default_year, seed_city
 from hub.core.db import make_engine, upgrade
+from hub.core.settings import settings_for_cli
 from hub.org.cards import card_sealer
-from hub.org.cli import settings_for_cli
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,12 +13,12 @@ import logging
 from contextlib import ExitStack
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from firmware_sim.sim_loop import SimLoop
 from firmware_sim.venue import VenueSim, city_venues, venue_spec
-from firmware_sim.venue_cli import edge_devices_toml
 from firmware_sim.venue_scenario import (
     CITY_TZ,
     VENUE_KINDS,
@@ -108,9 +108,9 @@ def venue_clock_start(now: datetime) -> datetime:
     return datetime.combine(day, OPENING, tzinfo=CITY_TZ)
 
 
-def venue_devices(sim: VenueSim) -> str:
-    """The ``[[devices]]`` entries of the edge config that reads this venue's line."""
-    return edge_devices_toml([{**device, **POLL} for device in sim.edge_devices()])
+def venue_device_list(sim: VenueSim) -> list[dict[str, Any]]:
+    """The devices of the edge that reads this venue's line, as its site is provisioned with."""
+    return [{**device, **POLL} for device in sim.edge_devices()]
 
 
 def _clock(value: object) -> time:

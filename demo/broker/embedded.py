@@ -11,9 +11,10 @@ What amqtt 0.12 gives and what it does not (checked on this machine):
   but only for authenticated clients, which is all this broker admits. Queued messages arrive with
   the retain flag set, and a message that was sent but never acknowledged is not redelivered.
 * Everything lives in memory: :meth:`EmbeddedBroker.stop` loses sessions and queued messages.
-* Passwords: amqtt's ``FileAuthPlugin`` reads ``user:hash`` lines and verifies Argon2 (or
-  deprecated sha512-crypt) hashes; we write Argon2id with pwdlib, the library amqtt verifies with.
-  Anonymous clients are refused.
+* Passwords: :class:`DynsecAuthPlugin` checks them against the hashes of the same
+  dynamic-security document Mosquitto would get (PBKDF2-SHA512, as the site registry keeps them),
+  so the demo can start it from the registry, where no password is kept. Anonymous clients are
+  refused.
 * ACL: amqtt's own ``TopicAccessControlListPlugin`` is not usable here: it has per-user publish
   lists, but with the current (non-deprecated) plugin config its subscribe list is only the
   deprecated ``acl`` key (left out, every subscription is refused; set, it raises a
@@ -27,7 +28,7 @@ What amqtt 0.12 gives and what it does not (checked on this machine):
   messages to a new subscription without any check, so here a filter must lie inside a
   ``subscribePattern`` or it gets SUBACK 0x80 (an edge may subscribe ``yp/v1/<site>/cmd/#``,
   not ``yp/v1/#``), which is also how Mosquitto's plugin decides a subscription.
-* Client ids: :class:`ClientIdPlugin` refuses an account's CONNECT with any client id but the one
+* Client ids: :class:`DynsecAuthPlugin` also refuses an account's CONNECT with any client id but the one
   the config binds it to. That keeps an edge out of the hub's session, but it does not stop the
   take-over: amqtt disconnects a connected client with the same id *before* it authenticates the
   newcomer. Only Mosquitto stops that (it authenticates first), hence the demo prefers it.
@@ -51,31 +52,18 @@ from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.contexts import Action
-from amqtt.plugins.authentication import FileAuthPlugin
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
-from pwdlib.hashers.argon2 import Argon2Hasher
 
 from demo.broker.mosquitto import free_port
 from hub.broker.acl import BrokerAcl, contract_acl
 from hub.broker.dynsec import DynsecPolicy, dynsec_config, hash_password, write_config
-from hub.core.private_files import make_private_dir, write_private
+from hub.core.private_files import make_private_dir
 
 log = logging.getLogger(__name__)
-
-# OWASP's minimum for Argon2id (19 MiB, 2 passes). amqtt verifies in its event loop on every
-# CONNECT, so the library default (64 MiB, 3 passes) would stall the broker when edges reconnect.
-_HASHER = Argon2Hasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 # amqtt logs every connection at INFO, and its state machines (the "transitions" library) every
 # state change of the broker and of each session.
 _CHATTY_LOGGERS = ("amqtt", "transitions")
-
-
-def password_line(username: str, password: str) -> str:
-    """One line of the password file amqtt's ``FileAuthPlugin`` reads: ``user:argon2id-hash``."""
-    if not username or ":" in username or username.strip() != username or "\n" in username:
-        raise ValueError(f"username {username!r} cannot be stored in an amqtt password file")
-    return f"{username}:{_HASHER.hash(password)}"
 
 
 class ContractAclPlugin(BaseTopicPlugin):  # type: ignore[misc]  # amqtt ships no type hints
@@ -104,8 +92,9 @@ class ContractAclPlugin(BaseTopicPlugin):  # type: ignore[misc]  # amqtt ships n
         return False
 
 
-class ClientIdPlugin(BaseAuthPlugin):  # type: ignore[misc]  # amqtt ships no type hints
-    """amqtt auth plugin: an account bound to a client id connects with that id or not at all."""
+class DynsecAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]  # amqtt ships no type hints
+    """amqtt auth plugin: the password checked against the config's hash, and an account bound
+    to a client id connects with that id or not at all."""
 
     @dataclass
     class Config:
@@ -116,51 +105,34 @@ class ClientIdPlugin(BaseAuthPlugin):  # type: ignore[misc]  # amqtt ships no ty
         self.policy = DynsecPolicy.load(Path(self.config.policy_file))
 
     async def authenticate(self, *, session: Any) -> bool:
-        return self.policy.client_id_allowed(
-            getattr(session, "username", None), getattr(session, "client_id", None)
-        )
+        username = getattr(session, "username", None)
+        return self.policy.password_ok(
+            username, getattr(session, "password", None)
+        ) and self.policy.client_id_allowed(username, getattr(session, "client_id", None))
 
 
 def _dotted(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class EmbeddedBroker:
-    """amqtt on 127.0.0.1:``port`` in a daemon thread; password and policy files live in ``workdir``.
-
-    ``acl`` and ``client_ids`` are as for :class:`~demo.broker.mosquitto.MosquittoBroker`; by
-    default :func:`~hub.broker.acl.contract_acl` (user ``hub`` gets the prefix, every other
-    account is an edge whose username is its site id).
-    """
+class DynsecEmbedded:
+    """amqtt on 127.0.0.1:``port`` in a daemon thread, its accounts a dynamic-security document
+    (``dynsec``, as :class:`~demo.broker.mosquitto.DynsecMosquitto` takes it), kept in
+    ``workdir``."""
 
     def __init__(
-        self,
-        workdir: Path,
-        accounts: Mapping[str, str],
-        acl: BrokerAcl | None = None,
-        *,
-        client_ids: Mapping[str, str] | None = None,
-        port: int | None = None,
+        self, workdir: Path, dynsec: Mapping[str, Any], *, port: int | None = None
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         make_private_dir(workdir)
-        self.password_path = workdir / "amqtt-passwd"
         self.policy_path = workdir / "dynamic-security.json"
-        write_private(
-            self.password_path,
-            "".join(password_line(user, pw) + "\n" for user, pw in accounts.items()),
-        )
-        # The same document Mosquitto would get; its password hashes go unused here.
-        hashes = {user: hash_password(password) for user, password in accounts.items()}
-        config = dynsec_config(contract_acl() if acl is None else acl, hashes, client_ids)
-        write_config(self.policy_path, config)
+        write_config(self.policy_path, dynsec)
         policy = {"policy_file": str(self.policy_path)}
         self.config: dict[str, Any] = {
             "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
             "plugins": {
-                _dotted(FileAuthPlugin): {"password_file": str(self.password_path)},
-                _dotted(ClientIdPlugin): policy,
+                _dotted(DynsecAuthPlugin): policy,
                 _dotted(ContractAclPlugin): policy,
             },
         }
@@ -238,3 +210,23 @@ class EmbeddedBroker:
                 await wake.wait()
         finally:
             await broker.shutdown()
+
+
+class EmbeddedBroker(DynsecEmbedded):
+    """amqtt with the given accounts (username to password). ``acl`` and ``client_ids`` are as
+    for :class:`~demo.broker.mosquitto.MosquittoBroker`; by default
+    :func:`~hub.broker.acl.contract_acl` (user ``hub`` gets the prefix, every other account is
+    an edge whose username is its site id)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        accounts: Mapping[str, str],
+        acl: BrokerAcl | None = None,
+        *,
+        client_ids: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        hashes = {user: hash_password(password) for user, password in accounts.items()}
+        config = dynsec_config(contract_acl() if acl is None else acl, hashes, client_ids)
+        super().__init__(workdir, config, port=port)

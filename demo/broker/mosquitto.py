@@ -10,7 +10,6 @@ given a client id (``client_ids``; the demo binds every edge) cannot connect wit
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import pwd
@@ -19,15 +18,18 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from hub.broker.acl import BrokerAcl, contract_acl
 from hub.broker.dynsec import dynsec_config, hash_password, write_config
+from hub.broker.mosquitto_conf import dynsec_plugin, mosquitto_conf
 from hub.broker.tls import BrokerCertificates, tls_listener_lines
 from hub.core.private_files import make_private_dir, open_private_append, write_private
 
 __all__ = [
+    "DynsecMosquitto",
     "MosquittoBroker",
     "MosquittoProcess",
     "contract_acl",
@@ -52,16 +54,6 @@ def mosquitto_binary() -> str | None:
         (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.access(p, os.X_OK)),
         None,
     )
-
-
-def dynsec_plugin() -> str | None:
-    """Mosquitto's dynamic-security plugin (Debian ships it in the ``mosquitto`` package)."""
-    candidates = [
-        *sorted(glob.glob("/usr/lib/*/mosquitto_dynamic_security.so")),
-        "/usr/lib/mosquitto_dynamic_security.so",
-        "/usr/local/lib/mosquitto_dynamic_security.so",
-    ]
-    return next((p for p in candidates if os.access(p, os.R_OK)), None)
 
 
 class MosquittoProcess:
@@ -139,7 +131,46 @@ class MosquittoProcess:
             self.process.wait()
 
 
-class MosquittoBroker(MosquittoProcess):
+class DynsecMosquitto(MosquittoProcess):
+    """A private Mosquitto on 127.0.0.1:``port`` whose accounts are a dynamic-security document
+    (``dynsec``): the demo's is built from the site registry (``hub.sites.broker_config``)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        dynsec: Mapping[str, Any],
+        *,
+        port: int | None = None,
+        autosave_interval: int = 1,
+        max_inflight_messages: int = 20,
+        first_lines: Sequence[str] = (),
+    ) -> None:
+        plugin = dynsec_plugin()
+        if plugin is None:
+            raise RuntimeError(
+                "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is missing; "
+                "Debian's mosquitto package (2.0 or later) ships it"
+            )
+        port = port or free_port()
+        self.dynsec_path = workdir / "dynamic-security.json"
+        write_config(self.dynsec_path, dynsec)
+        config = mosquitto_conf(
+            listener=f"{port} 127.0.0.1",
+            plugin=plugin,
+            dynsec_file=self.dynsec_path,
+            persistence_dir=workdir,
+            extra=[
+                f"autosave_interval {autosave_interval}",
+                f"max_inflight_messages {max_inflight_messages}",
+                "set_tcp_nodelay true",
+                "max_queued_messages 100000",
+                *private_process_lines(),
+            ],
+        )
+        super().__init__(workdir, "\n".join([*first_lines, config]), port)
+
+
+class MosquittoBroker(DynsecMosquitto):
     """A private Mosquitto on 127.0.0.1:``port`` with the hub's accounts and ACL.
 
     ``accounts`` maps usernames to passwords, ``acl`` says what each may do (usually
@@ -162,34 +193,20 @@ class MosquittoBroker(MosquittoProcess):
         tls: BrokerCertificates | None = None,
         tls_port: int | None = None,
     ) -> None:
-        plugin = dynsec_plugin()
-        if plugin is None:
-            raise RuntimeError(
-                "Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is missing; "
-                "Debian's mosquitto package (2.0 or later) ships it"
-            )
-        port = port or free_port()
         hashes = {user: hash_password(password) for user, password in accounts.items()}
-        self.dynsec_path = workdir / "dynamic-security.json"
-        write_config(self.dynsec_path, dynsec_config(acl, hashes, client_ids))
         self.tls_port = (tls_port or free_port()) if tls else None
-        config = [
+        super().__init__(
+            workdir,
+            dynsec_config(acl, hashes, client_ids),
+            port=port,
+            autosave_interval=autosave_interval,
+            max_inflight_messages=max_inflight_messages,
             # TLS first: a listener whose certificates cannot be loaded stops Mosquitto before
             # the plain port opens, so start() sees the exit instead of a half-working broker
-            *(tls_listener_lines(tls, self.tls_port, "127.0.0.1") if tls and self.tls_port else []),
-            f"listener {port} 127.0.0.1",
-            "allow_anonymous false",
-            f"plugin {plugin}",
-            f"plugin_opt_config_file {self.dynsec_path}",
-            "persistence true",
-            f"persistence_location {workdir}/",
-            f"autosave_interval {autosave_interval}",
-            f"max_inflight_messages {max_inflight_messages}",
-            "set_tcp_nodelay true",
-            "max_queued_messages 100000",
-            *private_process_lines(),
-        ]
-        super().__init__(workdir, "\n".join(config), port)
+            first_lines=(
+                tls_listener_lines(tls, self.tls_port, "127.0.0.1") if tls and self.tls_port else ()
+            ),
+        )
 
     @property
     def tls_url(self) -> str:

@@ -2,8 +2,9 @@
 
 One :class:`BrokerAcl` is rendered for both brokers the hub can run (Mosquitto's dynamic-security
 config, see :mod:`hub.broker.dynsec`; the embedded amqtt broker enforces that same config).
-Privileged accounts (the hub, test publishers) are named; every other account is an edge whose
-username is its site id and gets the contract's edge patterns with the site filled in.
+Privileged accounts (the hub, test publishers, the broker's admin) are named; every other account
+is an edge whose username is its site id and gets the contract's edge patterns with the site
+filled in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from mqtt_contract.topics import (
     edge_subscribe_patterns,
     is_valid_id,
 )
+
+DYNSEC_CONTROL_FILTER = "$CONTROL/dynamic-security/#"
+"""The admin account's only topics: the plugin's control topic and its responses. Whoever may write
+there can create accounts, so the admin is as powerful as the broker and belongs at the hub."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +54,28 @@ class BrokerAcl:
         )
 
 
-def contract_acl(hub_users: Iterable[str] = ("hub",), publishers: Iterable[str] = ()) -> BrokerAcl:
-    """Hub users and publishers (test accounts) read and write the whole prefix; an edge
-    publishes only its own site's events, status and heartbeats, never under ``cmd/``, and reads
-    only its own downlink."""
+def contract_acl(
+    hub_users: Iterable[str] = ("hub",),
+    publishers: Iterable[str] = (),
+    admins: Iterable[str] = (),
+) -> BrokerAcl:
+    """Hub users and publishers (test accounts) read and write the whole prefix; admins (the
+    account ``community site`` drives the dynamic-security plugin with) only its control topic,
+    none of the contract's; an edge publishes only its own site's events, status and heartbeats,
+    never under ``cmd/``, and reads only its own downlink."""
     everything = (AclRule(f"{PREFIX}/#", read=True, write=True),)
+    control = (AclRule(DYNSEC_CONTROL_FILTER, read=True, write=True),)
     edge = (
         *(AclRule(t, write=True, allow=False) for t in edge_denied_publish_patterns()),
         *(AclRule(t, write=True) for t in edge_publish_patterns()),
         *(AclRule(t, read=True) for t in edge_subscribe_patterns()),
     )
-    return BrokerAcl(privileged={u: everything for u in (*hub_users, *publishers)}, edge=edge)
+    privileged = {u: everything for u in (*hub_users, *publishers)}
+    for admin in admins:
+        if admin in privileged:
+            raise ValueError(f"{admin!r} cannot be both the broker admin and a hub account")
+        privileged[admin] = control
+    return BrokerAcl(privileged=privileged, edge=edge)
 
 
 def edge_client_ids(acl: BrokerAcl, usernames: Iterable[str]) -> dict[str, str]:

@@ -6,11 +6,12 @@ CONNECT is refused before it can take over anyone's session), and only it has a 
 limited to publishing (an ``acl_file`` deny also takes away reading). Mosquitto 2.0's plugin has
 no ``%u`` in its ACLs, so every account gets its own role with its site filled in.
 
-The config file is written whole before the broker starts (no admin account, no
-``$CONTROL/dynamic-security`` traffic): what the broker enforces is exactly what this module
-wrote, and nothing on the network can change it. Changing accounts means rewriting the file and
-restarting Mosquitto, which the compose file does (``python -m hub.broker.dynsec``, from the same
-``mosquitto_passwd`` file an ``acl_file`` setup would read).
+The config file is written whole before the broker starts, from the site registry
+(``community broker-config``; ``hub.sites.broker_config``) or, for the compose file, from a
+``mosquitto_passwd`` file (``python -m hub.broker.dynsec``). While the broker runs, ``community
+site`` changes its accounts live through the plugin's control topic (:data:`CONTROL_TOPIC`, see
+``hub.sites.broker_control``) as the broker's admin account, whose only right is that topic: no
+reload, no dropped clients. The plugin saves each change to the same file.
 
 Edges (every account that is not privileged) are bound to the contract's
 :func:`~mqtt_contract.topics.edge_client_id` when asked (``client_ids``); privileged accounts stay unbound because the hub runs
@@ -47,6 +48,10 @@ ITERATIONS = 101
 _SALT_BYTES = 12
 _DIGEST_BYTES = 64
 
+CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
+RESPONSE_TOPIC = f"{CONTROL_TOPIC}/response"
+"""Where the plugin answers every command (to every subscriber: match ``correlationData``)."""
+
 SEND, RECEIVE = "publishClientSend", "publishClientReceive"
 SUBSCRIBE_PATTERN, SUBSCRIBE_LITERAL = "subscribePattern", "subscribeLiteral"
 # Nothing is allowed unless a role says so; unsubscribing never hurts.
@@ -72,6 +77,31 @@ def verify_password(password: str, stored: PasswordHash) -> bool:
     return secrets.compare_digest(digest, stored.digest)
 
 
+def format_hash(stored: PasswordHash) -> str:
+    """The ``$7$iterations$salt$digest`` form mosquitto_passwd writes (and the site registry keeps)."""
+    salt = base64.b64encode(stored.salt).decode()
+    digest = base64.b64encode(stored.digest).decode()
+    return f"$7${stored.iterations}${salt}${digest}"
+
+
+def parse_hash(encoded: str) -> PasswordHash:
+    """A ``$7$`` (PBKDF2-SHA512) hash; ``ValueError`` saying what is wrong with it."""
+    parts = encoded.split("$")
+    if len(parts) != 5 or parts[0] or parts[1] != "7":
+        raise ValueError(
+            "not a '$7$' (PBKDF2-SHA512) entry; write it with mosquitto_passwd 2.0 or later"
+        )
+    try:
+        salt = base64.b64decode(parts[3], validate=True)
+        digest = base64.b64decode(parts[4], validate=True)
+        iterations = int(parts[2])
+    except ValueError as exc:
+        raise ValueError(f"malformed hash: {exc}") from None
+    if len(salt) != _SALT_BYTES or len(digest) != _DIGEST_BYTES or iterations < 1:
+        raise ValueError("malformed hash")
+    return PasswordHash(salt, digest, iterations)
+
+
 def parse_passwd(text: str) -> dict[str, PasswordHash]:
     """A ``mosquitto_passwd`` file (``user:$7$iterations$salt$digest`` lines) as hashes."""
     accounts: dict[str, PasswordHash] = {}
@@ -80,26 +110,18 @@ def parse_passwd(text: str) -> dict[str, PasswordHash]:
         if not line or line.startswith("#"):
             continue
         username, _, encoded = line.partition(":")
-        parts = encoded.split("$")
-        if len(parts) != 5 or parts[0] or parts[1] != "7":
-            raise ValueError(
-                f"password file line {number} ({username!r}): not a '$7$' (PBKDF2-SHA512) entry; "
-                "write it with mosquitto_passwd 2.0 or later"
-            )
         try:
-            salt, digest = base64.b64decode(parts[3]), base64.b64decode(parts[4])
-            iterations = int(parts[2])
+            stored = parse_hash(encoded)
         except ValueError as exc:
             raise ValueError(f"password file line {number} ({username!r}): {exc}") from None
-        if len(salt) != _SALT_BYTES or len(digest) != _DIGEST_BYTES or iterations < 1:
-            raise ValueError(f"password file line {number} ({username!r}): malformed hash")
         if username in accounts:
             raise ValueError(f"password file line {number}: {username!r} appears twice")
-        accounts[username] = PasswordHash(salt, digest, iterations)
+        accounts[username] = stored
     return accounts
 
 
-def _role_acls(rules: Sequence[AclRule]) -> list[dict[str, Any]]:
+def role_acls(rules: Sequence[AclRule]) -> list[dict[str, Any]]:
+    """A role's ACLs in the plugin's form: what the config file holds and ``createRole`` takes."""
     acls: list[dict[str, Any]] = []
     for rule in rules:
         priority = 0 if rule.allow else _DENY_PRIORITY
@@ -107,10 +129,15 @@ def _role_acls(rules: Sequence[AclRule]) -> list[dict[str, Any]]:
         if rule.write:
             kinds.append((SEND, rule.topic))
         if rule.read:
-            # A shared subscription ($share/GROUP/FILTER) reaches the plugin whole.
+            # A shared subscription ($share/GROUP/FILTER) reaches the plugin whole; a `$` topic
+            # (the control topic) is never shared.
             kinds += [
                 (SUBSCRIBE_PATTERN, rule.topic),
-                (SUBSCRIBE_PATTERN, f"$share/+/{rule.topic}"),
+                *(
+                    [(SUBSCRIBE_PATTERN, f"$share/+/{rule.topic}")]
+                    if not rule.topic.startswith("$")
+                    else []
+                ),
                 (RECEIVE, rule.topic),
             ]
         acls += [
@@ -147,7 +174,7 @@ def dynsec_config(
         if username in client_ids:
             client["clientid"] = client_ids[username]
         clients.append(client)
-        roles.append({"rolename": username, "acls": _role_acls(rules)})
+        roles.append({"rolename": username, "acls": role_acls(rules)})
     return {
         "clients": clients,
         "groups": [],
@@ -180,6 +207,18 @@ class DynsecPolicy:
     @classmethod
     def load(cls, path: Path) -> DynsecPolicy:
         return cls(json.loads(path.read_text()))
+
+    def password_ok(self, username: str | None, password: str | None) -> bool:
+        """The account's password, checked against the config's hash as the plugin does."""
+        client = self._clients.get(username or "")
+        if client is None or password is None or "password" not in client:
+            return False
+        stored = PasswordHash(
+            base64.b64decode(client["salt"]),
+            base64.b64decode(client["password"]),
+            int(client["iterations"]),
+        )
+        return verify_password(password, stored)
 
     def client_id_allowed(self, username: str | None, client_id: str | None) -> bool:
         client = self._clients.get(username or "")

@@ -6,10 +6,11 @@ start instead of connecting with a guessable one.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -37,6 +38,27 @@ class HubSettings(BaseSettings):
         default="5", description='"3.1.1" only for the demo\'s embedded amqtt broker'
     )
     mqtt_client_id: str = Field(default="hub-ingest", min_length=1, max_length=64)
+    mqtt_ca_file: Path | None = Field(
+        default=None,
+        description="the broker's CA certificate (PEM) for mqtts://; site bundles carry a copy",
+    )
+    broker_admin_username: str = Field(
+        default="broker-admin",
+        min_length=1,
+        max_length=64,
+        description="the broker account `community site` drives Mosquitto's dynamic-security "
+        "plugin with; its only right is the plugin's control topic",
+    )
+    broker_admin_password: SecretStr | None = Field(
+        default=None,
+        description="that account's password; no default: the site commands and "
+        "`community broker-config` ask for it",
+    )
+    edge_mqtt_url: str | None = Field(
+        default=None,
+        description="the broker URL written into site bundles (as the edges reach it); "
+        "default: mqtt_url",
+    )
     mqtt_shared_group: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]+$",
@@ -161,10 +183,11 @@ class HubSettings(BaseSettings):
         default=1, ge=1, le=16, description="roster imports parsed at once; more get 503"
     )
 
-    @field_validator("mqtt_url")
+    @field_validator("mqtt_url", "edge_mqtt_url")
     @classmethod
-    def _check_mqtt_url(cls, value: str) -> str:
-        BrokerEndpoint.parse(value)
+    def _check_mqtt_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            BrokerEndpoint.parse(value)
         return value
 
     @model_validator(mode="after")
@@ -191,6 +214,10 @@ class HubSettings(BaseSettings):
             raise ValueError(
                 "production mode needs a broker password: set HUB_MQTT_PASSWORD "
                 "(or run with HUB_MODE=demo)"
+            )
+        if self.broker_admin_username == self.mqtt_username:
+            raise ValueError(
+                "the broker admin (HUB_BROKER_ADMIN_USERNAME) must not be the hub's own account"
             )
         if self.card_key is not None and len(self.card_key.get_secret_value().encode()) < 16:
             raise ValueError("HUB_CARD_KEY must be at least 16 bytes")
@@ -253,6 +280,11 @@ class HubSettings(BaseSettings):
             "(docs/security.md) unless that network is the hub's and the broker's alone"
         )
 
+    @property
+    def edge_broker_url(self) -> str:
+        """What a site's bundle tells its edge to connect to."""
+        return self.edge_mqtt_url or self.mqtt_url
+
     def database_url_for_display(self) -> str:
         return make_url(self.database_url).render_as_string(hide_password=True)
 
@@ -266,3 +298,17 @@ class HubSettings(BaseSettings):
             + (f", shared group {self.mqtt_shared_group!r}" if self.mqtt_shared_group else "")
             + f"), database {self.database_url_for_display()}"
         )
+
+
+def settings_for_cli(database_url: str | None, prog: str) -> HubSettings | None:
+    """The hub's settings for a command run by hand (no broker secret needed to start it);
+    ``--database-url`` wins; ``None`` after printing why they are invalid."""
+    overrides: dict[str, Any] = {"mode": "demo"}
+    if database_url:
+        overrides["database_url"] = database_url
+    try:
+        return HubSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors(include_url=False))
+        sys.stderr.write(f"{prog}: invalid settings: {problems}\n")
+        return None

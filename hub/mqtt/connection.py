@@ -62,6 +62,8 @@ class HubConnection:
         self._closing = False
         self.session_present: bool | None = None
         self._tls: BrokerTLSContext | None = None
+        self.refused: str | None = None
+        """Why the broker refused the last CONNECT (e.g. "Not authorized"); ``None`` once in."""
         self._client = persistent_client(options, manual_ack=manual_ack)
         self._client.enable_logger(logging.getLogger(f"{__name__}.{name}.paho"))
         self._client.on_connect = self._on_connect
@@ -139,8 +141,10 @@ class HubConnection:
         self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, _props: Any
     ) -> None:
         if reason.is_failure:
+            self.refused = str(reason)
             log.error("the broker refused the %s connection: %s", self.name, reason)
             return
+        self.refused = None
         with self._lock:
             self._generation += 1
         self.session_present = bool(flags.session_present)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 from hub.core.settings import HubSettings
@@ -9,6 +10,8 @@ from mqtt_contract.session import SessionOptions
 
 _ALLOWLIST_SESSION_EXPIRY_S = 60
 """The allowlist connection subscribes to nothing: its session only carries in-flight publishes."""
+_ADMIN_SESSION_EXPIRY_S = 1
+"""The admin's answers are of no use to a later run."""
 
 
 class Role(StrEnum):
@@ -16,9 +19,21 @@ class Role(StrEnum):
     """The shared subscriber: the settings' client id, session expiry and receive window."""
     ALLOWLISTS = "allowlist"
     """The allowlist publisher: ``{client id}-allowlist``, a short session."""
+    BROKER_ADMIN = "broker-admin"
+    """``community site`` driving the dynamic-security plugin: the admin account, a client id of
+    its own per run (two operators at once do not take each other's session), no session kept."""
 
 
 def session_options(settings: HubSettings, role: Role) -> SessionOptions:
+    if role is Role.BROKER_ADMIN:
+        admin = settings.broker_admin_password
+        return SessionOptions(
+            client_id=f"{settings.broker_admin_username[:48]}-{secrets.token_hex(4)}",
+            protocol=settings.mqtt_protocol,
+            username=settings.broker_admin_username,
+            password=admin.get_secret_value() if admin else None,
+            session_expiry_s=_ADMIN_SESSION_EXPIRY_S,
+        )
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
     if role is Role.INGEST:
         return SessionOptions(

@@ -11,33 +11,17 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
-from hub.core.settings import HubSettings
+from hub.core.settings import settings_for_cli
 from hub.org.cards import card_sealer
 from hub.org.roster import TableError, format_of, import_roster
 
 log = logging.getLogger(__name__)
-
-
-def settings_for_cli(database_url: str | None, prog: str) -> HubSettings | None:
-    """The hub's settings for a command that needs only the database; ``None`` after printing
-    why they are invalid."""
-    overrides: dict[str, Any] = {"mode": "demo"}  # no broker here: no broker secret needed
-    if database_url:
-        overrides["database_url"] = database_url
-    try:
-        return HubSettings(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors(include_url=False))
-        print(f"{prog}: invalid settings: {problems}", file=sys.stderr)
-        return None
 
 
 def import_main(argv: list[str] | None = None) -> int:

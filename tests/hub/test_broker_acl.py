@@ -13,7 +13,6 @@ timed and nothing waits for an absence.
 
 from __future__ import annotations
 
-import argparse
 import queue
 import shutil
 import subprocess
@@ -37,9 +36,11 @@ from demo.broker.mosquitto import (
     mosquitto_binary,
     private_process_lines,
 )
-from demo.cli import HUB_USER, load_credentials, start_broker
+from demo.cli import HUB_USER, start_broker
+from demo.sites import broker_accounts
 from edge.agent import EdgeAgent
 from edge.config import EdgeSettings
+from edge.config import load_settings as load_edge_settings
 from firmware_sim.card_reader import CardReaderSim
 from hub.broker.tls import ensure_certificates
 from hub.core.broker_tls import tls_context
@@ -48,6 +49,7 @@ from mqtt_contract import topics
 from mqtt_contract.models import status_of
 from mqtt_contract.session import BrokerEndpoint
 from mqtt_contract.topics import Command, EventKind
+from tests.hub.demo_sites import demo_sites
 from tests.hub.support import CARD_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,12 +72,18 @@ class Deployment:
 
 @contextmanager
 def demo_broker(workdir: Path) -> Iterator[Deployment]:
-    creds = load_credentials(workdir, [SITE, OTHER])
-    args = argparse.Namespace(mqtt_port=free_port(), embedded="mosquitto")
-    broker, protocol = start_broker(args, workdir, creds)
-    assert protocol == "5"
+    """The demo's broker: its accounts built from the site registry, the sites provisioned by
+    the demo's own path (``demo.sites``), their passwords read from their bundles."""
+    creds, settings, bundles = demo_sites(workdir, [SITE, OTHER])
+    accounts = broker_accounts(settings, {"publisher": creds["mqtt_password"]})
+    broker = start_broker(True, workdir, free_port(), accounts)
+    edges = {}
+    for site, bundle in bundles.items():
+        password = load_edge_settings(bundle).mqtt.password
+        assert password is not None
+        edges[site] = password.get_secret_value()
     try:
-        yield Deployment(broker.url, (HUB_USER, creds["hub_password"]), creds["edges"])
+        yield Deployment(broker.url, (HUB_USER, creds["hub_password"]), edges)
     finally:
         broker.stop()
 

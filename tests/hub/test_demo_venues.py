@@ -7,18 +7,18 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from demo.cli import edge_config, load_credentials
 from demo.venues import (
     registry_venues,
     start_venues,
     venue_clock_start,
-    venue_devices,
+    venue_device_list,
     venue_sites,
 )
 from edge.config import BaySensorSettings, PeopleCounterSettings, load_settings
 from firmware_sim.venue import city_venues
 from firmware_sim.venue_scenario import CITY_TZ
 from hub.core.db import upgrade
+from tests.hub.demo_sites import demo_sites
 
 
 def test_without_a_registry_the_city_layout_is_used(tmp_path: Path) -> None:
@@ -54,13 +54,10 @@ def test_a_demo_at_night_starts_the_venues_at_seven() -> None:
 
 def test_each_venue_gets_an_edge_config_that_loads(tmp_path: Path) -> None:
     specs = [s for s in city_venues() if s.kind == "car_park"][:1]
-    creds = load_credentials(tmp_path, [specs[0].site])  # and the hub's card key file
     with ExitStack() as cleanup:
         (sim,) = start_venues(specs, tmp_path, 60.0, cleanup)
-        devices = venue_devices(sim)
-        path = edge_config(
-            sim.spec.site, tmp_path, "mqtt://127.0.0.1:1883", "5", creds, devices=devices
-        )
+        _, _, bundles = demo_sites(tmp_path, [], {sim.spec.site: venue_device_list(sim)})
+        path = bundles[sim.spec.site]
         assert path.stat().st_mode & 0o777 == 0o600
         settings = load_settings(path)
         assert sim.link.is_symlink()

@@ -8,7 +8,6 @@ another local user can open the file in between and keep reading it after the ``
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import stat
@@ -26,11 +25,13 @@ import sqlalchemy as sa
 import edge.private_files
 import hub.core.private_files
 from demo.broker.mosquitto import free_port
-from demo.cli import edge_config, load_credentials, spawn, start_broker
+from demo.cli import spawn, start_broker
+from demo.sites import broker_accounts
 from edge.allowlist import AllowlistCache, path_beside
 from edge.outbox import Outbox
 from hub.core.db import make_engine, upgrade
 from mqtt_contract.models import Allowlist
+from tests.hub.demo_sites import demo_sites
 from tests.hub.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,13 +130,12 @@ def test_the_demo_writes_credentials_broker_accounts_edge_configs_and_logs_priva
 ) -> None:
     data_dir = tmp_path / "demo"
     hub.core.private_files.make_private_dir(data_dir / "logs")  # as the demo's main does
-    creds = load_credentials(data_dir, ["centre-01", "venue-01"])
-    for embedded in ("mosquitto", "amqtt"):
-        args = argparse.Namespace(mqtt_port=free_port(), embedded=embedded)
-        broker, _protocol = start_broker(args, data_dir, creds)
+    gate = {"id": "gate-1", "kind": "people_counter", "port": "/dev/ttyUSB0", "unit_id": 1}
+    creds, settings, _ = demo_sites(data_dir, ["centre-01"], {"venue-01": [gate]})
+    accounts = broker_accounts(settings, {"publisher": creds["mqtt_password"]})
+    for mosquitto in (True, False):
+        broker = start_broker(mosquitto, data_dir, free_port(), accounts)
         broker.stop()
-    edge_config("centre-01", data_dir, "mqtt://127.0.0.1:1883", "5", creds)
-    edge_config("venue-01", data_dir, "mqtt://127.0.0.1:1883", "5", creds, devices="[[devices]]\n")
     process = spawn(["--help"], {}, data_dir / "logs" / "hub.log")
     assert process.wait(30) == 0
     found = assert_private(data_dir)
@@ -144,7 +144,6 @@ def test_the_demo_writes_credentials_broker_accounts_edge_configs_and_logs_priva
         "mosquitto/mosquitto.conf",
         "mosquitto/dynamic-security.json",
         "mosquitto/mosquitto.log",
-        "amqtt/amqtt-passwd",
         "amqtt/dynamic-security.json",
         "edges",
         "edges/centre-01/edge.toml",

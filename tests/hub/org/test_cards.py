@@ -24,7 +24,7 @@ from nacl.public import PrivateKey, SealedBox
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import Engine
 
-from demo.cli import CARD_KEY_FILE, demo_card_keys, edge_config, load_credentials
+from demo.cli import CARD_KEY_FILE, demo_card_keys, load_credentials
 from edge.agent import EdgeAgent
 from edge.allowlist import path_beside
 from edge.card_reader import Tap
@@ -43,6 +43,7 @@ from mqtt_contract.card_seal import open_card, seal_card
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import CheckinData, CheckinEvent
 from mqtt_contract.topics import EventKind
+from tests.hub.demo_sites import demo_sites
 from tests.hub.org.support import City
 from tests.hub.support import (
     BOOT,
@@ -146,20 +147,21 @@ def test_one_stolen_edge_box_reveals_only_its_own_sites_cards(
 def test_the_demo_writes_no_city_key_into_edge_configs(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
     data_dir.mkdir()
-    creds = load_credentials(data_dir, ["centre-01", "venue-01"])
+    gate = {"id": "gate-1", "kind": "people_counter", "port": "/dev/ttyUSB0", "unit_id": 1}
+    creds, _, bundles = demo_sites(data_dir, ["centre-01"], {"venue-01": [gate]})
     key_file = data_dir / CARD_KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600, "made on first run, private"
     private = key_file.read_text().strip()
     keys = demo_card_keys(data_dir, creds)
     for site in ("centre-01", "venue-01"):
-        path = edge_config(site, data_dir, "mqtt://127.0.0.1:1883", "5", creds)
+        path = bundles[site]
         text = path.read_text()
         assert creds["card_key"] not in text, "the city key stays at the hub"
         assert private not in text, "so does the hub's private key"
         settings = load_settings(path)
         assert settings.site_card_key.get_secret_value() == keys.site_key(site)
         assert settings.hub_card_public_key == keys.public_key
-    load_credentials(data_dir, ["centre-01"])
+    load_credentials(data_dir)
     assert key_file.read_text().strip() == private, "a restart keeps the key"
 
 
