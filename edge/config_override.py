@@ -21,12 +21,11 @@ from pydantic import ValidationError
 
 from edge.config import ConfigError, EdgeSettings, describe_errors
 from edge.private_files import write_private
+from mqtt_contract.commands import CONFIG_KEYS
 
 log = logging.getLogger(__name__)
 
-CHANGEABLE = frozenset(
-    {"heartbeat_interval_s", "resend_after_s", "inflight_window", "retention_s", "devices"}
-)
+CHANGEABLE = CONFIG_KEYS
 
 
 def override_beside(outbox_path: Path) -> Path:

@@ -16,6 +16,9 @@ class Role(StrEnum):
     """The shared subscriber: the settings' client id, session expiry and receive window."""
     ALLOWLISTS = "allowlist"
     """The allowlist publisher: ``{client id}-allowlist``, a short session."""
+    COMMANDS = "commands"
+    """The command dispatcher: ``{client id}-commands``; it subscribes to the edges' replies,
+    so its session lasts as long as ingest's (replies wait for a hub that is down)."""
 
 
 def session_options(settings: HubSettings, role: Role) -> SessionOptions:
@@ -34,5 +37,7 @@ def session_options(settings: HubSettings, role: Role) -> SessionOptions:
         protocol=settings.mqtt_protocol,
         username=settings.mqtt_username,
         password=password,
-        session_expiry_s=_ALLOWLIST_SESSION_EXPIRY_S,
+        session_expiry_s=(
+            settings.session_expiry_s if role is Role.COMMANDS else _ALLOWLIST_SESSION_EXPIRY_S
+        ),
     )
