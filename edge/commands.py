@@ -128,8 +128,10 @@ class CommandRunner:
         self._publish_reply = publish_reply
         self._queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_SIZE)
         self._thread = threading.Thread(target=self._run, name=f"commands-{site}", daemon=True)
+        # for health and tests: requests acted on, answered again from the journal, too late
         self.acted = 0
-        """Requests acted on (not answered from the journal, not expired): for health and tests."""
+        self.repeats = 0
+        self.expired_answers = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -173,11 +175,13 @@ class CommandRunner:
             log.info(
                 "command %s (%s) was answered before: same answer again", request.id, request.op
             )
+            self.repeats += 1
             self._publish_reply(sent)
             return
         then = None
         if request.deadline <= datetime.now(UTC):
             reply = _reply(self._site, request, Outcome.FAILED, "expired")
+            self.expired_answers += 1
         else:
             reply, then = self._act(request)
         data = reply.to_bytes()
