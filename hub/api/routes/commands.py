@@ -37,7 +37,7 @@ CommandsSender = Annotated[Principal, Depends(require(Permission.COMMANDS_ALERT)
     "/commands",
     response_model=CommandOut,
     status_code=status.HTTP_201_CREATED,
-    responses=refusals(404),
+    responses=refusals(400, 404),
 )
 def send_command(session: SessionDep, principal: CommandsSender, body: CommandIn) -> CommandOut:
     """Queue a command for an edge; the hub sends it and records the edge's answer."""
