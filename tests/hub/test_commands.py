@@ -147,6 +147,10 @@ def test_ping_round_trip(engine: Engine, dispatcher: CommandDispatcher, box: Box
     assert done.attempts == 1
     assert done.sent_at is not None
     assert done.finished_at is not None
+    alert = send(engine, Operation.ALERT, {"state": "raised"})
+    wait_until(finished(engine, alert), what="the alert's answer")
+    refused = command(engine, alert)
+    assert (refused.state, refused.reason) == ("failed", "this site has no sign")
 
 
 def test_a_config_command_changes_the_heartbeat_seen_at_the_hub(
