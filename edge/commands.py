@@ -23,6 +23,7 @@ from uuid import UUID
 
 from pydantic import JsonValue, ValidationError
 
+from edge.outbox import OutboxError
 from edge.private_files import create_private, make_private_dir
 from mqtt_contract.commands import (
     MAX_ARGS_BYTES,
@@ -73,11 +74,14 @@ class CommandJournal:
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
-        create_private(make_private_dir(path.parent) / path.name)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(self._SCHEMA)
+        try:
+            create_private(make_private_dir(path.parent) / path.name)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(self._SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise OutboxError(f"cannot open the command journal {path}: {exc}") from exc
 
     def answered(self, command_id: UUID) -> bytes | None:
         with self._lock:
