@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from demo.broker.mosquitto import MosquittoBroker
 from edge.agent import EdgeAgent
-from edge.commands import MAX_REQUEST_BYTES
 from edge.config import EdgeSettings
 from edge.config_override import override_beside
 from firmware_sim.card_reader import CardReaderSim
@@ -313,4 +312,3 @@ def test_hostile_replies_change_nothing(
     wait_until(lambda: metrics.replies.labels("malformed")._value.get() >= 1, what="malformed")
     assert command(engine, mine).state == "sent", "still waiting for centre-01's answer"
     assert metrics.replies.labels("recorded")._value.get() == 0
-    assert MAX_REQUEST_BYTES >= MAX_REPLY_BYTES
