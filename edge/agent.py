@@ -1,8 +1,16 @@
-"""One edge agent per site: card readers in, outbox in the middle, publisher out."""
+"""One edge agent per site: card readers in, outbox in the middle, publisher out.
+
+The hub's command requests (``edge.commands``) are answered here: ``ping``, ``config`` (changed
+settings checked, kept beside the outbox, then the readers, pollers and publisher rebuilt on
+them), ``allowlist.resend``, ``restart`` (the same rebuild) and ``alert`` (``show_alert``, which a
+site with a sign replaces). A rebuild keeps the outbox, its sequence and the boot: nothing
+committed is lost, and what was pending is sent again on the new connection.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -10,22 +18,37 @@ from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 
+from pydantic import JsonValue
+
 from edge.allowlist import AllowlistCache, path_beside
 from edge.card_reader import CardReader, Tap
+from edge.commands import (
+    Answer,
+    Args,
+    CommandJournal,
+    CommandRefusedError,
+    CommandRunner,
+    Handler,
+    journal_beside,
+)
 from edge.config import (
     BaySensorSettings,
     CardReaderSettings,
+    ConfigError,
     EdgeSettings,
     ModbusDeviceSettings,
 )
+from edge.config_override import changed, keep, with_override
 from edge.modbus_poller import ModbusPoller, PollOptions, Reading
 from edge.outbox import Outbox
 from edge.publisher import Publisher, PublisherConfig
 from edge.venue_sensors import BaySensor, PeopleCounter, VenueSensor
 from mqtt_contract import topics
 from mqtt_contract.card_seal import public_key_from_text, seal_card
+from mqtt_contract.commands import Operation
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
+    Allowlist,
     BaysData,
     BaysEvent,
     CheckinData,
@@ -40,19 +63,41 @@ from mqtt_contract.topics import EventKind
 log = logging.getLogger(__name__)
 
 AGENT_VERSION = version("yuanping-community")
+ALLOWLIST_WAIT_S = 5.0
+"""How long ``allowlist.resend`` waits for the broker's retained list before answering."""
+
+
+def no_sign(_args: Args) -> Answer:
+    """``alert`` at a site without a sign (the default ``EdgeAgent.show_alert``)."""
+    raise CommandRefusedError("this site has no sign")
 
 
 class EdgeAgent:
     def __init__(self, settings: EdgeSettings) -> None:
+        settings = with_override(settings)  # what the hub's config commands changed
         self.settings = settings
         self.boot = uuid.uuid4()
         self._started = time.monotonic()
+        self._since = datetime.now(UTC)
         self._site_card_key = settings.site_card_key.get_secret_value().encode()
         self._hub_public_key = public_key_from_text(settings.hub_card_public_key)
         self.outbox = Outbox(settings.outbox_path)
         self.allowlist = AllowlistCache(path_beside(settings.outbox_path), settings.site)
-        since = datetime.now(UTC)
-        status = {"site": settings.site, "boot": self.boot, "since": since}
+        self._allowlist_seen = threading.Event()
+        self.show_alert: Handler = no_sign
+        """``alert`` requests: a site with a sign sets its own (refuses with a reason, or
+        answers with what the sign shows)."""
+        self._journal = CommandJournal(journal_beside(settings.outbox_path))
+        self.commands = CommandRunner(
+            settings.site, self._journal, self._handlers(), self._publish_reply
+        )
+        self._rebuild = threading.Lock()  # one rebuild at a time, none during stop
+        self._build()
+
+    def _build(self) -> None:
+        """The publisher, readers and pollers for ``self.settings`` (not started)."""
+        settings = self.settings
+        status = {"site": settings.site, "boot": self.boot, "since": self._since}
         self.publisher = Publisher(
             PublisherConfig(
                 site=settings.site,
@@ -77,7 +122,8 @@ class EdgeAgent:
             offline_status=Status(state="offline", agent_version=AGENT_VERSION, **status),
             heartbeat=self._heartbeat,
             heartbeat_interval_s=settings.heartbeat_interval_s,
-            on_allowlist=self.allowlist.offer,
+            on_allowlist=self._on_allowlist,
+            on_request=self.commands.offer,
         )
         self.readers = [
             CardReader(
@@ -100,19 +146,94 @@ class EdgeAgent:
             len(self.settings.devices),
             self.settings.outbox_path,
         )
+        self.commands.start()
+        self._start_parts()
+
+    def stop(self) -> None:
+        self.commands.stop()
+        with self._rebuild:
+            self._stop_parts()
+        self._journal.close()
+        self.outbox.close()
+
+    def restart(self, settings: EdgeSettings | None = None) -> None:
+        """Stop the readers, pollers and publisher and start them again (on ``settings`` when
+        given); the outbox, the boot and the command runner carry on."""
+        with self._rebuild:
+            log.info("restarting the agent's parts%s", " on new settings" if settings else "")
+            self._stop_parts()
+            if settings is not None:
+                self.settings = settings
+            self._build()
+            self._start_parts()
+
+    def _start_parts(self) -> None:
         self.publisher.start()
         for reader in self.readers:
             reader.start()
         for poller in self.pollers:
             poller.start()
 
-    def stop(self) -> None:
+    def _stop_parts(self) -> None:
         for reader in self.readers:
             reader.stop()
         for poller in self.pollers:
             poller.stop()
         self.publisher.stop()
-        self.outbox.close()
+
+    # commands (on the command runner's thread) ---------------------------------------------
+
+    def _handlers(self) -> dict[Operation, Handler]:
+        return {
+            Operation.PING: self._ping,
+            Operation.CONFIG: self._config,
+            Operation.ALLOWLIST_RESEND: self._allowlist_resend,
+            Operation.RESTART: lambda _args: Answer({"restarting": True}, then=self.restart),
+            Operation.ALERT: self._alert,
+        }
+
+    def _alert(self, args: Args) -> Answer:
+        return self.show_alert(args)  # looked up now: a sign may be wired after construction
+
+    def _publish_reply(self, payload: bytes) -> bool:
+        return self.publisher.reply(payload)
+
+    def _ping(self, _args: Args) -> Answer:
+        return Answer(
+            {
+                "agent_version": AGENT_VERSION,
+                "boot": str(self.boot),
+                "uptime_s": round(time.monotonic() - self._started, 1),
+                "heartbeat_interval_s": self.settings.heartbeat_interval_s,
+                "devices": [str(d.id) for d in self.settings.devices],
+            }
+        )
+
+    def _config(self, args: Args) -> Answer:
+        """Check the changes; refused, the running config stays. Kept, then applied after the
+        answer (the rebuild replaces the connection the answer goes out on)."""
+        try:
+            settings = changed(self.settings, args)
+        except ConfigError as exc:
+            raise CommandRefusedError(f"config refused: {exc}") from None
+        keep(self.settings, args)
+        return Answer(
+            {
+                "changed": list[JsonValue](sorted(args)),
+                "heartbeat_interval_s": settings.heartbeat_interval_s,
+            },
+            then=partial(self.restart, settings),
+        )
+
+    def _allowlist_resend(self, _args: Args) -> Answer:
+        self._allowlist_seen.clear()
+        self.publisher.refresh_allowlist()
+        received = self._allowlist_seen.wait(ALLOWLIST_WAIT_S)
+        return Answer({"version": self.allowlist.version, "received": received})
+
+    def _on_allowlist(self, allowlist: Allowlist) -> None:
+        self.allowlist.offer(allowlist)
+        self._allowlist_seen.set()
 
     def record_tap(self, device_id: str, tap: Tap) -> int:
         """Commit the tap to the outbox (before anything else), then wake the publisher."""

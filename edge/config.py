@@ -197,11 +197,14 @@ def load_settings(path: Path) -> EdgeSettings:
     try:
         return EdgeSettings(**data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe_errors(exc)}") from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Each problem as ``where: what``, joined by ``; ``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+    )
 
 
 def _relative_to(folder: Path, data: dict[str, Any]) -> None:

@@ -54,6 +54,7 @@ class Publisher:
         heartbeat: Callable[[], bytes],
         heartbeat_interval_s: float,
         on_allowlist: Callable[[Allowlist], object] | None = None,
+        on_request: Callable[[bytes], object] | None = None,
     ) -> None:
         self._config = config
         self._outbox = outbox
@@ -61,6 +62,7 @@ class Publisher:
         self._heartbeat = heartbeat
         self._heartbeat_interval_s = heartbeat_interval_s
         self._on_allowlist = on_allowlist  # called on paho's thread: keep it short
+        self._on_request = on_request  # likewise: it only queues the request
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._receipts: queue.SimpleQueue[Receipt] = queue.SimpleQueue()
@@ -98,6 +100,23 @@ class Publisher:
     def wake(self) -> None:
         """Called after an append: there is something to send."""
         self._wake.set()
+
+    def reply(self, payload: bytes, timeout: float = 5.0) -> bool:
+        """Publish a command reply (QoS 1) and wait for the broker's PUBACK; ``False`` when it
+        did not come (the hub sends the request again and the journal answers it)."""
+        info = self._client.publish(topics.reply(self._config.site), payload, qos=1)
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError) as exc:
+            log.warning("command reply not published now: %s", exc)
+            return False
+        return info.is_published()
+
+    def refresh_allowlist(self) -> None:
+        """Subscribe to the downlink again: the broker sends its retained messages (the
+        allowlist) once more. The same filter replaces the subscription, so nothing arrives
+        twice afterwards."""
+        self._client.subscribe(topics.command_filter(self._config.site), qos=1)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Say offline (a clean disconnect does not fire the will), then disconnect."""
@@ -160,6 +179,8 @@ class Publisher:
                 self._wake.set()
             elif topic.command is Command.ALLOWLIST and self._on_allowlist is not None:
                 self._on_allowlist(Allowlist.model_validate_json(message.payload))
+            elif topic.command is Command.REQUEST and self._on_request is not None:
+                self._on_request(bytes(message.payload))
         except (ValueError, ValidationError) as exc:
             log.warning("ignoring downlink on %s: %s", message.topic, exc)
 

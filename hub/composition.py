@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hub.api import App, create_app
+from hub.commands.dispatcher import CommandDispatcher
 from hub.core.settings import HubSettings
 from hub.ingest import IngestStatus, IngestWorker
 from hub.ingest.events import Record, WriteResult
 from hub.ingest.hooks import TransactionHook
 from hub.ingest.store import RecordStore
 from hub.live import LiveFeed, LivePublisher
-from hub.metrics import HubMetrics
+from hub.metrics import CommandMetrics, HubMetrics
 from hub.org.allowlist_publisher import AllowlistPublisher
 from hub.org.attendance import match_new_checkins
 from hub.org.cards import learn_new_cards
@@ -112,20 +113,29 @@ def build_allowlists(settings: HubSettings) -> AllowlistPublisher:
     return AllowlistPublisher(settings)
 
 
+def build_commands(settings: HubSettings, metrics: HubMetrics | None = None) -> CommandDispatcher:
+    """The dispatcher of commands to edges and their replies (a connection of its own); its
+    metrics on ``metrics``'s registry (ingest's: the one ``/metrics`` shows)."""
+    registry = (metrics or HubMetrics()).registry
+    return CommandDispatcher(settings, CommandMetrics(registry))
+
+
 @dataclass(frozen=True, slots=True)
 class HubParts:
     ingest: HubIngest | None
     allowlists: AllowlistPublisher | None
+    commands: CommandDispatcher | None
     app: App | None
 
 
 def build_hub(settings: HubSettings, *, api: bool = True, ingest: bool = True) -> HubParts:
-    """What ``community hub`` runs: ingest and the allowlists with ``ingest``, the app with
-    ``api`` (told of ingest's commits when both run in one process)."""
+    """What ``community hub`` runs: ingest, the allowlists and the commands with ``ingest``, the
+    app with ``api`` (told of ingest's commits when both run in one process)."""
     worker = build_ingest(settings) if ingest else None
     return HubParts(
         ingest=worker,
         allowlists=build_allowlists(settings) if ingest else None,
+        commands=build_commands(settings, worker.metrics) if worker is not None else None,
         app=build_app(settings, ingest=worker) if api else None,
     )
 

@@ -124,3 +124,25 @@ class InfluxMetrics:
         self.up = Gauge(
             "hub_influx_up", "1 while the last write to InfluxDB succeeded", registry=registry
         )
+
+
+class CommandMetrics:
+    """The command dispatcher's (``hub.commands.dispatcher``)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.published = Counter(
+            "hub_commands_published",
+            "Command requests the broker took (first sends and resends), by operation",
+            ["op"],
+            registry=registry,
+        )
+        self.replies = Counter(
+            "hub_command_replies",
+            "Replies from edges: recorded, or why ignored (malformed, oversized, wrong_site, "
+            "unknown, late)",
+            ["result"],
+            registry=registry,
+        )
+        self.expired = Counter(
+            "hub_commands_expired", "Commands with no answer by their deadline", registry=registry
+        )

@@ -117,6 +117,7 @@ class _Hub:
         parts = build_hub(settings, api=api, ingest=ingest)
         self.worker = parts.ingest
         self.allowlists = parts.allowlists
+        self.commands = parts.commands
         self.server: uvicorn.Server | None = None
         self.app: App | None = parts.app
         self.api_thread: threading.Thread | None = None
@@ -139,6 +140,8 @@ class _Hub:
                 self.worker.start()
             if self.allowlists is not None:
                 self.allowlists.start()
+            if self.commands is not None:
+                self.commands.start()
             where = self._start_api()
             if where is None:
                 return 1
@@ -193,6 +196,8 @@ class _Hub:
             self.api_thread.join(_STOP_TIMEOUT_S)
         if self.allowlists is not None:
             self.allowlists.stop()
+        if self.commands is not None:
+            self.commands.stop()
         if self.worker is not None:
             self.worker.stop(timeout=_STOP_TIMEOUT_S)
 

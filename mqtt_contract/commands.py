@@ -26,6 +26,12 @@ MAX_ARGS_BYTES = 16 * 1024
 
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
+CONFIG_KEYS = frozenset(
+    {"heartbeat_interval_s", "resend_after_s", "inflight_window", "retention_s", "devices"}
+)
+"""What a ``config`` request may change: the site, its secrets, the broker account and the
+outbox's place are set at the box, never from afar."""
+
 
 class Operation(StrEnum):
     CONFIG = "config"  # args: part of an edge config (heartbeat_interval_s, devices, ...)
@@ -91,6 +97,7 @@ deadline)."""
 FINAL_STATES: tuple[CommandState, ...] = ("done", "failed", "expired")
 
 __all__ = [
+    "CONFIG_KEYS",
     "FINAL_STATES",
     "MAX_ARGS_BYTES",
     "CommandReply",

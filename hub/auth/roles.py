@@ -50,6 +50,12 @@ class Permission(StrEnum):
     """The monthly venue-sharing report (JSON and CSV)."""
     DEVICES_READ = "devices.read"
     """Sites (edges) and devices with their state."""
+    COMMANDS_READ = "commands.read"
+    """Commands sent to edges, with their state and outcome."""
+    COMMANDS_SEND = "commands.send"
+    """Send any command to any edge: config, allowlist.resend, ping, restart, alert."""
+    COMMANDS_ALERT = "commands.alert"
+    """Send ``alert`` (the venue's sign) to an edge in scope."""
     DEAD_LETTERS_READ = "dead_letters.read"
     SYSTEM_READ = "system.read"
     """``/metrics`` and the detail of ``/healthz``."""
@@ -83,10 +89,18 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.ACTIVITIES_READ,
             P.ACTIVITIES_WRITE,
             P.DEVICES_READ,
+            P.COMMANDS_READ,
         }
     ),
     Role.VENUE_MANAGER: frozenset(
-        {P.ORGANISATION_READ, P.READINGS_READ, P.VENUES_READ, P.VENUE_SHARING_READ}
+        {
+            P.ORGANISATION_READ,
+            P.READINGS_READ,
+            P.VENUES_READ,
+            P.VENUE_SHARING_READ,
+            P.COMMANDS_READ,
+            P.COMMANDS_ALERT,
+        }
     ),
     Role.VIEWER: frozenset({P.ORGANISATION_READ, P.VENUES_READ, P.VENUE_SHARING_READ}),
 }

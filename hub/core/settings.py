@@ -141,6 +141,12 @@ class HubSettings(BaseSettings):
     allowlist_interval_s: float = Field(
         default=5.0, gt=0, description="how often the records are checked for allowlist changes"
     )
+    command_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="how often the commands are checked for ones to send, resend or expire",
+    )
     influx_url: str | None = Field(
         default=None, description="InfluxDB 2 URL for raw telemetry; the sink is off when unset"
     )

@@ -22,6 +22,9 @@ class Role(StrEnum):
     BROKER_ADMIN = "broker-admin"
     """``community site`` driving the dynamic-security plugin: the admin account, a client id of
     its own per run (two operators at once do not take each other's session), no session kept."""
+    COMMANDS = "commands"
+    """The command dispatcher: ``{client id}-commands``; it subscribes to the edges' replies,
+    so its session lasts as long as ingest's (replies wait for a hub that is down)."""
 
 
 def session_options(settings: HubSettings, role: Role) -> SessionOptions:
@@ -49,5 +52,7 @@ def session_options(settings: HubSettings, role: Role) -> SessionOptions:
         protocol=settings.mqtt_protocol,
         username=settings.mqtt_username,
         password=password,
-        session_expiry_s=_ALLOWLIST_SESSION_EXPIRY_S,
+        session_expiry_s=(
+            settings.session_expiry_s if role is Role.COMMANDS else _ALLOWLIST_SESSION_EXPIRY_S
+        ),
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from mqtt_contract import models, topics
+from mqtt_contract import commands, models, topics
 from mqtt_contract.topics import Command, EventKind, TopicKind
 
 DOC_TEXT = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(
@@ -23,23 +23,37 @@ COMMAND_MODELS: dict[type[BaseModel], Command] = {
     models.Receipt: Command.RECEIPT,
     models.Allowlist: Command.ALLOWLIST,
     models.CapacityAlert: Command.ALERT,
+    commands.CommandRequest: Command.REQUEST,
 }
+CONTRACT_MODULES = (models, commands)
+"""Where the contract's payload models are defined."""
+
+
+def _model(name: str) -> type[BaseModel]:
+    (found,) = [getattr(m, name) for m in CONTRACT_MODULES if hasattr(m, name)]
+    return found  # type: ignore[no-any-return]
 
 
 def _payload_models() -> set[str]:
     """Every message the contract defines: the concrete subclasses of its message base."""
     found: set[str] = set()
-    for name in models.__all__:
-        obj = getattr(models, name)
-        if isinstance(obj, type) and issubclass(obj, models._Message) and "v" in obj.model_fields:
-            found.add(name)
+    for module in CONTRACT_MODULES:
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, models._Message)
+                and "v" in obj.model_fields
+            ):
+                found.add(name)
     return found
 
 
 def test_every_payload_model_has_an_example() -> None:
     documented = {name for _, name, _ in EXAMPLES}
     expected = _payload_models()
-    assert len(expected) >= 8  # guards the discovery itself
+    assert len(expected) >= 10  # guards the discovery itself
+    assert {"CommandRequest", "CommandReply"} <= expected
     assert documented == expected
 
 
@@ -53,7 +67,7 @@ def test_every_topic_is_in_the_table() -> None:
 
 @pytest.mark.parametrize(("topic", "model_name", "payload"), EXAMPLES, ids=[e[1] for e in EXAMPLES])
 def test_example_validates_on_its_topic(topic: str, model_name: str, payload: str) -> None:
-    model: type[BaseModel] = getattr(models, model_name)
+    model = _model(model_name)
     message = model.model_validate_json(payload).model_dump()
     parsed = topics.parse_topic(topic)
     assert message["site"] == parsed.site
@@ -64,6 +78,8 @@ def test_example_validates_on_its_topic(topic: str, model_name: str, payload: st
     elif parsed.kind is TopicKind.COMMAND:
         assert COMMAND_MODELS[model] is parsed.command
     else:
-        assert {TopicKind.STATUS: models.Status, TopicKind.HEALTH: models.Health}[
-            parsed.kind
-        ] is model
+        assert {
+            TopicKind.STATUS: models.Status,
+            TopicKind.HEALTH: models.Health,
+            TopicKind.REPLY: commands.CommandReply,
+        }[parsed.kind] is model

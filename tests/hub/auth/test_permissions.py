@@ -20,6 +20,7 @@ from hub.api.routes.stream import TOPIC_PERMISSION
 from hub.auth import ROLE_PERMISSIONS, Permission, Role
 from tests.hub.auth.support import (
     CENTRE,
+    OTHER_VENUE,
     UNIT_VENUES,
     YEAR,
     Secured,
@@ -88,6 +89,8 @@ class Example:
     content: bytes | None = None
     allowed: Callable[[Role], bool] | None = None
     anyone: bool = False
+    also: tuple[Permission, ...] = ()
+    """Permissions the route checks as well, by the request (proven by their own test)."""
 
     def may(self, role: Role) -> bool:
         if self.allowed is not None:
@@ -96,6 +99,13 @@ class Example:
 
 
 _codes = itertools.count(1)
+
+
+def _command_in_scope(ctx: Context) -> str:
+    """A command the role may read: at its venue for a venue manager, else at its centre."""
+    site = UNIT_VENUES[0] if ctx.role is Role.VENUE_MANAGER else CENTRE
+    body = {"site": site, "op": "ping"}
+    return str(ctx.as_operator("POST", "/api/v1/commands", json=body).json()["id"])
 
 
 def _member(_: Context) -> dict[str, Any]:
@@ -155,6 +165,15 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/sites"): Example(P.DEVICES_READ),
     ("GET", "/api/v1/devices"): Example(P.DEVICES_READ, params={"site": CENTRE}),
     ("GET", "/api/v1/dead-letters"): Example(P.DEAD_LETTERS_READ),
+    ("GET", "/api/v1/commands"): Example(P.COMMANDS_READ),
+    ("GET", "/api/v1/commands/{command_id}"): Example(
+        P.COMMANDS_READ, path={"command_id": _command_in_scope}
+    ),
+    ("POST", "/api/v1/commands"): Example(
+        P.COMMANDS_ALERT,
+        json={"site": UNIT_VENUES[0], "op": "alert", "args": {"state": "raised"}},
+        also=(P.COMMANDS_SEND,),  # the other operations: test_only_operators_send_any_command
+    ),
     ("GET", "/api/v1/venues"): Example(P.VENUES_READ),
     ("GET", "/api/v1/venues/{venue_id}"): Example(P.VENUES_READ, path=VENUE),
     ("GET", "/api/v1/venues/{venue_id}/occupancy"): Example(P.VENUES_READ, path=VENUE),
@@ -300,7 +319,24 @@ def test_each_role_gets_each_operations_success_or_403_as_the_table_says(
             if status != expected:
                 wrong.append(f"{role.value} {op[0]} {op[1]}: {status}, not {expected}")
     assert wrong == []
-    assert {e.permission for e in EXAMPLES.values()} >= set(Permission), "each is exercised"
+    exercised = {e.permission for e in EXAMPLES.values()} | {
+        p for e in EXAMPLES.values() for p in e.also
+    }
+    assert exercised >= set(Permission), "each is exercised"
+
+
+def test_only_operators_send_any_command(secured: Secured) -> None:
+    """``commands.send`` (every operation) is the operator's; a venue manager, who may send
+    ``alert`` to its venues, is refused ``ping`` there and ``alert`` elsewhere."""
+    ping = {"site": UNIT_VENUES[0], "op": "ping"}
+    assert secured.call(Role.OPERATOR, "POST", "/api/v1/commands", json=ping).status_code == 201
+    refused = secured.call(Role.VENUE_MANAGER, "POST", "/api/v1/commands", json=ping)
+    assert refused.status_code == 403
+    assert "commands.send" in refused.json()["detail"]
+    elsewhere = {"site": OTHER_VENUE, "op": "alert", "args": {"state": "raised"}}
+    response = secured.call(Role.VENUE_MANAGER, "POST", "/api/v1/commands", json=elsewhere)
+    assert response.status_code == 403
+    assert Permission.COMMANDS_SEND not in documented_permissions()[Role.VENUE_MANAGER]
 
 
 def test_without_credentials_every_guarded_operation_is_401(secured: Secured) -> None:

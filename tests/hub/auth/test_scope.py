@@ -73,6 +73,28 @@ def test_a_centres_staff_see_their_readers_only(secured: Secured) -> None:
     assert secured.get(C, "/api/v1/devices", site=OTHER_CENTRE).status_code == 403
 
 
+def test_commands_show_to_their_sites_scope_only(secured: Secured) -> None:
+    """A centre's staff read their centre's commands, a venue manager its venues'; asking by
+    name for another site's, or for one of its commands, is 403."""
+    made = {
+        site: secured.call(
+            Role.OPERATOR, "POST", "/api/v1/commands", json={"site": site, "op": "ping"}
+        ).json()["id"]
+        for site in (CENTRE, OTHER_CENTRE, UNIT_VENUES[0], OTHER_VENUE)
+    }
+    mine = secured.get(C, "/api/v1/commands").json()["data"]
+    assert {c["site"] for c in mine} == {CENTRE}
+    theirs = {c["site"] for c in secured.get(V, "/api/v1/commands").json()["data"]}
+    assert UNIT_VENUES[0] in theirs
+    assert theirs <= set(UNIT_VENUES)
+    assert secured.get(C, "/api/v1/commands", site=OTHER_CENTRE).status_code == 403
+    assert secured.get(C, f"/api/v1/commands/{made[OTHER_CENTRE]}").status_code == 403
+    assert secured.get(C, f"/api/v1/commands/{made[CENTRE]}").json()["state"] == "queued"
+    assert secured.get(V, f"/api/v1/commands/{made[OTHER_VENUE]}").status_code == 403
+    everything = secured.get(Role.OPERATOR, "/api/v1/commands", op="ping").json()
+    assert {c["site"] for c in everything["data"]} >= set(made)
+
+
 def test_a_centres_readers_show_only_to_those_who_may_read_its_devices(
     secured: Secured,
 ) -> None:
