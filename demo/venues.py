@@ -30,6 +30,7 @@ from firmware_sim.venue_scenario import (
 log = logging.getLogger(__name__)
 
 POLL = {"poll_interval_s": 1.0, "keepalive_s": 30.0}
+"""For the sensors; the sign keeps its own defaults (read back every 5 s, written at once)."""
 OPENING, CLOSING = time(7), time(20)
 
 
@@ -110,7 +111,12 @@ def venue_clock_start(now: datetime) -> datetime:
 
 def venue_devices(sim: VenueSim) -> str:
     """The ``[[devices]]`` entries of the edge config that reads this venue's line."""
-    return edge_devices_toml([{**device, **POLL} for device in sim.edge_devices()])
+    return edge_devices_toml(
+        [
+            device if device["kind"] == "sign" else {**device, **POLL}
+            for device in sim.edge_devices()
+        ]
+    )
 
 
 def _clock(value: object) -> time:

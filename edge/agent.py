@@ -17,17 +17,20 @@ from edge.config import (
     CardReaderSettings,
     EdgeSettings,
     ModbusDeviceSettings,
+    SignSettings,
 )
-from edge.modbus_poller import ModbusPoller, PollOptions, Reading
+from edge.modbus_poller import LineDevice, ModbusPoller, PollOptions, Reading
 from edge.outbox import Outbox
 from edge.publisher import Publisher, PublisherConfig
-from edge.venue_sensors import BaySensor, PeopleCounter, VenueSensor
+from edge.sign import AlertShown, SignShows, VenueSign
+from edge.venue_sensors import BaySensor, PeopleCounter
 from mqtt_contract import topics
 from mqtt_contract.card_seal import public_key_from_text, seal_card
 from mqtt_contract.credentials import card_hash
 from mqtt_contract.models import (
     BaysData,
     BaysEvent,
+    CapacityAlert,
     CheckinData,
     CheckinEvent,
     CounterEvent,
@@ -78,6 +81,7 @@ class EdgeAgent:
             heartbeat=self._heartbeat,
             heartbeat_interval_s=settings.heartbeat_interval_s,
             on_allowlist=self.allowlist.offer,
+            on_alert=self._alert_from_hub,
         )
         self.readers = [
             CardReader(
@@ -90,7 +94,7 @@ class EdgeAgent:
             for device in settings.devices
             if isinstance(device, CardReaderSettings)
         ]
-        self.pollers = modbus_pollers(settings, self.record_reading)
+        self.pollers, self.signs = modbus_lines(settings, self.record_reading)
 
     def start(self) -> None:
         log.info(
@@ -167,6 +171,35 @@ class EdgeAgent:
         self.publisher.wake()
         return seq
 
+    # the venue sign ------------------------------------------------------------------------------
+
+    def show_alert(self, alert: CapacityAlert, wait_s: float = 0.0) -> AlertShown:
+        """Show a capacity alert on this site's signs: raised lights the lamp with the figures,
+        cleared puts it out. The one entry for ``cmd/alert`` and the ``alert`` command.
+
+        The line's poller writes the signs; this waits up to ``wait_s`` for them to confirm
+        (0: not at all, as on paho's thread). A site without a sign logs the alert and drops it.
+        """
+        what = f"{alert.occupancy} of {alert.capacity} at {alert.threshold_pct:g} %"
+        if not self.signs:
+            log.info(
+                "capacity alert %s at %s (%s): no sign at this site", alert.state, alert.venue, what
+            )
+            return AlertShown(signs=(), shown=False)
+        log.info("capacity alert %s at %s (%s): to the sign(s)", alert.state, alert.venue, what)
+        shows = SignShows.of_alert(alert)
+        for sign, poller in self.signs:
+            sign.show(shows)
+            poller.poll_soon(sign.device_id)
+        deadline = time.monotonic() + wait_s
+        shown = all(
+            sign.wait_shown(max(0.0, deadline - time.monotonic())) for sign, _ in self.signs
+        )
+        return AlertShown(signs=tuple(sign.device_id for sign, _ in self.signs), shown=shown)
+
+    def _alert_from_hub(self, alert: CapacityAlert) -> None:
+        self.show_alert(alert)
+
     def _heartbeat(self) -> bytes:
         stats = self.outbox.stats()
         return Health(
@@ -184,35 +217,41 @@ class EdgeAgent:
         ).to_bytes()
 
 
-def modbus_pollers(
+def modbus_lines(
     settings: EdgeSettings, on_reading: Callable[[Reading], object]
-) -> list[ModbusPoller]:
-    """One poller per port: the Modbus devices that share a port share its RS-485 line."""
+) -> tuple[list[ModbusPoller], list[tuple[VenueSign, ModbusPoller]]]:
+    """One poller per port: the Modbus devices that share a port share its RS-485 line. Also
+    each sign with the poller that owns its line (the only way to write to it)."""
     lines: dict[str, list[ModbusDeviceSettings]] = {}
     for device in settings.devices:
         if not isinstance(device, CardReaderSettings):
             lines.setdefault(device.port, []).append(device)
-    return [
-        ModbusPoller(
-            port,
-            [(venue_sensor(d), poll_options(d)) for d in devices],
-            on_reading,
-            baudrate=devices[0].baudrate,
-        )
-        for port, devices in lines.items()
-    ]
+    pollers: list[ModbusPoller] = []
+    signs: list[tuple[VenueSign, ModbusPoller]] = []
+    for port, devices in lines.items():
+        line = [(line_device(d), poll_options(d)) for d in devices]
+        poller = ModbusPoller(port, line, on_reading, baudrate=devices[0].baudrate)
+        pollers.append(poller)
+        signs += [(d, poller) for d, _ in line if isinstance(d, VenueSign)]
+    return pollers, signs
 
 
-def venue_sensor(device: ModbusDeviceSettings) -> VenueSensor:
+def line_device(device: ModbusDeviceSettings) -> LineDevice:
+    if isinstance(device, SignSettings):
+        return VenueSign(device.id, device.unit_id)
     if isinstance(device, BaySensorSettings):
         return BaySensor(device.id, device.unit_id, device.bays)
     return PeopleCounter(device.id, device.unit_id)
 
 
 def poll_options(device: ModbusDeviceSettings) -> PollOptions:
+    # a sign publishes nothing, so it has no keepalive of its own
+    keepalive_s = (
+        PollOptions.keepalive_s if isinstance(device, SignSettings) else device.keepalive_s
+    )
     return PollOptions(
         poll_interval_s=device.poll_interval_s,
-        keepalive_s=device.keepalive_s,
+        keepalive_s=keepalive_s,
         timeout_s=device.timeout_s,
         retries=device.retries,
         degraded_after=device.degraded_after,
