@@ -54,9 +54,7 @@ def counter() -> PeopleCounterSim:
 
 
 @pytest.fixture
-def line(
-    tmp_path: Path, sim_sign: VenueSignSim, counter: PeopleCounterSim
-) -> Iterator[ModbusLine]:
+def line(tmp_path: Path, sim_sign: VenueSignSim, counter: PeopleCounterSim) -> Iterator[ModbusLine]:
     with SimLoop() as loop, ModbusLine(loop, tmp_path / "rs485", [counter, sim_sign]) as sim_line:
         yield sim_line
 
@@ -103,7 +101,9 @@ def test_an_alert_lights_the_sign_with_its_figures_and_a_clear_puts_it_out(
     edge_line.show(SignShows.of_alert(alert("cleared", 150)))
     wait_for(lambda: sim_sign.shows() == (False, 150, 200), what="the lamp out")
     # the counter on the same line is read all along, by the same poller
-    assert any(isinstance(r.data, CounterData) and r.data.count_in == 40 for r in edge_line.readings)
+    assert any(
+        isinstance(r.data, CounterData) and r.data.count_in == 40 for r in edge_line.readings
+    )
     health = edge_line.health()
     assert (health.kind, health.state, health.frame_errors, health.timeouts) == ("sign", "ok", 0, 0)
 
@@ -186,7 +186,7 @@ def test_the_write_functions_against_the_simulated_sign(line: ModbusLine) -> Non
         assert master.read_coils(3, 0, 1, 0.5, stop) == [False]
         with pytest.raises(RefusedError, match="illegal data address"):
             master.write_registers(3, 1, [1, 2], 0.5, stop)
-        with pytest.raises(ValueError, match="0..65535"):
+        with pytest.raises(ValueError, match=r"0\.\.65535"):
             master.write_registers(3, 0, [65_536, 0], 0.5, stop)
         assert master.read_holding_registers(3, 0, 2, 0.5, stop) == [12, 34]
     finally:
