@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from edge.modbus_master import RtuMaster
 from mqtt_contract.models import CapacityAlert, DeviceKind
@@ -121,3 +123,12 @@ class AlertShown:
 
     signs: tuple[str, ...]
     shown: bool
+
+
+def alert_from_args(site: str, args: Mapping[str, object], now: datetime) -> CapacityAlert:
+    """The ``alert`` command's ``args`` (``state``, ``occupancy``, ``capacity``; ``venue``,
+    ``threshold_pct`` and ``at`` optional) as the alert ``show_alert`` takes. Raises
+    ``ValueError`` (a pydantic ``ValidationError``) naming what is wrong; the site is always
+    this one, whatever the args say."""
+    defaults: dict[str, object] = {"venue": site, "threshold_pct": 100.0, "at": now}
+    return CapacityAlert.model_validate({**defaults, **args, "site": site})

@@ -15,7 +15,7 @@ from edge.modbus_master import RtuMaster
 from edge.modbus_poller import ModbusPoller, PollOptions, Reading
 from edge.modbus_rtu import RefusedError
 from edge.serial_port import Backoff, SerialPort
-from edge.sign import MAX_FIGURE, SignShows, VenueSign
+from edge.sign import MAX_FIGURE, SignShows, VenueSign, alert_from_args
 from edge.venue_sensors import PeopleCounter
 from firmware_sim.modbus_line import ModbusLine
 from firmware_sim.people_counter import PeopleCounterSim
@@ -191,3 +191,21 @@ def test_the_write_functions_against_the_simulated_sign(line: ModbusLine) -> Non
         assert master.read_holding_registers(3, 0, 2, 0.5, stop) == [12, 34]
     finally:
         port.close()
+
+
+def test_the_alert_commands_args_become_an_alert_or_say_why_not() -> None:
+    now = datetime.now(UTC)
+    made = alert_from_args(
+        "venue-01", {"state": "raised", "occupancy": 70_000, "capacity": 200, "site": "x"}, now
+    )
+    assert (made.site, made.venue, made.state, made.at) == ("venue-01", "venue-01", "raised", now)
+    assert SignShows.of_alert(made) == SignShows(True, MAX_FIGURE, 200)
+    for bad, field in (
+        ({"state": "raised", "capacity": 200}, "occupancy"),
+        ({"state": "on", "occupancy": 1, "capacity": 200}, "state"),
+        ({"state": "raised", "occupancy": -1, "capacity": 200}, "occupancy"),
+        ({"state": "raised", "occupancy": 1, "capacity": 0}, "capacity"),
+        ({"state": "raised", "occupancy": 1, "capacity": 2, "colour": "red"}, "colour"),
+    ):
+        with pytest.raises(ValueError, match=field):
+            alert_from_args("venue-01", bad, now)
