@@ -30,6 +30,7 @@ from firmware_sim.venue_scenario import (
 log = logging.getLogger(__name__)
 
 POLL = {"poll_interval_s": 1.0, "keepalive_s": 30.0}
+"""For the sensors; the sign keeps its own defaults (read back every 5 s, written at once)."""
 OPENING, CLOSING = time(7), time(20)
 
 
@@ -109,8 +110,11 @@ def venue_clock_start(now: datetime) -> datetime:
 
 
 def venue_device_list(sim: VenueSim) -> list[dict[str, Any]]:
-    """The devices of the edge that reads this venue's line, as its site is provisioned with."""
-    return [{**device, **POLL} for device in sim.edge_devices()]
+    """The devices of the edge that reads this venue's line, as its site is provisioned with;
+    the sign keeps its own poll defaults."""
+    return [
+        device if device["kind"] == "sign" else {**device, **POLL} for device in sim.edge_devices()
+    ]
 
 
 def _clock(value: object) -> time:

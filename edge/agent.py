@@ -37,12 +37,14 @@ from edge.config import (
     ConfigError,
     EdgeSettings,
     ModbusDeviceSettings,
+    SignSettings,
 )
 from edge.config_override import changed, keep, with_override
-from edge.modbus_poller import ModbusPoller, PollOptions, Reading
+from edge.modbus_poller import LineDevice, ModbusPoller, PollOptions, Reading
 from edge.outbox import Outbox
 from edge.publisher import Publisher, PublisherConfig
-from edge.venue_sensors import BaySensor, PeopleCounter, VenueSensor
+from edge.sign import AlertShown, SignShows, VenueSign, alert_from_args
+from edge.venue_sensors import BaySensor, PeopleCounter
 from mqtt_contract import topics
 from mqtt_contract.card_seal import public_key_from_text, seal_card
 from mqtt_contract.commands import Operation
@@ -51,6 +53,7 @@ from mqtt_contract.models import (
     Allowlist,
     BaysData,
     BaysEvent,
+    CapacityAlert,
     CheckinData,
     CheckinEvent,
     CounterEvent,
@@ -63,13 +66,10 @@ from mqtt_contract.topics import EventKind
 log = logging.getLogger(__name__)
 
 AGENT_VERSION = version("yuanping-community")
+SIGN_WAIT_S = 5.0
+"""How long the ``alert`` command waits for the signs to confirm what they show."""
 ALLOWLIST_WAIT_S = 5.0
 """How long ``allowlist.resend`` waits for the broker's retained list before answering."""
-
-
-def no_sign(_args: Args) -> Answer:
-    """``alert`` at a site without a sign (the default ``EdgeAgent.show_alert``)."""
-    raise CommandRefusedError("this site has no sign")
 
 
 class EdgeAgent:
@@ -84,9 +84,6 @@ class EdgeAgent:
         self.outbox = Outbox(settings.outbox_path)
         self.allowlist = AllowlistCache(path_beside(settings.outbox_path), settings.site)
         self._allowlist_seen = threading.Event()
-        self.show_alert: Handler = no_sign
-        """``alert`` requests: a site with a sign sets its own (refuses with a reason, or
-        answers with what the sign shows)."""
         self._journal = CommandJournal(journal_beside(settings.outbox_path))
         self.commands = CommandRunner(
             settings.site, self._journal, self._handlers(), self._publish_reply
@@ -124,6 +121,7 @@ class EdgeAgent:
             heartbeat_interval_s=settings.heartbeat_interval_s,
             on_allowlist=self._on_allowlist,
             on_request=self.commands.offer,
+            on_alert=self._alert_from_hub,
         )
         self.readers = [
             CardReader(
@@ -136,7 +134,7 @@ class EdgeAgent:
             for device in settings.devices
             if isinstance(device, CardReaderSettings)
         ]
-        self.pollers = modbus_pollers(settings, self.record_reading)
+        self.pollers, self.signs = modbus_lines(settings, self.record_reading)
 
     def start(self) -> None:
         log.info(
@@ -193,7 +191,17 @@ class EdgeAgent:
         }
 
     def _alert(self, args: Args) -> Answer:
-        return self.show_alert(args)  # looked up now: a sign may be wired after construction
+        """The ``alert`` command: what the venue's sign shows, confirmed by the sign."""
+        if not self.signs:
+            raise CommandRefusedError("this site has no sign")
+        try:
+            alert = alert_from_args(self.settings.site, args, datetime.now(UTC))
+        except ValueError as exc:
+            raise CommandRefusedError(f"bad alert: {exc}"[:500]) from None
+        shown = self.show_alert(alert, wait_s=SIGN_WAIT_S)
+        if not shown.shown:
+            raise CommandRefusedError(f"the sign did not confirm within {SIGN_WAIT_S:g} s")
+        return Answer({"signs": list(shown.signs)})
 
     def _publish_reply(self, payload: bytes) -> bool:
         return self.publisher.reply(payload)
@@ -288,6 +296,35 @@ class EdgeAgent:
         self.publisher.wake()
         return seq
 
+    # the venue sign ------------------------------------------------------------------------------
+
+    def show_alert(self, alert: CapacityAlert, wait_s: float = 0.0) -> AlertShown:
+        """Show a capacity alert on this site's signs: raised lights the lamp with the figures,
+        cleared puts it out. The one entry for ``cmd/alert`` and the ``alert`` command.
+
+        The line's poller writes the signs; this waits up to ``wait_s`` for them to confirm
+        (0: not at all, as on paho's thread). A site without a sign logs the alert and drops it.
+        """
+        what = f"{alert.occupancy} of {alert.capacity} at {alert.threshold_pct:g} %"
+        if not self.signs:
+            log.info(
+                "capacity alert %s at %s (%s): no sign at this site", alert.state, alert.venue, what
+            )
+            return AlertShown(signs=(), shown=False)
+        log.info("capacity alert %s at %s (%s): to the sign(s)", alert.state, alert.venue, what)
+        shows = SignShows.of_alert(alert)
+        for sign, poller in self.signs:
+            sign.show(shows)
+            poller.poll_soon(sign.device_id)
+        deadline = time.monotonic() + wait_s
+        shown = all(
+            sign.wait_shown(max(0.0, deadline - time.monotonic())) for sign, _ in self.signs
+        )
+        return AlertShown(signs=tuple(sign.device_id for sign, _ in self.signs), shown=shown)
+
+    def _alert_from_hub(self, alert: CapacityAlert) -> None:
+        self.show_alert(alert)
+
     def _heartbeat(self) -> bytes:
         stats = self.outbox.stats()
         return Health(
@@ -305,35 +342,41 @@ class EdgeAgent:
         ).to_bytes()
 
 
-def modbus_pollers(
+def modbus_lines(
     settings: EdgeSettings, on_reading: Callable[[Reading], object]
-) -> list[ModbusPoller]:
-    """One poller per port: the Modbus devices that share a port share its RS-485 line."""
+) -> tuple[list[ModbusPoller], list[tuple[VenueSign, ModbusPoller]]]:
+    """One poller per port: the Modbus devices that share a port share its RS-485 line. Also
+    each sign with the poller that owns its line (the only way to write to it)."""
     lines: dict[str, list[ModbusDeviceSettings]] = {}
     for device in settings.devices:
         if not isinstance(device, CardReaderSettings):
             lines.setdefault(device.port, []).append(device)
-    return [
-        ModbusPoller(
-            port,
-            [(venue_sensor(d), poll_options(d)) for d in devices],
-            on_reading,
-            baudrate=devices[0].baudrate,
-        )
-        for port, devices in lines.items()
-    ]
+    pollers: list[ModbusPoller] = []
+    signs: list[tuple[VenueSign, ModbusPoller]] = []
+    for port, devices in lines.items():
+        line = [(line_device(d), poll_options(d)) for d in devices]
+        poller = ModbusPoller(port, line, on_reading, baudrate=devices[0].baudrate)
+        pollers.append(poller)
+        signs += [(d, poller) for d, _ in line if isinstance(d, VenueSign)]
+    return pollers, signs
 
 
-def venue_sensor(device: ModbusDeviceSettings) -> VenueSensor:
+def line_device(device: ModbusDeviceSettings) -> LineDevice:
+    if isinstance(device, SignSettings):
+        return VenueSign(device.id, device.unit_id)
     if isinstance(device, BaySensorSettings):
         return BaySensor(device.id, device.unit_id, device.bays)
     return PeopleCounter(device.id, device.unit_id)
 
 
 def poll_options(device: ModbusDeviceSettings) -> PollOptions:
+    # a sign publishes nothing, so it has no keepalive of its own
+    keepalive_s = (
+        PollOptions.keepalive_s if isinstance(device, SignSettings) else device.keepalive_s
+    )
     return PollOptions(
         poll_interval_s=device.poll_interval_s,
-        keepalive_s=device.keepalive_s,
+        keepalive_s=keepalive_s,
         timeout_s=device.timeout_s,
         retries=device.retries,
         degraded_after=device.degraded_after,

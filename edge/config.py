@@ -86,19 +86,31 @@ class _ModbusDeviceSettings(BaseModel):
     unit_id: int = Field(ge=1, le=247, description="Modbus device address")
     baudrate: int = 9600
     poll_interval_s: float = Field(default=1.0, gt=0)
-    keepalive_s: float = Field(default=60.0, gt=0, description="publish unchanged readings")
     timeout_s: float = Field(default=0.3, gt=0, le=10, description="wait for an answer")
     retries: int = Field(default=1, ge=0, le=5)
     degraded_after: int = Field(default=3, ge=1, description="failed requests in a row")
 
 
-class PeopleCounterSettings(_ModbusDeviceSettings):
+class _SensorSettings(_ModbusDeviceSettings):
+    keepalive_s: float = Field(default=60.0, gt=0, description="publish unchanged readings")
+
+
+class PeopleCounterSettings(_SensorSettings):
     kind: Literal["people_counter"]
 
 
-class BaySensorSettings(_ModbusDeviceSettings):
+class BaySensorSettings(_SensorSettings):
     kind: Literal["bay_sensor"]
     bays: int = Field(ge=1, le=2000, description="bays on this sensor bus, one input each")
+
+
+class SignSettings(_ModbusDeviceSettings):
+    """The venue's sign (alert lamp and figures); capacity alerts from the hub are shown on it."""
+
+    kind: Literal["sign"]
+    poll_interval_s: float = Field(
+        default=5.0, gt=0, description="read the sign back (and write it if it differs)"
+    )
 
 
 def _device_kind(value: Any) -> str:
@@ -111,10 +123,11 @@ def _device_kind(value: Any) -> str:
 DeviceSettings = Annotated[
     Annotated[CardReaderSettings, Tag("card_reader")]
     | Annotated[PeopleCounterSettings, Tag("people_counter")]
-    | Annotated[BaySensorSettings, Tag("bay_sensor")],
+    | Annotated[BaySensorSettings, Tag("bay_sensor")]
+    | Annotated[SignSettings, Tag("sign")],
     Discriminator(_device_kind),
 ]
-ModbusDeviceSettings = PeopleCounterSettings | BaySensorSettings
+ModbusDeviceSettings = PeopleCounterSettings | BaySensorSettings | SignSettings
 
 
 class EdgeSettings(BaseSettings):

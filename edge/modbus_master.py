@@ -3,7 +3,8 @@
 Why not pymodbus's client: its RTU client reports a response with a bad CRC only as "no response
 received" after the full timeout, exactly like a silent device, so the heartbeat could not tell a
 noisy line (``frame_errors``) from a dead device (``timeouts``); and it would open the port its
-own way, beside ``SerialPort``'s reopen-with-backoff. Reading two function codes takes little code.
+own way, beside ``SerialPort``'s reopen-with-backoff. The six function codes the venue's devices
+use take little code.
 """
 
 from __future__ import annotations
@@ -33,6 +34,30 @@ class RtuMaster:
     ) -> list[bool]:
         request = modbus_rtu.read_request(unit, modbus_rtu.READ_DISCRETE_INPUTS, address, count)
         return modbus_rtu.bits(self.transact(request, timeout_s, stop), count)
+
+    def read_coils(
+        self, unit: int, address: int, count: int, timeout_s: float, stop: threading.Event
+    ) -> list[bool]:
+        request = modbus_rtu.read_request(unit, modbus_rtu.READ_COILS, address, count)
+        return modbus_rtu.bits(self.transact(request, timeout_s, stop), count)
+
+    def read_holding_registers(
+        self, unit: int, address: int, count: int, timeout_s: float, stop: threading.Event
+    ) -> list[int]:
+        request = modbus_rtu.read_request(unit, modbus_rtu.READ_HOLDING_REGISTERS, address, count)
+        return modbus_rtu.registers(self.transact(request, timeout_s, stop))
+
+    def write_coil(
+        self, unit: int, address: int, on: bool, timeout_s: float, stop: threading.Event
+    ) -> None:
+        """Returns once the device has echoed the write (its confirmation)."""
+        self.transact(modbus_rtu.write_coil_request(unit, address, on), timeout_s, stop)
+
+    def write_registers(
+        self, unit: int, address: int, values: list[int], timeout_s: float, stop: threading.Event
+    ) -> None:
+        """Returns once the device has confirmed the address and count written."""
+        self.transact(modbus_rtu.write_registers_request(unit, address, values), timeout_s, stop)
 
     def transact(self, request: bytes, timeout_s: float, stop: threading.Event) -> bytes:
         """Send ``request`` and return the data of its answer.

@@ -6,6 +6,9 @@ one, so a quiet venue still shows it is alive while a busy one reports every cha
 request is retried ``retries`` times within the poll. A device is ``degraded`` after
 ``degraded_after`` failed requests in a row (timeouts, CRC errors, refusals) and ``ok`` again at
 its next good answer; every device on a port that is gone is ``disconnected``.
+
+The poller is the only owner of its line: a device that is written to (the venue sign) is one of
+its devices too, and ``poll_soon`` brings its next poll forward when there is something to write.
 """
 
 from __future__ import annotations
@@ -16,19 +19,34 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from edge.modbus_master import RtuMaster
 from edge.modbus_rtu import FrameError, NoResponseError, RefusedError
 from edge.serial_port import Backoff, PortError, SerialPort
-from edge.venue_sensors import VenueSensor
-from mqtt_contract.models import BaysData, CounterData, DeviceHealth
+from mqtt_contract.models import BaysData, CounterData, DeviceHealth, DeviceKind
 from mqtt_contract.topics import EventKind, is_valid_id
 
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.01
 """pyserial's wait for one more byte: how finely an answer's deadline is kept."""
+
+
+class LineDevice(Protocol):
+    """A Modbus device of a line: a sensor (``edge.venue_sensors``), whose poll gives a reading
+    to publish as ``event_kind``, or the sign (``edge.sign``), whose poll gives none."""
+
+    device_id: str
+    unit_id: int
+    kind: DeviceKind
+
+    @property
+    def event_kind(self) -> EventKind | None: ...
+
+    def read(
+        self, master: RtuMaster, timeout_s: float, stop: threading.Event
+    ) -> CounterData | BaysData | None: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,7 @@ class Reading:
 class _Polled:
     """One device's schedule and counters; the counters are guarded by the poller's lock."""
 
-    def __init__(self, sensor: VenueSensor, options: PollOptions) -> None:
+    def __init__(self, sensor: LineDevice, options: PollOptions) -> None:
         if not is_valid_id(sensor.device_id):
             raise ValueError(f"invalid device id {sensor.device_id!r}")
         self.sensor, self.options = sensor, options
@@ -81,7 +99,7 @@ class ModbusPoller:
     def __init__(
         self,
         port: str,
-        sensors: Sequence[tuple[VenueSensor, PollOptions]],
+        sensors: Sequence[tuple[LineDevice, PollOptions]],
         on_reading: Callable[[Reading], object],
         *,
         baudrate: int = 9600,
@@ -99,7 +117,9 @@ class ModbusPoller:
         )
         self._master = RtuMaster(self._port)
         self._stop = threading.Event()
+        self._wakeup = threading.Event()
         self._lock = threading.Lock()
+        self._soon: set[str] = set()  # device ids to poll at once, guarded by _lock
         self._thread: threading.Thread | None = None
 
     @property
@@ -114,11 +134,20 @@ class ModbusPoller:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         self._stop.set()
+        self._wakeup.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
             if thread.is_alive():
                 log.warning("the poller of %s did not stop within %.1f s", self.port, timeout_s)
+
+    def poll_soon(self, device_id: str) -> None:
+        """Poll this device at the poller's next step rather than at its next due time."""
+        if device_id not in {p.sensor.device_id for p in self._polled}:
+            raise ValueError(f"no device {device_id!r} on {self.port}")
+        with self._lock:
+            self._soon.add(device_id)
+        self._wakeup.set()
 
     def health(self) -> list[DeviceHealth]:
         connected = self._port.is_open
@@ -164,10 +193,16 @@ class ModbusPoller:
     def _step(self) -> None:
         if not self._port.ensure_open(self._stop):
             return
+        with self._lock:
+            soon, self._soon = self._soon, set()
         now = time.monotonic()
+        for p in self._polled:
+            if p.sensor.device_id in soon:
+                p.next_due = now
         due = [p for p in self._polled if p.next_due <= now]
         if not due:
-            self._stop.wait(min(p.next_due for p in self._polled) - now)
+            self._wakeup.wait(min(p.next_due for p in self._polled) - now)
+            self._wakeup.clear()
             return
         for p in due:
             if self._stop.is_set() or not self._port.is_open:
@@ -179,9 +214,11 @@ class ModbusPoller:
 
     def _poll(self, p: _Polled) -> None:
         data = None
+        answered = False
         for _attempt in range(1 + p.options.retries):
             try:
                 data = p.sensor.read(self._master, p.options.timeout_s, self._stop)
+                answered = True
                 break
             except NoResponseError:
                 self._failed(p, timeout=True, why="no answer")
@@ -194,7 +231,7 @@ class ModbusPoller:
                 break
             except PortError:
                 return  # counted by the port, shown as disconnected
-        if data is None:
+        if not answered:
             return
         wall = datetime.now(UTC)
         with self._lock:
@@ -204,11 +241,14 @@ class ModbusPoller:
             p.last_frame_at = wall
         if recovered:
             log.info("%s answers again", p.sensor.device_id)
+        kind = p.sensor.event_kind
+        if data is None or kind is None:
+            return  # a device with nothing to publish (the sign)
         now = time.monotonic()
         if data == p.last_data and now - p.last_handed_over < p.options.keepalive_s:
             return
         try:
-            self._on_reading(Reading(p.sensor.device_id, p.sensor.event_kind, data, wall))
+            self._on_reading(Reading(p.sensor.device_id, kind, data, wall))
         except Exception:
             log.exception("%s: on_reading failed; offering it again next poll", p.sensor.device_id)
             return

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from edge.mqtt_session import connect_async, persistent_client
 from edge.outbox import Outbox
 from mqtt_contract import topics
-from mqtt_contract.models import Allowlist, Receipt, Status, receipt_of
+from mqtt_contract.models import Allowlist, CapacityAlert, Receipt, Status, receipt_of
 from mqtt_contract.session import BrokerEndpoint, SessionOptions
 from mqtt_contract.tls import BrokerTLSContext, handshake_failure
 from mqtt_contract.topics import Command, TopicKind, parse_topic
@@ -55,6 +55,7 @@ class Publisher:
         heartbeat_interval_s: float,
         on_allowlist: Callable[[Allowlist], object] | None = None,
         on_request: Callable[[bytes], object] | None = None,
+        on_alert: Callable[[CapacityAlert], object] | None = None,
     ) -> None:
         self._config = config
         self._outbox = outbox
@@ -63,6 +64,7 @@ class Publisher:
         self._heartbeat_interval_s = heartbeat_interval_s
         self._on_allowlist = on_allowlist  # called on paho's thread: keep it short
         self._on_request = on_request  # likewise: it only queues the request
+        self._on_alert = on_alert  # the venue sign's capacity alerts; paho's thread too
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._receipts: queue.SimpleQueue[Receipt] = queue.SimpleQueue()
@@ -181,8 +183,16 @@ class Publisher:
                 self._on_allowlist(Allowlist.model_validate_json(message.payload))
             elif topic.command is Command.REQUEST and self._on_request is not None:
                 self._on_request(bytes(message.payload))
+            elif topic.command is Command.ALERT:
+                self._alert(CapacityAlert.model_validate_json(message.payload))
         except (ValueError, ValidationError) as exc:
             log.warning("ignoring downlink on %s: %s", message.topic, exc)
+
+    def _alert(self, alert: CapacityAlert) -> None:
+        if self._on_alert is None:
+            log.info("capacity alert %s at %s: nothing here shows alerts", alert.state, alert.venue)
+            return
+        self._on_alert(alert)
 
     # the publisher thread -----------------------------------------------------------------------
 

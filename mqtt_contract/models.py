@@ -181,7 +181,7 @@ class Status(_Message):
     agent_version: AgentVersion
 
 
-DeviceKind = Literal["card_reader", "people_counter", "bay_sensor"]
+DeviceKind = Literal["card_reader", "people_counter", "bay_sensor", "sign"]
 
 
 class DeviceHealth(BaseModel):

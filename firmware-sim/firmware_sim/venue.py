@@ -1,5 +1,6 @@
-"""One venue's sensors on one RS-485 line: a people counter at the gate (unit 1) and, at a car park,
-a bay-sensor bus (unit 2), driven by the venue's rhythm. Also the city's 52 venues for the demo."""
+"""One venue's devices on one RS-485 line: a people counter at the gate (unit 1), at a car park a
+bay-sensor bus (unit 2), driven by the venue's rhythm, and the sign at the gate (unit 3) that shows
+the hub's capacity alerts. Also the city's 52 venues for the demo."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ from firmware_sim.venue_scenario import (
     VenueSpec,
     usual_days,
 )
+from firmware_sim.venue_sign import VenueSignSim
 
 COUNTER_UNIT = 1
 BAYS_UNIT = 2
+SIGN_UNIT = 3
 CITY_VENUES = 52
 
 
@@ -59,7 +62,8 @@ class VenueSim(Closing):
             self.scenario = VenueScenario(
                 spec, self.counter, self.bay_sensor, seed=seed, day_plan=day_plan
             )
-        devices: list[SimModbusDevice] = [self.counter]
+        self.sign = VenueSignSim(SIGN_UNIT)
+        devices: list[SimModbusDevice] = [self.counter, self.sign]
         if self.bay_sensor is not None:
             devices.append(self.bay_sensor)
         self.line = ModbusLine(loop, line_path(link_dir, spec.site), devices, seed=seed)
@@ -98,13 +102,17 @@ class VenueSim(Closing):
                     "bays": self.bay_sensor.bay_count,
                 }
             )
+        devices.append(
+            {"id": "sign-1", "kind": "sign", "port": str(self.link), "unit_id": SIGN_UNIT}
+        )
         return devices
 
     def close(self) -> None:
         self.line.close()
 
-    def _devices(self) -> list[PeopleCounterSim | BaySensorSim]:
-        return [self.counter] + ([self.bay_sensor] if self.bay_sensor else [])
+    def _devices(self) -> list[PeopleCounterSim | BaySensorSim | VenueSignSim]:
+        devices: list[PeopleCounterSim | BaySensorSim | VenueSignSim] = [self.counter, self.sign]
+        return devices + ([self.bay_sensor] if self.bay_sensor else [])
 
     def _power_on(self) -> None:
         for device in self._devices():

@@ -1,5 +1,6 @@
 # ruff: noqa: T201 - a command-line program prints to its terminal
-"""``community sim venue``: one venue's Modbus sensors on a pty line, living its daily rhythm.
+"""``community sim venue``: one venue's Modbus sensors and sign on a pty line, living its daily
+rhythm.
 
 Faults on demand come as lines on standard input (``help`` lists them), so a person at the
 terminal, or a test through a pipe, can pull the power or make the line noisy while it runs.
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from firmware_sim.venue import VenueSim
 
 COMMANDS = """commands (one per line on standard input):
-  power-loss [SECONDS]   every device loses power (counters restart from 0, boot counter +1)
+  power-loss [SECONDS]   every device loses power (counters restart from 0, boot +1; the sign
+                         goes dark until the edge writes it again)
   crc [N]                corrupt the next N responses (default 1)
   crc-rate F             corrupt each response with chance F (0 stops it)
   silence [UNIT]         a unit (or the whole line) stops answering
@@ -54,7 +56,7 @@ ACCELERATION_HELP = (
 def add_venue_parser(commands: Any) -> None:
     venue = commands.add_parser(
         "venue",
-        help="a venue's people counter (and bay sensors) speaking Modbus RTU",
+        help="a venue's people counter (and bay sensors) and sign speaking Modbus RTU",
         description="A venue's Modbus RTU sensors on a pty line, following the venue's daily "
         "rhythm on the wall clock (or a faster one, --acceleration) until Ctrl-C. "
         + COMMANDS.replace("\n", " "),
@@ -212,9 +214,11 @@ def venue_command(venue: VenueSim, text: str) -> str:
 def status_line(venue: VenueSim) -> str:
     c, s, line = venue.counter.state(), venue.scenario.stats, venue.line.stats()
     bays = f", bays {venue.bay_sensor.occupied}" if venue.bay_sensor else ""
+    lamp, shown, capacity = venue.sign.shows()
+    sign = f"sign {'FULL' if lamp else 'dark'} {shown}/{capacity}"
     return (
         f"in {c.count_in} out {c.count_out} boots {c.boots}: occupancy {venue.scenario.occupancy}"
-        f"{bays}, turned away {s.turned_away}; line: {line.requests} requests, "
+        f"{bays}, turned away {s.turned_away}; {sign}; line: {line.requests} requests, "
         f"{line.dropped} unanswered, {line.corrupted} corrupted"
     )
 

@@ -31,7 +31,6 @@ DEFAULT_DEADLINE_S = 600
 MAX_DEADLINE_S = 7 * 86_400
 MIN_DEADLINE_S = 5
 ALERT_STATES = ("raised", "cleared")
-ALERT_MESSAGE_CHARS = 200
 OPEN_STATES = ("queued", "sent")
 OPEN_LIMIT = 5_000
 """Open commands looked at per round: beyond it the oldest wait for the next round."""
@@ -75,16 +74,18 @@ def _check_config(args: dict[str, Any]) -> None:
 
 
 def _check_alert(args: dict[str, Any]) -> None:
-    extra = sorted(set(args) - {"state", "message"})
+    """What the venue's sign shows (``edge.sign``): the lamp, and the figures beside it."""
+    extra = sorted(set(args) - {"state", "occupancy", "capacity"})
     if extra:
-        raise CommandError(f"args: alert takes state and message, not {', '.join(extra)}")
+        raise CommandError(
+            f"args: alert takes state, occupancy and capacity, not {', '.join(extra)}"
+        )
     if args.get("state") not in ALERT_STATES:
         raise CommandError(f"args.state: one of {', '.join(ALERT_STATES)}")
-    message = args.get("message")
-    if message is not None and (
-        not isinstance(message, str) or not 0 < len(message) <= ALERT_MESSAGE_CHARS
-    ):
-        raise CommandError(f"args.message: text of 1 to {ALERT_MESSAGE_CHARS} characters")
+    for key, least in (("occupancy", 0), ("capacity", 1)):
+        value = args.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value < 2**31:
+            raise CommandError(f"args.{key}: a whole number from {least} to {2**31 - 1}")
 
 
 def create_command(

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import BaySensorSettings, ConfigError, PeopleCounterSettings, load_settings
+from edge.config import (
+    BaySensorSettings,
+    ConfigError,
+    PeopleCounterSettings,
+    SignSettings,
+    load_settings,
+)
 
 GOOD = """
 site = "centre-01"
@@ -129,3 +135,31 @@ def test_a_card_readers_release_time_is_set_per_reader_and_bounded(tmp_path: Pat
         )
         with pytest.raises(ConfigError, match="release_s"):
             load_settings(write(tmp_path, text))
+
+
+SIGN = '[[devices]]\nid = "sign-1"\nkind = "sign"\nport = "/dev/ttyUSB0"\nunit_id = 3\n'
+
+
+def test_a_sign_shares_the_venue_line(tmp_path: Path) -> None:
+    *_, sign = load_settings(write(tmp_path, VENUE + SIGN)).devices
+    assert isinstance(sign, SignSettings)
+    assert (sign.port, sign.unit_id, sign.poll_interval_s, sign.degraded_after) == (
+        "/dev/ttyUSB0",
+        3,
+        5.0,
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("unit_id = 3", "unit_id = 2", "unit ids on one line must differ"),
+        ("unit_id = 3", "unit_id = 3\nkeepalive_s = 30.0", "keepalive_s: Extra inputs"),
+        ("unit_id = 3", "unit_id = 3\nbaudrate = 19200", "need the same baudrate"),
+        ("unit_id = 3", "unit_id = 3\npoll_interval_s = 0", "greater than 0"),
+    ],
+)
+def test_bad_signs_say_why(tmp_path: Path, old: str, new: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, VENUE + SIGN.replace(old, new)))

@@ -171,20 +171,22 @@ def test_venue_runs_its_rhythm_and_takes_faults_from_stdin(tmp_path: Path) -> No
             assert proc.stdin is not None
             first = proc.stdout.readline()
             assert f"venue venue-07 (car_park, capacity 30, open 07:00-21:00) on {link}" in first
-            config = [proc.stdout.readline() for _ in range(13)]
-            assert 'kind = "people_counter"' in "".join(config)
-            assert "bays = 30" in "".join(config)
+            config = "".join(proc.stdout.readline() for _ in range(18))
+            assert 'kind = "people_counter"' in config
+            assert "bays = 30" in config
+            assert f'kind = "sign"\nport = "{link}"\nunit_id = 3\ntype' in config
             with serial.Serial(str(link), timeout=0.5) as port:
                 request = modbus_rtu.read_request(1, modbus_rtu.READ_INPUT_REGISTERS, 0, 6)
                 port.write(request)
                 regs = modbus_rtu.registers(modbus_rtu.decode_response(request, port.read(17)))
             assert regs[4] == 1  # first boot
-            proc.stdin.write("power-loss\nstatus\nsilence 3\nfly\n")
+            proc.stdin.write("power-loss\nstatus\nsilence 9\nfly\n")
             proc.stdin.flush()
             replies = [proc.stdout.readline() for _ in range(4)]
             assert "power lost" in replies[0]
             assert "boots 2" in replies[1]
-            assert "error: no unit 3" in replies[2]
+            assert "sign dark 0/0" in replies[1]
+            assert "error: no unit 9" in replies[2]
             assert "unknown command 'fly'" in replies[3]
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=10)

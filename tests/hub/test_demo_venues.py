@@ -14,7 +14,7 @@ from demo.venues import (
     venue_device_list,
     venue_sites,
 )
-from edge.config import BaySensorSettings, PeopleCounterSettings, load_settings
+from edge.config import BaySensorSettings, PeopleCounterSettings, SignSettings, load_settings
 from firmware_sim.venue import city_venues
 from firmware_sim.venue_scenario import CITY_TZ
 from hub.core.db import upgrade
@@ -62,9 +62,11 @@ def test_each_venue_gets_an_edge_config_that_loads(tmp_path: Path) -> None:
         settings = load_settings(path)
         assert sim.link.is_symlink()
     assert settings.site == specs[0].site
-    counter, bays = settings.devices
+    counter, bays, sign = settings.devices
     assert isinstance(counter, PeopleCounterSettings)
     assert isinstance(bays, BaySensorSettings)
-    assert counter.port == bays.port == str(sim.link)
+    assert isinstance(sign, SignSettings)  # the venue's capacity alerts reach its sign
+    assert counter.port == bays.port == sign.port == str(sim.link)
     assert bays.bays == specs[0].bays
     assert counter.keepalive_s == 30.0
+    assert (sign.unit_id, sign.poll_interval_s) == (3, 5.0)

@@ -171,7 +171,11 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("POST", "/api/v1/commands"): Example(
         P.COMMANDS_ALERT,
-        json={"site": UNIT_VENUES[0], "op": "alert", "args": {"state": "raised"}},
+        json={
+            "site": UNIT_VENUES[0],
+            "op": "alert",
+            "args": {"state": "raised", "occupancy": 19, "capacity": 20},
+        },
         also=(P.COMMANDS_SEND,),  # the other operations: test_only_operators_send_any_command
     ),
     ("GET", "/api/v1/venues"): Example(P.VENUES_READ),
@@ -333,7 +337,11 @@ def test_only_operators_send_any_command(secured: Secured) -> None:
     refused = secured.call(Role.VENUE_MANAGER, "POST", "/api/v1/commands", json=ping)
     assert refused.status_code == 403
     assert "commands.send" in refused.json()["detail"]
-    elsewhere = {"site": OTHER_VENUE, "op": "alert", "args": {"state": "raised"}}
+    elsewhere = {
+        "site": OTHER_VENUE,
+        "op": "alert",
+        "args": {"state": "raised", "occupancy": 19, "capacity": 20},
+    }
     response = secured.call(Role.VENUE_MANAGER, "POST", "/api/v1/commands", json=elsewhere)
     assert response.status_code == 403
     assert Permission.COMMANDS_SEND not in documented_permissions()[Role.VENUE_MANAGER]
