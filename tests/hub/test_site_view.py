@@ -128,21 +128,27 @@ def test_each_site_has_one_state_and_its_problems_worst_first(city: City) -> Non
     assert by_id["centre-02"]["device_count"] == 1, "the seeded city's reader, never heard from"
     assert centre["failed_commands"] == 1
     assert centre["online"] is True
-    assert by_id["legacy-9"]["kind"] is None and by_id["legacy-9"]["account"] is None
-    assert by_id["venue-03"]["kind"] == "venue" and by_id["venue-03"]["account"] is None
-    assert by_id["centre-02"]["last_seen"] is None and by_id["centre-02"]["online"] is False
+    assert by_id["legacy-9"]["kind"] is None
+    assert by_id["legacy-9"]["account"] is None
+    assert by_id["venue-03"]["kind"] == "venue"
+    assert by_id["venue-03"]["account"] is None
+    assert by_id["centre-02"]["last_seen"] is None
+    assert by_id["centre-02"]["online"] is False
 
 
 def test_the_credentials_state_is_shown_and_never_the_hash(city: City) -> None:
     response = city.api.get("/api/v1/sites")
-    assert site_rows.FAKE_HASH not in response.text and "password" not in response.text
+    assert site_rows.FAKE_HASH not in response.text
+    assert "password" not in response.text
     by_id = {s["id"]: s for s in response.json()["data"]}
     revoked = by_id["venue-01"]["account"]
-    assert revoked["state"] == "revoked" and revoked["revoked_at"] is not None
+    assert revoked["state"] == "revoked"
+    assert revoked["revoked_at"] is not None
     assert by_id["venue-04"]["account"]["credentials_version"] == 3
     detail = city.api.get("/api/v1/sites/venue-04")
     assert detail.status_code == 200
-    assert site_rows.FAKE_HASH not in detail.text and "password" not in detail.text
+    assert site_rows.FAKE_HASH not in detail.text
+    assert "password" not in detail.text
 
 
 def test_community_and_name_come_from_the_centre_or_venue_record(city: City) -> None:
@@ -200,14 +206,16 @@ def test_a_site_with_its_devices_commands_and_history(city: City) -> None:
     response = city.api.get("/api/v1/sites/centre-01")
     assert response.status_code == 200, response.text
     site = response.json()
-    assert site["site_state"] == "online" and site["problems"] == ["commands_failed", "degraded"]
+    assert site["site_state"] == "online"
+    assert site["problems"] == ["commands_failed", "degraded"]
     assert [(d["id"], d["state"], d["online"]) for d in site["devices"]] == [
         ("reader-1", "degraded", True),
         ("reader-2", "ok", True),
     ]
     commands = site["commands"]
     assert len(commands) == RECENT_COMMANDS, "the newest only"
-    assert commands[0]["state"] == "failed" and commands[0]["reason"] == "timed out"
+    assert commands[0]["state"] == "failed"
+    assert commands[0]["reason"] == "timed out"
     created = [c["created_at"] for c in commands]
     assert created == sorted(created, reverse=True), "newest first"
     history = site["history"]
@@ -234,7 +242,8 @@ def test_an_unknown_or_malformed_site_is_refused(city: City) -> None:
 def test_a_centres_staff_see_their_centres_site_only(city: City) -> None:
     with city.as_role(Role.CENTRE_STAFF, centre="centre-01") as staff:
         mine = staff.get("/api/v1/sites").json()
-        assert [s["id"] for s in mine["data"]] == ["centre-01"] and mine["count"] == 1
+        assert [s["id"] for s in mine["data"]] == ["centre-01"]
+        assert mine["count"] == 1
         assert staff.get("/api/v1/sites", problem="offline").json()["count"] == 0
         assert staff.get("/api/v1/sites/centre-01").status_code == 200
         assert staff.get("/api/v1/sites/venue-02").status_code == 403
