@@ -2,8 +2,8 @@
 
 The hub's command requests (``edge.commands``) are answered here: ``ping``, ``config`` (changed
 settings checked, kept beside the outbox, then the readers, pollers and publisher rebuilt on
-them), ``allowlist.resend``, ``restart`` (the same rebuild) and ``alert`` (``show_alert``, which a
-site with a sign replaces). A rebuild keeps the outbox, its sequence and the boot: nothing
+them), ``allowlist.resend``, ``restart`` (the same rebuild) and ``alert`` (the site's signs, through
+``show_alert``, which ``cmd/alert`` also takes). A rebuild keeps the outbox, its sequence and the boot: nothing
 committed is lost, and what was pending is sent again on the new connection.
 """
 

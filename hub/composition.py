@@ -27,6 +27,7 @@ from hub.metrics import CommandMetrics, HubMetrics
 from hub.org.allowlist_publisher import AllowlistPublisher
 from hub.org.attendance import match_new_checkins
 from hub.org.cards import learn_new_cards
+from hub.sites.history import HeartbeatHistory
 from hub.telemetry.influx import InfluxSink, make_sink
 from hub.venues.service import OccupancyService
 
@@ -74,8 +75,9 @@ class _TelemetryListener:
 def build_ingest(
     settings: HubSettings, *, metrics: HubMetrics | None = None, **worker_options: Any
 ) -> HubIngest:
-    """The ingest worker with attendance (in its transaction), occupancy and its alerts (after
-    the commit, before the ack) and the telemetry sink (after the ack) plugged in."""
+    """The ingest worker with attendance (in its transaction), occupancy and its alerts and the
+    sites' heartbeat history (after the commit, before the ack) and the telemetry sink (after
+    the ack) plugged in."""
     worker = IngestWorker(settings, metrics=metrics, hooks=TRANSACTION_HOOKS, **worker_options)
     registry = worker.metrics.registry
     telemetry = make_sink(settings, registry)
@@ -92,6 +94,13 @@ def build_ingest(
     )
     worker.add_service(occupancy)
     worker.add_before_ack(occupancy)
+    worker.add_before_ack(
+        HeartbeatHistory(
+            worker.engine,
+            step_s=settings.site_history_step_s,
+            keep_h=settings.site_history_keep_h,
+        )
+    )
     return HubIngest(worker, occupancy, telemetry)
 
 

@@ -96,6 +96,33 @@ class HubSettings(BaseSettings):
     heartbeat_timeout_s: float = Field(
         default=30.0, gt=0, description="a site or device not heard from for this long is offline"
     )
+    site_outbox_events: int = Field(
+        default=500,
+        ge=1,
+        description="a site whose edge holds this many events unreceipted has its outbox backing "
+        "up (a healthy edge drains to 0 within a batch's round trip)",
+    )
+    site_outbox_age_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="... or whose oldest waiting event is this old: three of the edge's resends "
+        "(30 s each by default) without a receipt",
+    )
+    site_commands_window_h: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 30,
+        description="a command that failed or expired this recently is a problem of its site",
+    )
+    site_history_step_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=3600,
+        description="the sites' heartbeat history keeps one heartbeat a site per step",
+    )
+    site_history_keep_h: float = Field(
+        default=24.0, gt=0, le=24 * 31, description="and keeps it this long"
+    )
     mode: Literal["demo", "production"] = "demo"
     metrics_public: bool = Field(
         default=False,

@@ -50,3 +50,19 @@ class SiteAccount(Base):
     created_at: Mapped[datetime]
     credentials_at: Mapped[datetime] = mapped_column(doc="when the current password was made")
     revoked_at: Mapped[datetime | None]
+
+
+class SiteBeat(Base):
+    """One heartbeat a step (``HubSettings.site_history_step_s``) of each site, for the
+    operations page's history; kept ``site_history_keep_h`` (``hub.sites.history``)."""
+
+    __tablename__ = "site_heartbeats"
+
+    site_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True, doc="start of the step (hub time)")
+    heartbeat_at: Mapped[datetime] = mapped_column(doc="the edge's time of the heartbeat kept")
+    uptime_s: Mapped[float]
+    outbox_depth: Mapped[int] = mapped_column(Integer)
+    oldest_pending_s: Mapped[float | None]
+    devices: Mapped[int] = mapped_column(Integer, doc="devices the heartbeat reported")
+    devices_bad: Mapped[int] = mapped_column(Integer, doc="of them degraded or disconnected")

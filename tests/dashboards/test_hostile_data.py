@@ -36,6 +36,7 @@ PAGES = (
     "/checkins",
     "/checkins?site=centre-01",
     "/operations",
+    "/site?id=centre-01",
     "/records",
 )
 

@@ -126,7 +126,7 @@ def test_the_login_link_logs_in_once_and_carries_no_token(
         open_page(w, hub.url + "/operations")
         notice = page.locator("#notice")
         assert notice.inner_text() == CATALOGUE["auth.forbidden"]
-        assert page.locator("#edges-table").count() == 0, "nothing was asked of the hub"
+        assert page.locator("#problems-table").count() == 0, "nothing was asked of the hub"
         assert w.problems == [], "no request the role may not make"
 
     with watched(browser) as w:  # the same link again, as the browser's history keeps it

@@ -39,6 +39,7 @@ PAGES = {
     "venue": "/venue?id=venue-01",
     "checkins": "/checkins",
     "operations": "/operations",
+    "site": "/site?id=centre-01",
     "records": "/records",
 }
 
@@ -80,8 +81,11 @@ def test_pages_show_the_records(browser: Browser, hub: DashboardHub) -> None:
         cards = [member_card(CITY_SEED, n) for n in range(1, 121)]
         assert not [c for c in cards if c in page_text], "never a card number"
         open_page(w, hub.url + "/operations")
-        assert w.page.locator("#edges-table tbody tr").count() == 5, "3 centres, 2 venues"
-        assert w.page.locator("#devices-table tbody tr").count() == 5, "3 readers, 2 gates"
+        sites = w.page.locator(".sites-table tbody tr")
+        assert sites.count() == 5, "3 centres, 2 venues, in their groups"
+        problems = w.page.locator("#problems-table tbody tr")
+        assert problems.count() == 5, "none has an account in the registry: all unregistered"
+        assert w.page.locator("#devices-table tbody tr.empty").count() == 1, "every device is ok"
         assert w.page.locator("#dead-letters-table tbody tr").count() == 2
         w.page.locator("#dead-letters-table tbody tr").first.click()
         assert w.page.locator("#dead-letters-table pre.payload").count() == 2, "text and hex"

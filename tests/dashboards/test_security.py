@@ -15,7 +15,15 @@ from hub.core.db import make_engine
 from tests.dashboards.support import DashboardHub, open_page, watched
 from tests.users import bearer, user_token
 
-PAGES = ("/", "/venues", "/venue?id=venue-01", "/checkins", "/operations", "/records")
+PAGES = (
+    "/",
+    "/venues",
+    "/venue?id=venue-01",
+    "/checkins",
+    "/operations",
+    "/site?id=centre-01",
+    "/records",
+)
 
 
 def test_every_page_keeps_within_its_policy(browser: Browser, hub: DashboardHub) -> None:

@@ -153,6 +153,12 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "service_requests": {"status": "resolved"},
     "service_menu_items": {"direction": "need"},
     "communities": {"centre_id": None},  # set once the centres exist
+    "site_accounts": {
+        "kind": "centre",
+        "venue_id": None,
+        "state": lambda v, row: "revoked" if v.top else "active",
+    },
+    "edge_commands": {"state": "failed"},
 }
 LATER = {("communities", "centre_id"): ("service_centres", "id")}
 
@@ -182,6 +188,8 @@ def worst(column: sa.Column[Any], variant: Variant, dialect: str) -> Any:
         return bytes(range(256)) * (MAX_PAYLOAD_BYTES // 256 if variant.top else 1)
     if isinstance(kind, sa.String):
         return variant.text(kind.length or TEXT_LENGTH)
+    if isinstance(kind, sa.JSON):  # an edge's command arguments, a site's devices
+        return {variant.text(40): [variant.text(TEXT_LENGTH), variant.integer(column, dialect)]}
     raise AssertionError(f"no worst value for {column} of type {kind!r}: add one")
 
 
@@ -269,6 +277,7 @@ PATH_KEYS = {
     "registration_id": ("registrations", "id"),
     "member_id": ("members", "id"),
     "activity_id": ("activities", "id"),
+    "site_id": ("sites", "id"),
 }
 """Which stored keys fill each path parameter: a route with a new one fails until it is here."""
 NOT_CALLED = {"/api/v1/stream": "a live stream never ends; its events are the rows read here"}

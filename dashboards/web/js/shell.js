@@ -31,6 +31,7 @@ const PAGE_NEEDS = {
   venue: ["venues.read"],
   checkins: ["checkins.read"],
   operations: ["system.read"],
+  site: ["system.read"],
   records: ["assessment.read", "venue_sharing.read"],
 };
 

@@ -163,6 +163,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/counter-readings"): Example(P.READINGS_READ),
     ("GET", "/api/v1/bay-readings"): Example(P.READINGS_READ),
     ("GET", "/api/v1/sites"): Example(P.DEVICES_READ),
+    ("GET", "/api/v1/sites/{site_id}"): Example(P.DEVICES_READ, path={"site_id": CENTRE}),
     ("GET", "/api/v1/devices"): Example(P.DEVICES_READ, params={"site": CENTRE}),
     ("GET", "/api/v1/dead-letters"): Example(P.DEAD_LETTERS_READ),
     ("GET", "/api/v1/commands"): Example(P.COMMANDS_READ),

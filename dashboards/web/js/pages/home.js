@@ -44,7 +44,7 @@ async function load() {
     can("venues.read") ? getAll("/api/v1/venues") : [],
   ]);
   state.tapsToday = today.count;
-  state.edges = sites.length;
+  state.edges = sites.filter((s) => s.site_state !== "revoked").length; // a revoked site is meant to be silent
   state.edgesOnline = sites.filter((s) => s.online).length;
   state.deadLetters = dead.count;
   state.venues = venues.length;
