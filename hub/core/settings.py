@@ -30,7 +30,8 @@ class HubSettings(BaseSettings):
         default=None,
         description="with an mqtts:// HUB_MQTT_URL: the CA certificate the broker's must chain "
         "to (`community broker-certs` makes one); without it, the system's trust store. The "
-        "broker's certificate must also name the URL's host. An error with mqtt://",
+        "broker's certificate must also name the URL's host. An error with mqtt://. Site "
+        "bundles carry a copy",
     )
     mqtt_username: str = "hub"
     mqtt_password: SecretStr | None = None
@@ -38,10 +39,6 @@ class HubSettings(BaseSettings):
         default="5", description='"3.1.1" only for the demo\'s embedded amqtt broker'
     )
     mqtt_client_id: str = Field(default="hub-ingest", min_length=1, max_length=64)
-    mqtt_ca_file: Path | None = Field(
-        default=None,
-        description="the broker's CA certificate (PEM) for mqtts://; site bundles carry a copy",
-    )
     broker_admin_username: str = Field(
         default="broker-admin",
         min_length=1,
