@@ -5,6 +5,7 @@
     reader-1=card_reader:/dev/serial/by-id/usb-FTDI_FT232R_A1B2C3-if00-port0
     gate-1=people_counter:/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0,unit_id=1
     bays-1=bay_sensor:/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0,unit_id=2,bays=40
+    sign-1=sign:/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0,unit_id=3
 
 The keys are those of the edge config's ``[[devices]]`` (docs/edge.md). Devices on one RS-485 line
 share its port and differ in ``unit_id``. A port that is not under ``/dev/serial/by-id/`` works
@@ -22,7 +23,7 @@ STABLE_PREFIX = "/dev/serial/by-id/"
 _PORT_MAX = 255
 _SPEC_MAX = 1000
 
-KINDS = ("card_reader", "people_counter", "bay_sensor")
+KINDS = ("card_reader", "people_counter", "bay_sensor", "sign")
 _MODBUS: dict[str, Callable[[str], Any]] = {
     "baudrate": int,
     "unit_id": int,
@@ -36,8 +37,14 @@ _OPTIONS: dict[str, dict[str, Callable[[str], Any]]] = {
     "card_reader": {"baudrate": int, "release_s": float},
     "people_counter": _MODBUS,
     "bay_sensor": {**_MODBUS, "bays": int},
+    "sign": _MODBUS,  # the venue's sign shares the counters' line
 }
-_REQUIRED = {"card_reader": (), "people_counter": ("unit_id",), "bay_sensor": ("unit_id", "bays")}
+_REQUIRED = {
+    "card_reader": (),
+    "people_counter": ("unit_id",),
+    "bay_sensor": ("unit_id", "bays"),
+    "sign": ("unit_id",),
+}
 _RANGES: dict[str, tuple[float, float]] = {
     "unit_id": (1, 247),
     "bays": (1, 2000),

@@ -146,7 +146,7 @@ def test_ping_round_trip(engine: Engine, dispatcher: CommandDispatcher, box: Box
     assert done.attempts == 1
     assert done.sent_at is not None
     assert done.finished_at is not None
-    alert = send(engine, Operation.ALERT, {"state": "raised"})
+    alert = send(engine, Operation.ALERT, {"state": "raised", "occupancy": 19, "capacity": 20})
     wait_until(finished(engine, alert), what="the alert's answer")
     refused = command(engine, alert)
     assert (refused.state, refused.reason) == ("failed", "this site has no sign")

@@ -278,6 +278,7 @@ PATH_KEYS = {
     "member_id": ("members", "id"),
     "activity_id": ("activities", "id"),
     "site_id": ("sites", "id"),
+    "command_id": ("edge_commands", "id"),
 }
 """Which stored keys fill each path parameter: a route with a new one fails until it is here."""
 NOT_CALLED = {"/api/v1/stream": "a live stream never ends; its events are the rows read here"}

@@ -20,7 +20,11 @@ class CommandIn(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"site": "venue-03", "op": "alert", "args": {"state": "raised"}},
+                {
+                    "site": "venue-03",
+                    "op": "alert",
+                    "args": {"state": "raised", "occupancy": 19, "capacity": 20},
+                },
                 {"site": "centre-01", "op": "ping", "args": {}, "deadline_s": 300},
             ]
         },

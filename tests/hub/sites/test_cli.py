@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from community.cli import main as community
 from edge.config import load_settings
+from hub.broker.tls import ensure_certificates
 from hub.core.settings import HubSettings
 from hub.sites.models import SiteAccount
 from tests.hub.org.support import City
@@ -213,13 +214,15 @@ def test_the_bundle_is_an_edge_config_and_a_new_password_each_time(
     # A bundle issues new credentials: the stored hash changes with the password.
     row = site_row(engine, "centre-01")
     assert row is not None
-    ca = env / "city-ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    ca = ensure_certificates(env / "certs", ["broker.city.example"]).ca_cert
     monkeypatch.setenv("HUB_MQTT_CA_FILE", str(ca))
+    monkeypatch.setenv("HUB_MQTT_URL", "mqtts://broker.city.example:8883")
+    monkeypatch.setenv("HUB_EDGE_MQTT_URL", "mqtts://broker.city.example:8883")
     assert (
         run(capsys, "site", "bundle", "centre-01", "--out", str(env / "c"), "--no-broker")[0] == 0
     )
     second = tomllib.loads((env / "c" / "edge.toml").read_text())
+    assert load_settings(env / "c" / "edge.toml").mqtt.ca_file == (env / "c" / "ca.crt").absolute()
     assert second["mqtt"]["password"] != first.mqtt.password.get_secret_value()  # type: ignore[union-attr]
     assert second["mqtt"]["ca_file"] == str((env / "c" / "ca.crt").absolute())
     assert (env / "c" / "ca.crt").read_text() == ca.read_text()
