@@ -12,6 +12,7 @@ Only PEM text comes in: each side reads its own file (the contract does no I/O).
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from typing import Any
 
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
@@ -74,3 +75,22 @@ def _describe(exc: OSError) -> str:
     if isinstance(exc, ssl.SSLError):
         return f"TLS handshake failed: {exc.reason or exc}"
     return f"TLS handshake failed: {exc.strerror or exc}"
+
+
+MAX_CA_BYTES = 1024 * 1024
+"""A bundle of CA certificates is a few kilobytes; anything this large is the wrong file."""
+
+
+def context_from_file(ca_file: Path | None) -> BrokerTLSContext:
+    """Verify against ``ca_file``, or the system's trust store when it is ``None``;
+    ``ValueError`` names the file when it cannot be used."""
+    if ca_file is None:
+        return client_context(None)
+    try:
+        with ca_file.open("rb") as file:
+            data = file.read(MAX_CA_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"CA file {ca_file}: cannot read it: {exc.strerror}") from None
+    if len(data) > MAX_CA_BYTES:
+        raise ValueError(f"CA file {ca_file}: over {MAX_CA_BYTES} bytes, not a CA certificate")
+    return client_context(data.decode("ascii", errors="replace"), source=f"CA file {ca_file}")

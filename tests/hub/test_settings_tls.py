@@ -13,6 +13,7 @@ import edge.broker_tls
 import hub.core.broker_tls
 from hub.broker.tls import ensure_certificates
 from hub.core.settings import HubSettings
+from mqtt_contract.tls import MAX_CA_BYTES
 
 
 def test_the_ca_file_goes_with_every_connection(
@@ -83,13 +84,13 @@ def test_production_warns_of_a_plain_broker_on_another_machine(url: str, warned:
 
 @pytest.mark.parametrize("helper", [edge.broker_tls, hub.core.broker_tls])
 def test_the_edge_and_the_hub_read_a_ca_file_alike(tmp_path: Path, helper: ModuleType) -> None:
-    """The two copies of the CA reader (the edge may not import the hub) stay one behaviour."""
+    """The edge and the hub read a CA file through the contract's one reader."""
     good = ensure_certificates(tmp_path / "certs", ["mqtt.example"]).ca_cert
     context = helper.tls_context(good)
     assert len(context.get_ca_certs()) == 1
     assert helper.tls_context(None).check_hostname
     huge = tmp_path / "huge.pem"
-    huge.write_bytes(b"-" * (helper._MAX_CA_BYTES + 1))
+    huge.write_bytes(b"-" * (MAX_CA_BYTES + 1))
     for path, message in [
         (tmp_path / "nowhere.pem", "cannot read it: No such file"),
         (huge, "over 1048576 bytes"),
