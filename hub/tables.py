@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hub.audit.models
 import hub.auth.models
 import hub.commands.models
 import hub.ingest.models

@@ -75,13 +75,14 @@ def current_principal(
             principal = principal_for_token(db, token.credentials)
             if principal is None:
                 raise unauthorized("unknown or revoked token")
-            return principal
-        assert cookie is not None
-        check_origin(request, required=True)
-        principal = principal_for_session(db, cookie)
-        if principal is None:
-            raise unauthorized("the session has ended: log in again")
-        return principal
+        else:
+            assert cookie is not None
+            check_origin(request, required=True)
+            principal = principal_for_session(db, cookie)
+            if principal is None:
+                raise unauthorized("the session has ended: log in again")
+    request.state.principal = principal  # who the audit log names (hub.api.deps.get_session)
+    return principal
 
 
 @dataclass(frozen=True, slots=True)

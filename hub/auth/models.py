@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub.audit.models import Audited
 from hub.auth.roles import Role
 from hub.core.base import ID_LENGTH, Base
 
@@ -19,7 +20,7 @@ USERNAME_LENGTH = 64
 ROLES = tuple(r.value for r in Role)
 
 
-class User(Base):
+class User(Audited, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
@@ -40,10 +41,11 @@ class User(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class ApiToken(Base):
+class ApiToken(Audited, Base):
     """A bearer token (``Authorization: Bearer yp_...``), shown once when made."""
 
     __tablename__ = "api_tokens"
+    __audit_redact__ = ("token_hash",)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -30,6 +30,19 @@ class Permission(StrEnum):
     ORGANISATION_READ = "organisation.read"
     """Sub-districts, communities, grids, party organisations, units, alliances, agreements,
     service centres, volunteer teams, the venue registry: the structure, no personal data."""
+    ORGANISATION_WRITE = "organisation.write"
+    """Create, update and archive sub-districts, communities, grids, party organisations,
+    units, alliances and their chairs, agreements and their menus, volunteer teams and their
+    members; import them."""
+    REGISTRY_WRITE = "registry.write"
+    """Create, update and archive service centres and venues (every field)."""
+    VENUE_HOURS_WRITE = "venues.hours"
+    """A venue's opening hours, closures, capacity and alert threshold (a venue manager: its
+    own unit's venues only)."""
+    SITES_WRITE = "sites.write"
+    """Provision, change and revoke sites and their devices."""
+    AUDIT_READ = "audit.read"
+    """The audit log."""
     RECORDS_READ = "records.read"
     """Members (names masked), registrations, service requests."""
     RECORDS_WRITE = "records.write"
@@ -70,6 +83,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.RECORDS_STAFF: frozenset(
         {
             P.ORGANISATION_READ,
+            P.ORGANISATION_WRITE,
             P.RECORDS_READ,
             P.RECORDS_WRITE,
             P.IMPORTS_WRITE,
@@ -97,6 +111,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.ORGANISATION_READ,
             P.READINGS_READ,
             P.VENUES_READ,
+            P.VENUE_HOURS_WRITE,
             P.VENUE_SHARING_READ,
             P.COMMANDS_READ,
             P.COMMANDS_ALERT,

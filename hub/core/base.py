@@ -39,3 +39,11 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
 
 def name_column() -> Mapped[str]:
     return mapped_column(String(NAME_LENGTH))
+
+
+class Archivable:
+    """A registry row that history refers to is archived, never deleted: ``archived_at`` set
+    hides it from lists (``?archived=true`` shows it) and from new references, while the rows
+    that point to it (a closed venue's occupancy, a past activity) keep their meaning."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -32,7 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.core.base import ID_LENGTH, NAME_LENGTH, Base, name_column, one_of
+from hub.audit.models import Audited
+from hub.core.base import ID_LENGTH, NAME_LENGTH, Archivable, Base, name_column, one_of
 from mqtt_contract.card_seal import SEALED_CARD_MAX_CHARS
 
 CODE_LENGTH = 32
@@ -75,7 +76,7 @@ def _code() -> Mapped[str]:
 # --- the organisation ---------------------------------------------------------------------------
 
 
-class Subdistrict(Base):
+class Subdistrict(Archivable, Audited, Base):
     """街道: a sub-district office (3 in the city)."""
 
     __tablename__ = "subdistricts"
@@ -85,7 +86,7 @@ class Subdistrict(Base):
     name: Mapped[str] = name_column()
 
 
-class Community(Base):
+class Community(Archivable, Audited, Base):
     """社区: an urban community, also its level-1 grid; ``centre_id`` is the service centre that
     serves it (whose allowlist carries its members' cards)."""
 
@@ -102,7 +103,7 @@ class Community(Base):
     )
 
 
-class Grid(Base):
+class Grid(Archivable, Audited, Base):
     """网格: level 1 a community, level 2 a compound or street lane, level 3 a "ten households"
     building unit."""
 
@@ -120,7 +121,7 @@ class Grid(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
 
 
-class PartyOrg(Base):
+class PartyOrg(Archivable, Audited, Base):
     """党组织 at one of the five levels; ``parent_id`` is the level above."""
 
     __tablename__ = "party_orgs"
@@ -144,7 +145,7 @@ class PartyOrg(Base):
 # --- units, alliances, agreements ----------------------------------------------------------------
 
 
-class Alliance(Base):
+class Alliance(Archivable, Audited, Base):
     """党建联盟: units assessed together; the chair rotates per period."""
 
     __tablename__ = "alliances"
@@ -155,7 +156,7 @@ class Alliance(Base):
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistricts.id"))
 
 
-class Unit(Base):
+class Unit(Archivable, Audited, Base):
     """驻区单位: a resident unit (agency, enterprise, institution...) employing members."""
 
     __tablename__ = "units"
@@ -171,7 +172,7 @@ class Unit(Base):
     alliance_id: Mapped[int | None] = mapped_column(ForeignKey("alliances.id"), index=True)
 
 
-class AllianceChair(Base):
+class AllianceChair(Audited, Base):
     """轮值主席: the unit chairing an alliance from ``starts_on`` to ``ends_on`` (inclusive)."""
 
     __tablename__ = "alliance_chairs"
@@ -187,7 +188,7 @@ class AllianceChair(Base):
     ends_on: Mapped[date] = mapped_column(Date)
 
 
-class Agreement(Base):
+class Agreement(Archivable, Audited, Base):
     """共驻共建协议: a co-building agreement between a community and a unit."""
 
     __tablename__ = "agreements"
@@ -204,7 +205,7 @@ class Agreement(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
 
 
-class ServiceMenuItem(Base):
+class ServiceMenuItem(Audited, Base):
     """供需菜单: one line of an agreement's menu, a service the unit offers or the community needs."""
 
     __tablename__ = "service_menu_items"
@@ -221,10 +222,11 @@ class ServiceMenuItem(Base):
 # --- members and registrations --------------------------------------------------------------------
 
 
-class Member(Base):
+class Member(Archivable, Audited, Base):
     """在职党员: an in-service party member; the card is kept only as its keyed hash."""
 
     __tablename__ = "members"
+    __audit_redact__ = ("card_hash", "card_sealed")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = _code()
@@ -243,7 +245,7 @@ class Member(Base):
     in_service: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Registration(Base):
+class Registration(Audited, Base):
     """报到: a member's, or a unit's, report to a residential community."""
 
     __tablename__ = "registrations"
@@ -263,7 +265,7 @@ class Registration(Base):
 # --- centres, activities, attendance --------------------------------------------------------------
 
 
-class ServiceCentre(Base):
+class ServiceCentre(Archivable, Audited, Base):
     """党群服务中心: a site with card readers; its readers are the ``Device`` rows of its site."""
 
     __tablename__ = "service_centres"
@@ -273,7 +275,7 @@ class ServiceCentre(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
 
 
-class Activity(Base):
+class Activity(Audited, Base):
     """活动: a session at a centre that members check in to, open from ``starts_at`` to
     ``ends_at`` (exclusive); ``month`` is its month in the city's time zone."""
 
@@ -338,7 +340,7 @@ class Attendance(Base):
 # --- service --------------------------------------------------------------------------------------
 
 
-class VolunteerTeam(Base):
+class VolunteerTeam(Archivable, Audited, Base):
     """志愿服务队: a volunteer service station, alliance or group."""
 
     __tablename__ = "volunteer_teams"
@@ -352,7 +354,19 @@ class VolunteerTeam(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
 
-class ServiceRequest(Base):
+class VolunteerTeamMember(Audited, Base):
+    """A member serving in a volunteer team (志愿服务队队员)."""
+
+    __tablename__ = "volunteer_team_members"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteer_teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ServiceRequest(Audited, Base):
     """服务事项转办: a resident's request, transferred to the unit that can solve it, resolved.
 
     It records the matter, not the resident: no name or contact is kept here.

@@ -13,14 +13,16 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub.audit.models import Audited
 from hub.core.base import ID_LENGTH, Base, one_of
 
 SITE_KINDS = ("centre", "venue")
 ACCOUNT_STATES = ("active", "revoked")
 
 
-class SiteAccount(Base):
+class SiteAccount(Audited, Base):
     __tablename__ = "site_accounts"
+    __audit_redact__ = ("password_hash",)
     __table_args__ = (
         CheckConstraint(one_of("kind", SITE_KINDS), name="kind"),
         CheckConstraint(one_of("state", ACCOUNT_STATES), name="state"),

@@ -10,11 +10,13 @@ recomputation, never by increments, so redelivered batches change nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -26,14 +28,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.core.base import ID_LENGTH, Base, name_column, one_of
+from hub.audit.models import Audited
+from hub.core.base import ID_LENGTH, Archivable, Base, name_column, one_of
 
 VENUE_KINDS = ("sports_ground", "car_park", "other")
 
 
-class Venue(Base):
+class Venue(Archivable, Audited, Base):
     """共享场所: a sports ground or car park a unit opened to residents; its id is the site id of
-    its edge agent (``venue-01``). Opening hours are local time (Asia/Shanghai)."""
+    its edge agent (``venue-01``). Opening hours are local time (Asia/Shanghai): ``opens_at`` and
+    ``closes_at`` are every day's unless :class:`VenueHours` gives a weekday its own, and a
+    :class:`VenueClosure` closes whole days."""
 
     __tablename__ = "venues"
     __table_args__ = (
@@ -42,6 +47,8 @@ class Venue(Base):
         CheckConstraint(
             "alert_threshold_pct > 0 AND alert_threshold_pct <= 100", name="alert_threshold"
         ),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
@@ -54,6 +61,53 @@ class Venue(Base):
     opens_at: Mapped[time] = mapped_column(Time)
     closes_at: Mapped[time] = mapped_column(Time)
     alert_threshold_pct: Mapped[float] = mapped_column(Float, default=90.0, server_default="90")
+    agreement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agreements.id"), doc="the co-building agreement that opened it"
+    )
+    opened_on: Mapped[date | None] = mapped_column(Date, doc="the day it opened to residents")
+    latitude: Mapped[float | None] = mapped_column(Float, doc="WGS-84 degrees")
+    longitude: Mapped[float | None] = mapped_column(Float, doc="WGS-84 degrees")
+    public_count: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default="0",
+        doc="whether the public may see its exact count (else only a level: free, busy, full)",
+    )
+
+
+class VenueHours(Audited, Base):
+    """A weekday's own opening hours at a venue (``weekday`` 0 is Monday); both times ``NULL``:
+    closed that weekday. A weekday without a row keeps the venue's ``opens_at``-``closes_at``."""
+
+    __tablename__ = "venue_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("(opens_at IS NULL) = (closes_at IS NULL)", name="both_or_neither"),
+    )
+
+    venue_id: Mapped[str] = mapped_column(
+        ForeignKey("venues.id", ondelete="CASCADE"), primary_key=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opens_at: Mapped[time | None] = mapped_column(Time)
+    closes_at: Mapped[time | None] = mapped_column(Time)
+
+
+class VenueClosure(Audited, Base):
+    """Whole days a venue is closed (a holiday, works), ``starts_on`` to ``ends_on`` inclusive,
+    local dates: no open day in the venue-sharing report and no capacity alert on them."""
+
+    __tablename__ = "venue_closures"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="period"),
+        Index("ix_venue_closures_venue_starts_on", "venue_id", "starts_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    venue_id: Mapped[str] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
 
 
 class OccupancyGateDay(Base):
