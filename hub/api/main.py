@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from hub.api.routes import (
     activities,
+    audit,
     auth,
     checkins,
     commands,
@@ -40,6 +41,7 @@ for _area in (
     activities,
     reports,
     imports,
+    audit,
 ):
     api_router.include_router(_area.router)
 
