@@ -176,7 +176,17 @@ def test_the_assessments_member_sheet_is_logged_as_an_export(
     assert api.get("/api/v1/reports/assessment.xlsx", year=2024).status_code == 200
     exports = entries(engine, action="export")
     assert [(e.actor, e.source, e.table_name, e.after) for e in exports] == [
-        ("op-wang", "api", "assessment.members", {"format": "csv", "year": 2025, "table": "members"}),
-        ("op-wang", "api", "assessment.members", {"format": "xlsx", "year": 2024, "table": "members"}),
+        (
+            "op-wang",
+            "api",
+            "assessment.members",
+            {"format": "csv", "year": 2025, "table": "members"},
+        ),
+        (
+            "op-wang",
+            "api",
+            "assessment.members",
+            {"format": "xlsx", "year": 2024, "table": "members"},
+        ),
     ]
     assert all(e.request and e.request.startswith("GET /api/v1/reports/") for e in exports)

@@ -27,9 +27,9 @@ def test_a_command_run_as_a_process_is_logged_with_the_login(
 ) -> None:
     url = db_settings.database_url
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'firmware-sim'}"}
+    command = ["community", "user", "add", "li.na", "--role", "viewer", "--database-url", url]
     done = subprocess.run(
-        [sys.executable, "-m", "community", "user", "add", "li.na", "--role", "viewer"]
-        + ["--database-url", url],
+        [sys.executable, "-m", *command],
         env=env,
         capture_output=True,
         text=True,

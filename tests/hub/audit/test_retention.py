@@ -100,7 +100,7 @@ def test_the_hub_runs_the_job_only_with_the_setting(db_settings: HubSettings) ->
     def services(settings: HubSettings) -> list[str]:
         worker = build_ingest(settings)
         try:
-            return [type(s).__name__ for s in worker.worker._services]  # noqa: SLF001
+            return [type(s).__name__ for s in worker.worker._services]
         finally:
             worker.worker.engine.dispose()
 
