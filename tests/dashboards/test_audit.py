@@ -8,7 +8,7 @@ import json
 
 import httpx
 import sqlalchemy as sa
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from hub.auth import Role
 from hub.core.db import make_engine
@@ -29,8 +29,8 @@ def _stored_name(hub: DashboardHub, member_id: int) -> str:
         engine.dispose()
 
 
-def _nav(w_page: object) -> list[str]:
-    links = w_page.locator("nav.nav a")  # type: ignore[attr-defined]
+def _nav(page: Page) -> list[str | None]:
+    links = page.locator("nav.nav a")
     return [links.nth(i).get_attribute("href") for i in range(links.count())]
 
 
@@ -59,7 +59,7 @@ def test_an_operator_sees_an_api_write_with_before_and_after(
         name = entry.locator('li[data-column="name"]')
         assert name.locator(".before").inner_text() == before
         assert name.locator(".after").inner_text() == NEW_NAME
-        assert NEW_NAME != before
+        assert before != NEW_NAME
         assert me in entry.inner_text()
         assert "PATCH /api/v1/members/1" in entry.inner_text()
         assert "table=members" in page.url, "the filters are in the address"
