@@ -125,10 +125,10 @@ def _unprovisioned(ctx: Context) -> dict[str, Any]:
     """A site to provision: a venue of the seeded city that has none yet."""
     provisioned = {
         s["id"]
-        for s in ctx.as_operator("GET", "/api/v1/sites", limit=1000).json()["data"]
+        for s in ctx.as_operator("GET", "/api/v1/sites", params={"limit": 1000}).json()["data"]
         if s["account"] is not None
     }
-    venues = ctx.as_operator("GET", "/api/v1/venue-registry", limit=1000).json()["data"]
+    venues = ctx.as_operator("GET", "/api/v1/venue-registry", params={"limit": 1000}).json()["data"]
     free = sorted(v["id"] for v in venues if v["id"] not in provisioned)
     return {"site_id": free[0], "kind": "venue", "devices": [READER]}
 
@@ -144,12 +144,9 @@ def _provisioned(ctx: Context) -> str:
 
 
 def _new_device(_: Context) -> dict[str, Any]:
-    return {
-        "id": f"gate-{next(_codes)}",
-        "kind": "people_counter",
-        "port": "/dev/ttyS9",
-        "options": {"unit_id": 1},
-    }
+    """A card reader on a port of its own (a reader shares no line)."""
+    n = next(_codes)
+    return {"id": f"reader-{n}", "kind": "card_reader", "port": f"/dev/ttyUSB{n}"}
 
 
 def _device_to_remove(ctx: Context) -> str:
