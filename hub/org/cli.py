@@ -8,6 +8,7 @@ Migrates the database first. ``community seed``, the synthetic city, is the demo
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -15,11 +16,12 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.audit import Actor, act_as
 from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import settings_for_cli
 from hub.org.cards import card_sealer
-from hub.org.roster import TableError, format_of, import_roster
+from hub.org.roster import ROSTER_KINDS, TableError, format_of, import_roster
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +29,13 @@ log = logging.getLogger(__name__)
 def import_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="community import",
-        description="Import members, units or agreements from a CSV or XLSX file. Every row is "
-        "checked; if any row is bad, nothing is imported and every problem is listed. Cards "
-        "need HUB_CARD_KEY. See docs/records.md for the columns.",
+        description="Import members, units, agreements or a registry kind (sub-districts, "
+        "communities, grids, party organisations, alliances, service centres, venues, volunteer "
+        "teams) from a CSV or XLSX file. Every row is checked; if any row is bad, nothing is "
+        "imported and every problem is listed. Cards need HUB_CARD_KEY. See docs/records.md "
+        "for the columns. Each row written is in the audit log under the login's name.",
     )
-    parser.add_argument("kind", choices=["members", "units", "agreements"])
+    parser.add_argument("kind", choices=ROSTER_KINDS)
     parser.add_argument("file", type=Path, help="a .csv or .xlsx file")
     parser.add_argument("--database-url", help="default: HUB_DATABASE_URL or sqlite:///data/hub.db")
     args = parser.parse_args(argv)
@@ -54,6 +58,8 @@ def import_main(argv: list[str] | None = None) -> int:
     try:
         upgrade(settings.database_url)
         with Session(engine) as session:
+            command = f"community import {args.kind} {args.file.name}"
+            act_as(session, Actor(name=_login(), source="import", request=command))
             report = import_roster(
                 session, args.kind, data, file_format, card_key=key, card_seal=seal
             )
@@ -74,3 +80,11 @@ def import_main(argv: list[str] | None = None) -> int:
         f"({report.created} new, {report.updated} updated)"
     )
     return 0
+
+
+def _login() -> str:
+    """The login that ran the command: the audit log's actor."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in this environment
+        return "system"
