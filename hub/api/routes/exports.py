@@ -130,7 +130,14 @@ def _add(kind: ExportKind) -> None:
 
 
 def _filters_asked(request: Request) -> dict[str, str]:
-    """The query's filters as sent, for the audit log's record of an export."""
+    """The query's filters as sent, for the audit log's record of an export. A filter given
+    twice is refused: FastAPI would take the last, and the export (and its record) would hold
+    other rows than the query seems to ask for."""
+    for key in request.query_params:
+        if len(request.query_params.getlist(key)) > 1:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"{key[:40]}: give it once, not a list"
+            )
     return {k: v[:100] for k, v in list(request.query_params.items())[:20] if k != "format"}
 
 
