@@ -13,7 +13,7 @@ narrow it.
 # from the arguments (each kind's filters).
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from sqlalchemy import ColumnElement
@@ -42,8 +42,8 @@ from hub.api.writing import ArchivedQuery, unarchived
 from hub.audit import record_export
 from hub.auth import Permission, Principal
 from hub.core.base import Archivable
-from hub.org.roster.exports import PERSONAL, TABLES, ExportKind, count, export_header, export_rows
-from hub.org.roster.sheets import to_csv, to_xlsx
+from hub.roster.exports import PERSONAL, TABLES, ExportKind, count, export_header, export_rows
+from hub.roster.sheets import to_csv, to_xlsx
 from hub.venues.models import Venue
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=AUTHENTICATED)

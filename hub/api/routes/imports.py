@@ -23,9 +23,9 @@ from hub.api.schemas.imports import ImportReportOut
 from hub.audit import act_as, actor_of
 from hub.auth import Permission
 from hub.org.cards import card_sealer
-from hub.org.roster import ROSTER_KINDS, ReadLimits, RosterKind, import_roster
-from hub.org.roster.sheets import to_csv, to_xlsx
-from hub.org.roster.templates import template
+from hub.roster import ROSTER_KINDS, ReadLimits, RosterKind, import_roster
+from hub.roster.sheets import to_csv, to_xlsx
+from hub.roster.templates import template
 
 router = APIRouter(
     prefix="/imports",

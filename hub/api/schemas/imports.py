@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from hub.api.schemas import FROM_ROWS as _FROM_ROWS
-from hub.org.roster import RosterKind
+from hub.roster import RosterKind
 
 
 class RowErrorOut(BaseModel):

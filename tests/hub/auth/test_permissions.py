@@ -19,7 +19,7 @@ import httpx
 from hub.api.routes.imports import WRITE_PERMISSION
 from hub.api.routes.stream import TOPIC_PERMISSION
 from hub.auth import ROLE_PERMISSIONS, Permission, Role
-from hub.org.roster import ROSTER_KINDS
+from hub.roster import ROSTER_KINDS
 from tests.hub.auth.support import (
     CENTRE,
     OTHER_VENUE,

@@ -18,7 +18,7 @@ from demo.seed import seed_city
 from hub.api import create_app
 from hub.audit import AuditEntry
 from hub.core.settings import HubSettings
-from hub.org.roster.sheets import to_xlsx
+from hub.roster.sheets import to_xlsx
 from hub.venues.models import Venue
 from tests.hub.org.test_seed import SMALL
 from tests.hub.support import CARD_KEY, ApiServer, card_key_file

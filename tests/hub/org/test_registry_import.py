@@ -24,10 +24,10 @@ from hub.org.models import (
     Subdistrict,
     VolunteerTeam,
 )
-from hub.org.roster import COLUMNS, RosterKind, import_roster
-from hub.org.roster.exports import export_header, export_rows
-from hub.org.roster.sheets import to_csv, to_xlsx
-from hub.org.roster.templates import template
+from hub.roster import COLUMNS, RosterKind, import_roster
+from hub.roster.exports import export_header, export_rows
+from hub.roster.sheets import to_csv, to_xlsx
+from hub.roster.templates import template
 from hub.venues.models import Venue, VenueHours
 from tests.hub.org.support import City
 from tests.hub.support import CARD_KEY

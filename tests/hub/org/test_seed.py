@@ -15,11 +15,11 @@ from hub.audit import AuditEntry
 from hub.core.db import make_engine, upgrade
 from hub.ingest.models import Checkin
 from hub.org.assessment import build_assessment
-from hub.org.cli import import_main
 from hub.org.models import Member, PartyOrg
-from hub.org.roster import ROSTER_KINDS
-from hub.org.roster.sheets import to_xlsx
-from hub.org.roster.templates import template
+from hub.roster import ROSTER_KINDS
+from hub.roster.cli import import_main
+from hub.roster.sheets import to_xlsx
+from hub.roster.templates import template
 from hub.venues.models import Venue
 from tests.hub.org.support import hashed
 from tests.hub.support import CARD_KEY

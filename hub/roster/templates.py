@@ -3,9 +3,9 @@ imports into the demo city as it stands (``community seed``)."""
 
 from __future__ import annotations
 
-from hub.org.roster.importer import COLUMNS
-from hub.org.roster.report import RosterKind
-from hub.org.roster.sheets import Cell
+from hub.roster.importer import COLUMNS
+from hub.roster.report import RosterKind
+from hub.roster.sheets import Cell
 
 EXAMPLES: dict[RosterKind, dict[str, Cell]] = {
     "members": {

@@ -21,7 +21,7 @@ from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import settings_for_cli
 from hub.org.cards import card_sealer
-from hub.org.roster import ROSTER_KINDS, TableError, format_of, import_roster
+from hub.roster import ROSTER_KINDS, TableError, format_of, import_roster
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from hub.org.models import (
     Unit,
 )
 from hub.org.names import mask_name
-from hub.org.roster import registry
-from hub.org.roster.columns import AGREEMENT_COLUMNS, MEMBER_COLUMNS, UNIT_COLUMNS, Column
-from hub.org.roster.registry_columns import (
+from hub.roster import registry
+from hub.roster.columns import AGREEMENT_COLUMNS, MEMBER_COLUMNS, UNIT_COLUMNS, Column
+from hub.roster.registry_columns import (
     ALLIANCE_COLUMNS,
     COMMUNITY_COLUMNS,
     GRID_COLUMNS,
@@ -41,8 +41,8 @@ from hub.org.roster.registry_columns import (
     VENUE_COLUMNS,
     VOLUNTEER_TEAM_COLUMNS,
 )
-from hub.org.roster.report import Checker, ImportReport, Parsed, RosterKind, RowError
-from hub.org.roster.table import FileFormat, ReadLimits, Row, TableError, read_table
+from hub.roster.report import Checker, ImportReport, Parsed, RosterKind, RowError
+from hub.roster.table import FileFormat, ReadLimits, Row, TableError, read_table
 from mqtt_contract.credentials import card_hash
 
 log = logging.getLogger(__name__)

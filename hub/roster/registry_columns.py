@@ -4,7 +4,7 @@ venues and volunteer teams. Headers are Chinese; the English keys are accepted t
 from __future__ import annotations
 
 from hub.org.models import PARTY_ORG_KINDS, TEAM_KINDS
-from hub.org.roster.columns import (
+from hub.roster.columns import (
     MAX_CAPACITY,
     PARTY_ORG_KIND_ALIASES,
     TEAM_KIND_ALIASES,

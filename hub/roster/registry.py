@@ -27,8 +27,8 @@ from hub.org.models import (
     Unit,
     VolunteerTeam,
 )
-from hub.org.roster.columns import WEEKDAY_KEYS
-from hub.org.roster.report import Checker, Known, Parsed
+from hub.roster.columns import WEEKDAY_KEYS
+from hub.roster.report import Checker, Known, Parsed
 from hub.venues.models import Venue, VenueHours
 
 

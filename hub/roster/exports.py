@@ -33,7 +33,7 @@ from hub.org.models import (
     VolunteerTeam,
 )
 from hub.org.names import mask_name
-from hub.org.roster.columns import (
+from hub.roster.columns import (
     CLOSED,
     PARTY_ORG_KIND_ALIASES,
     TEAM_KIND_ALIASES,
@@ -41,9 +41,9 @@ from hub.org.roster.columns import (
     VENUE_KIND_ALIASES,
     WEEKDAY_KEYS,
 )
-from hub.org.roster.report import RosterKind
-from hub.org.roster.sheets import Cell
-from hub.org.roster.templates import header
+from hub.roster.report import RosterKind
+from hub.roster.sheets import Cell
+from hub.roster.templates import header
 from hub.venues.models import Venue, VenueHours
 
 ExportKind = RosterKind | Literal["registrations", "activities"]
