@@ -181,6 +181,12 @@ def unit_kind(text: str) -> str:
     return value
 
 
+def codes(text: str) -> list[str]:
+    """Codes separated by ``;``, ``；`` or ``、`` (a team's members), each once."""
+    found = [code(part.strip()) for part in _LIST_SEPARATORS.split(text) if part.strip()]
+    return list(dict.fromkeys(found))
+
+
 def items(text: str) -> list[str]:
     """Menu items separated by ``;``, ``；`` or ``、``."""
     return [title(part.strip()) for part in _LIST_SEPARATORS.split(text) if part.strip()]

@@ -31,6 +31,7 @@ from hub.org.models import (
     Subdistrict,
     Unit,
     VolunteerTeam,
+    VolunteerTeamMember,
 )
 from hub.org.names import mask_name
 from hub.roster.columns import (
@@ -192,6 +193,14 @@ class _Cells:
                 ).order_by(ServiceMenuItem.id)
             ):
                 self.menus.setdefault(agreement, {}).setdefault(direction, []).append(title)
+        self.team_members: dict[int, list[str]] = {}
+        if kind == "volunteer-teams":
+            for team, member in session.execute(
+                select(VolunteerTeamMember.team_id, Member.code)
+                .join(Member, Member.id == VolunteerTeamMember.member_id)
+                .order_by(Member.code)
+            ):
+                self.team_members.setdefault(team, []).append(member)
         self.hours: dict[str, dict[int, VenueHours]] = {}
         if kind == "venues":
             for h in session.scalars(select(VenueHours)):
@@ -320,6 +329,7 @@ class _Cells:
             _KIND_NAMES["team"].get(t.kind, t.kind),
             c(Community, t.community_id),
             c(Unit, t.unit_id),
+            "；".join(self.team_members.get(t.id, [])) or None,
         ]
 
 

@@ -21,11 +21,13 @@ from hub.org.models import (
     Alliance,
     Community,
     Grid,
+    Member,
     PartyOrg,
     ServiceCentre,
     Subdistrict,
     Unit,
     VolunteerTeam,
+    VolunteerTeamMember,
 )
 from hub.roster.columns import WEEKDAY_KEYS
 from hub.roster.report import Checker, Known, Parsed
@@ -160,10 +162,47 @@ class VolunteerTeams(RegistryWriter):
         super().__init__(session, problems, present)
         self.communities = known(session, Community)
         self.units = known(session, Unit)
+        self.members = known(session, Member) if "member_codes" in present else {}
 
     def check_row(self, row: Parsed) -> None:
         self.refer(row, "community_code", self.communities, "community", "community_id")
         self.refer(row, "unit_code", self.units, "unit", "unit_id")
+        ids = []
+        for member in row.values.get("member_codes", []):
+            found = self.members.get(member)
+            if found is None:
+                self.problems.error(row.line, "member_codes", f"no member {member!r}")
+            elif found[1]:
+                self.problems.error(row.line, "member_codes", f"member {member!r} is archived")
+            else:
+                ids.append(found[0])
+        row.values["member_ids"] = ids
+
+    def write(self, rows: list[Parsed]) -> None:
+        super().write(rows)
+        if "member_codes" not in self.present:  # no column: the teams' members stay
+            return
+        self.session.flush()  # new teams have their ids
+        teams = {self.existing[row.values["code"]].id: row for row in rows}
+        current: dict[int, dict[int, VolunteerTeamMember]] = {team: {} for team in teams}
+        for link in self.session.scalars(
+            select(VolunteerTeamMember).where(VolunteerTeamMember.team_id.in_(list(teams)))
+        ):
+            current[link.team_id][link.member_id] = link
+        for team, row in teams.items():
+            wanted = set(row.values["member_ids"])
+            changed = False
+            for member, link in current[team].items():
+                if member not in wanted:  # the file's list is the team's list
+                    self.session.delete(link)
+                    changed = True
+            for member in wanted - set(current[team]):
+                self.session.add(VolunteerTeamMember(team_id=team, member_id=member))
+                changed = True
+            code = row.values["code"]
+            if changed and code not in self.touched:
+                self.touched.add(code)
+                self.problems.report.updated += 1
 
     def values(self, row: Parsed) -> dict[str, Any]:
         v = row.values

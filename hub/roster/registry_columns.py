@@ -14,6 +14,7 @@ from hub.roster.columns import (
     Column,
     clock,
     code,
+    codes,
     day,
     flag,
     hours,
@@ -92,4 +93,5 @@ VOLUNTEER_TEAM_COLUMNS = (
     Column("kind", "类型", one_of("team kind", TEAM_KINDS, TEAM_KIND_ALIASES), required=True),
     Column("community_code", "社区编号", code, required=True),
     Column("unit_code", "单位编号", code),
+    Column("member_codes", "队员编号", codes),
 )

@@ -81,6 +81,7 @@ EXAMPLES: dict[RosterKind, dict[str, Cell]] = {
         "kind": "小组",
         "community_code": "C03",
         "unit_code": "U003",
+        "member_codes": "M00003；M00019",
     },
 }
 

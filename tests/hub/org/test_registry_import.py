@@ -23,6 +23,7 @@ from hub.org.models import (
     ServiceCentre,
     Subdistrict,
     VolunteerTeam,
+    VolunteerTeamMember,
 )
 from hub.roster import COLUMNS, RosterKind, import_roster
 from hub.roster.exports import export_header, export_rows
@@ -309,3 +310,42 @@ def test_member_import_changes_are_audited_with_secrets_redacted(
     assert (update.before, update.after) == ({"card_hash": None}, {"card_hash": "(redacted)"})
     assert by["members", "create"].after["name"] == "李娜"
     assert by["registrations", "create"].after["registered_on"] == "2026-03-01"
+
+
+def test_a_volunteer_teams_members_are_the_files_list(city: City, engine: Engine) -> None:
+    unit = city.add_unit("U01")
+    first, second, third = (city.add_member(unit) for _ in range(3))
+    city.commit()
+    header = "编号,名称,类型,社区编号,队员编号\n"
+    text = f"{header}V01,新原志愿服务队,小组,C01,{first.code}；{second.code}\n"
+    report = import_roster(city.session, "volunteer-teams", text.encode(), "csv", card_key=None)
+    assert (report.errors, report.created) == ([], 1)
+    text = f"{header}V01,新原志愿服务队,小组,C01,{second.code}、{third.code}\n"
+    report = import_roster(city.session, "volunteer-teams", text.encode(), "csv", card_key=None)
+    assert (report.errors, report.created, report.updated) == ([], 0, 1)
+    team = city.session.scalars(sa.select(VolunteerTeam)).one()
+    members = city.session.scalars(
+        sa.select(VolunteerTeamMember.member_id).where(VolunteerTeamMember.team_id == team.id)
+    ).all()
+    assert sorted(members) == sorted([second.id, third.id])
+    with engine.connect() as conn:
+        actions = (
+            conn.execute(
+                sa.select(AuditEntry.action).where(
+                    AuditEntry.table_name == "volunteer_team_members"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(actions) == ["create", "create", "create", "delete"]
+    cells = list(export_rows(city.session, "volunteer-teams", []))
+    assert cells[0][-1] == "；".join(sorted([second.code, third.code]))
+    again = to_csv(export_header("volunteer-teams"), cells)
+    report = import_roster(city.session, "volunteer-teams", again, "csv", card_key=None)
+    assert (report.errors, report.created, report.updated) == ([], 0, 0)
+    bad = f"{header}V01,新原志愿服务队,小组,C01,M404\n"
+    report = import_roster(city.session, "volunteer-teams", bad.encode(), "csv", card_key=None)
+    assert [(e.line, e.column, e.reason) for e in report.errors] == [
+        (2, "member_codes", "no member 'M404'")
+    ]
