@@ -253,6 +253,33 @@ class _Tree(RegistryWriter):
                 self.problems.error(row.line, "parent_code", f"{parent_code!r} is not one level up")
             elif (problem := self.parent_problem(row, parent)) is not None:
                 self.problems.error(row.line, "parent_code", problem)
+        self.check_children(rows, in_file)
+
+    def check_children(self, rows: list[Parsed], in_file: dict[Any, Parsed]) -> None:
+        """A record with others below it keeps its level (and, for a grid, its community):
+        those below that the file does not move elsewhere must still fit it."""
+        below: dict[int, list[Any]] = {}
+        for record in self.existing.values():
+            if record.parent_id is not None and getattr(record, self.key) not in in_file:
+                below.setdefault(record.parent_id, []).append(record)
+        for row in rows:
+            record = self.existing.get(row.values.get(self.key))
+            if record is None or record.id is None:
+                continue
+            for child in below.get(record.id, []):
+                code = getattr(child, self.key)
+                if self.level_of(child) != self.level(row) + 1:
+                    self.problems.error(
+                        row.line, self.level_column, f"{code!r} below it would not fit its level"
+                    )
+                elif (problem := self.child_problem(row, child)) is not None:
+                    self.problems.error(row.line, problem[0], problem[1])
+
+    level_column = "level"
+
+    def child_problem(self, row: Parsed, child: Any) -> tuple[str, str] | None:
+        """Why ``child`` (a record below the row's) could not stay below it: (column, reason)."""
+        return None
 
     def write(self, rows: list[Parsed]) -> None:
         for level in sorted({self.level(row) for row in rows}):
@@ -282,6 +309,11 @@ class Grids(_Tree):
     def check_row(self, row: Parsed) -> None:
         self.refer(row, "community_code", self.communities, "community", "community_id")
 
+    def child_problem(self, row: Parsed, child: Any) -> tuple[str, str] | None:
+        if child.community_id != row.values.get("community_id"):
+            return "community_code", f"grid {child.code!r} below it is in its community"
+        return None
+
     def parent_problem(self, row: Parsed, parent: Parsed | Any) -> str | None:
         community = (
             parent.values.get("community_id") if isinstance(parent, Parsed) else parent.community_id
@@ -302,6 +334,7 @@ class Grids(_Tree):
 
 class PartyOrgs(_Tree):
     model = PartyOrg
+    level_column = "kind"
 
     def __init__(self, session: Session, problems: Checker, present: set[str]) -> None:
         super().__init__(session, problems, present)

@@ -231,6 +231,9 @@ def test_grids_and_party_orgs_take_parents_from_the_same_file(city: City) -> Non
     bad = "编号,名称,社区编号,层级,上级网格编号\nG4,4号楼,C01,3,G1\nG5,第二网格,C01,2,\n"
     report = import_roster(city.session, "grids", bad.encode(), "csv", card_key=None)
     assert [(e.line, e.column) for e in report.errors] == [(2, "parent_code"), (3, "parent_code")]
+    moved = "编号,名称,社区编号,层级,上级网格编号\nG2,第一网格,C01,1,\n"
+    report = import_roster(city.session, "grids", moved.encode(), "csv", card_key=None)
+    assert [(e.line, e.column) for e in report.errors] == [(2, "level")], "G3 is below it"
     orgs = (
         "编号,名称,类型,上级组织编号\nP1,街道党工委,街道党工委,\nP2,社区党委,社区党委,P1\n"
         "P3,网格党支部,网格党支部,P1\n"
