@@ -156,3 +156,19 @@ def test_archived_rows_are_exported_only_when_asked(api: ApiServer, engine: Engi
     assert len(ids) == SMALL.venues - 1
     everything = [r[0] for r in _rows(api.get("/api/v1/exports/venues", archived=True).content)[1:]]
     assert "venue-01" in everything
+
+
+def test_an_export_larger_than_an_import_is_refused(
+    api: ApiServer, db_settings: HubSettings
+) -> None:
+    settings = db_settings.model_copy(update={"import_max_rows": SMALL.members - 1})
+    with ApiServer(create_app(settings)) as small:
+        refused = small.get("/api/v1/exports/members")
+        assert refused.status_code == 422
+        assert "HUB_IMPORT_MAX_ROWS" in refused.json()["detail"]
+        assert small.get("/api/v1/exports/members", community_id=1).status_code == 200
+        twice = small.http.get(
+            "/api/v1/exports/members", params=[("community_id", 1), ("community_id", 2)]
+        )
+        assert twice.status_code == 422
+        assert twice.json()["detail"] == "community_id: give it once, not a list"
