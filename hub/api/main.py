@@ -13,6 +13,7 @@ from hub.api.routes import (
     checkins,
     commands,
     dead_letters,
+    exports,
     imports,
     live,
     members,
@@ -43,6 +44,7 @@ for _area in (
     activities,
     reports,
     imports,
+    exports,
     audit,
 ):
     api_router.include_router(_area.router)

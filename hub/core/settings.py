@@ -211,8 +211,8 @@ class HubSettings(BaseSettings):
     import_max_rows: int = Field(
         default=50_000,
         ge=1,
-        description="rows of a roster file; an .xlsx may unpack to 1,342 bytes and hold 80 XML "
-        "tags a row (64 MiB and 4 million for 50,000)",
+        description="rows of a roster file, and of an export; an .xlsx may unpack to 1,342 bytes "
+        "and hold 80 XML tags a row (64 MiB and 4 million for 50,000)",
     )
     imports_at_once: int = Field(
         default=1, ge=1, le=16, description="roster imports parsed at once; more get 503"

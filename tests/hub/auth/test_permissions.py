@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 
+from hub.api.routes.imports import WRITE_PERMISSION
 from hub.api.routes.stream import TOPIC_PERMISSION
 from hub.auth import ROLE_PERMISSIONS, Permission, Role
+from hub.roster import ROSTER_KINDS
 from tests.hub.auth.support import (
     CENTRE,
     OTHER_VENUE,
@@ -182,9 +184,25 @@ def _may_stream(role: Role) -> bool:
 
 
 def _imports(kind: str, csv: str) -> tuple[tuple[str, str], Example]:
+    """An import needs ``imports.write`` and the kind's own write permission."""
+    write = WRITE_PERMISSION[kind]  # type: ignore[index]
     return ("POST", f"/api/v1/imports/{kind}"), Example(
-        Permission.IMPORTS_WRITE, params={"format": "csv"}, content=csv.encode()
+        Permission.IMPORTS_WRITE,
+        params={"format": "csv"},
+        content=csv.encode(),
+        allowed=lambda role: {Permission.IMPORTS_WRITE, write} <= documented_permissions()[role],
+        also=(write,),
     )
+
+
+def _template(kind: str) -> tuple[tuple[str, str], Example]:
+    return ("GET", f"/api/v1/imports/{kind}/template"), Example(
+        Permission.IMPORTS_WRITE, params={"format": "xlsx"}
+    )
+
+
+def _export(kind: str, permission: Permission) -> tuple[tuple[str, str], Example]:
+    return ("GET", f"/api/v1/exports/{kind}"), Example(permission, params={"format": "csv"})
 
 
 P = Permission
@@ -313,6 +331,25 @@ EXAMPLES: dict[tuple[str, str], Example] = {
                 "编号,社区编号,单位编号,签订日期,截止日期,单位提供,社区需求\n"
                 "XY001,C01,U001,2026-03-01,2027-02-28,义诊,楼道照明\n",
             ),
+            # new rows: created by the first role allowed, the same again for the others
+            _imports("subdistricts", "编号,名称\nSD09,测试街道\n"),
+            _imports("communities", "编号,名称,街道编号\nC09,测试社区,SD01\n"),
+            _imports("grids", "编号,名称,社区编号,层级,上级网格编号\nG901,测试网格,C01,2,G001\n"),
+            _imports("party-orgs", "编号,名称,类型,街道编号\nP901,测试党工委,街道党工委,SD01\n"),
+            _imports("alliances", "编号,名称,街道编号\nA09,测试党建联盟,SD01\n"),
+            _imports("service-centres", "编号,名称,社区编号\ncentre-09,测试党群服务中心,C01\n"),
+            _imports(
+                "venues",
+                "编号,名称,类型,单位编号,社区编号,地址,容量,开放时间,关闭时间,周日\n"
+                "venue-90,测试停车场,停车场,U001,C01,原平市测试路1号,50,06:00,22:00,休息\n",
+            ),
+            _imports("volunteer-teams", "编号,名称,类型,社区编号\nV901,测试志愿服务队,小组,C01\n"),
+            *(_template(kind) for kind in ROSTER_KINDS),
+            _export("members", RECORDS),
+            _export("registrations", RECORDS),
+            _export("activities", P.ACTIVITIES_READ),
+            _export("venues", P.VENUES_READ),
+            *(_export(kind, ORG) for kind in ROSTER_KINDS if kind not in {"members", "venues"}),
         ]
     ),
 }
