@@ -8,7 +8,7 @@ import json
 
 import httpx
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from hub.auth import Role
 from hub.core.db import make_engine
@@ -54,8 +54,9 @@ def test_an_operator_sees_an_api_write_with_before_and_after(
         page.select_option("#f-action", "update")
         page.click("#f-apply")
         entry = page.locator("#audit-entries tbody tr[data-entry]")
-        entry.wait_for()
-        assert entry.count() == 1
+        # the unfiltered list is on the page first (the token's user, the rename): wait for the
+        # filtered answer, one entry, not for any row
+        expect(entry).to_have_count(1, timeout=30_000)
         name = entry.locator('li[data-column="name"]')
         assert name.locator(".before").inner_text() == before
         assert name.locator(".after").inner_text() == NEW_NAME
