@@ -204,9 +204,8 @@ def venue_sessions(
 ) -> Page[SessionOut]:
     """The days of a month on which the venue was in use during its opening hours."""
     venue = _venue(session, principal, venue_id)
-    days = reports.day_sessions(
-        session.connection(), venue_id, venue.opens_at, venue.closes_at, month
-    )
+    conn = session.connection()
+    days = reports.day_sessions(conn, venue_id, reports.month_calendar(conn, venue_id, month), month)
     return Page[SessionOut](
         data=[SessionOut.model_validate(asdict(d)) for d in days], count=len(days)
     )
