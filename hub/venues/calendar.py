@@ -88,9 +88,7 @@ class Calendar:
     def day_start(self, at: datetime) -> datetime:
         """The last closing time at or before ``at`` (UTC): the start of its occupancy day."""
         local = at.astimezone(CITY_TZ).date()
-        return max(
-            c for c in (self.closing(local - n * DAY) for n in range(3)) if c <= at
-        )
+        return max(c for c in (self.closing(local - n * DAY) for n in range(3)) if c <= at)
 
     def resets_between(self, start: datetime, end: datetime) -> list[datetime]:
         """Closing times strictly after ``start`` and before ``end``, in UTC, in order."""

@@ -73,9 +73,7 @@ def calendars(
     ``closures_to`` (either end open when ``None``)."""
     weekdays: dict[str, list[WeekdayHours]] = {}
     for h in conn.execute(select(VenueHours)):
-        weekdays.setdefault(h.venue_id, []).append(
-            WeekdayHours(h.weekday, h.opens_at, h.closes_at)
-        )
+        weekdays.setdefault(h.venue_id, []).append(WeekdayHours(h.weekday, h.opens_at, h.closes_at))
     closures: dict[str, list[Closure]] = {}
     c = VenueClosure
     query = select(c.venue_id, c.starts_on, c.ends_on)
