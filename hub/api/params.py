@@ -147,8 +147,9 @@ def _json_integer(value: Any) -> Any:
 BodyId = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_json_integer)]
 """A record's id in a JSON body."""
 
-BodyInt = Annotated[int, BeforeValidator(_json_integer)]
-"""A whole number in a JSON body (bound it where it is used: ``Field(ge=..., le=...)``)."""
+JSON_INTEGER = BeforeValidator(_json_integer)
+"""A JSON body's whole number, bounded where it is used (the bounds before it, so that they
+are the schema's ``minimum`` and ``maximum``): ``Annotated[int, Ge(1), Le(9), JSON_INTEGER]``."""
 
 IdQuery = Annotated[RecordId | None, Query(examples=[3])]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip, for paging")]

@@ -21,6 +21,12 @@ from hub.core.base import Archivable
 
 Row = TypeVar("Row")
 
+REFUSAL_KINDS = frozenset(
+    {"reference", "archived", "duplicate", "range", "required", "forbidden", "conflict"}
+)
+"""The ``type`` of a refusal made here (the rest of a 422's are pydantic's): what a schema
+cannot say, a row that is not there, a value another row has, two fields that disagree."""
+
 
 def field_error(
     field: str, msg: str, kind: str, code: int = 422, at: Sequence[int] = ()
@@ -49,11 +55,16 @@ def check_references(session: Session, references: Mapping[str, tuple[type[Any],
         if ident is None:
             continue
         row = session.get(table, ident)
-        what = table.__tablename__.removesuffix("s").replace("_", " ")
+        what = _singular(table.__tablename__).replace("_", " ")
         if row is None:
             raise field_error(field, f"{field}: no {what} {ident}", "reference")
         if isinstance(row, Archivable) and row.archived_at is not None:
             raise field_error(field, f"{field}: {what} {ident} is archived", "archived")
+
+
+def _singular(table: str) -> str:
+    """``communities`` → ``community``, ``units`` → ``unit``, ``service_centres`` → ..."""
+    return table[:-3] + "y" if table.endswith("ies") else table.removesuffix("s")
 
 
 def check_unique(

@@ -152,11 +152,7 @@ def closures(session: Session, venue_id: str) -> list[VenueClosure]:
     )
 
 
-def remove_closure(session: Session, venue_id: str, closure_id: int) -> bool:
-    """Delete one closure of the venue (a closure is a plan, not history the venue keeps: the
-    audit log keeps what it was); ``False`` if the venue has no such closure."""
-    closure = session.get(VenueClosure, closure_id)
-    if closure is None or closure.venue_id != venue_id:
-        return False
+def remove_closure(session: Session, closure: VenueClosure) -> None:
+    """Delete a closure: a plan, not history the venue keeps (the audit log keeps what it
+    was)."""
     session.delete(closure)
-    return True

@@ -70,9 +70,10 @@ Hours = Annotated[
     ),
 ]
 
-_CREATE = refusals(404, 409)
-_UPDATE = refusals(404, 409)
+_CREATE = refusals(400, 404, 409)
+_UPDATE = refusals(400, 404, 409)
 _404 = refusals(404)
+_BODY_404 = refusals(400, 404)
 _REQUIRED = (
     *("name", "kind", "unit_id", "community_id", "address", "capacity"),
     *("alert_threshold_pct", "opens_at", "closes_at", "public_count"),
@@ -269,7 +270,9 @@ def get_venue_hours(session: SessionDep, _: Reader, venue_id: VenueId) -> list[D
     return [_day_out(d, own) for d, own in admin.week(session, venue)]
 
 
-@router.put("/venue-registry/{venue_id}/hours", response_model=list[DayHoursOut], responses=_404)
+@router.put(
+    "/venue-registry/{venue_id}/hours", response_model=list[DayHoursOut], responses=_BODY_404
+)
 def set_venue_hours(
     session: SessionDep, principal: Keeper, ingest: IngestDep, venue_id: VenueId, body: Hours
 ) -> list[DayHoursOut]:
@@ -308,7 +311,7 @@ def list_venue_closures(
     "/venue-registry/{venue_id}/closures",
     response_model=ClosureOut,
     status_code=status.HTTP_201_CREATED,
-    responses=_404,
+    responses=_BODY_404,
 )
 def add_venue_closure(
     session: SessionDep, principal: Keeper, ingest: IngestDep, venue_id: VenueId, body: ClosureIn
@@ -339,11 +342,16 @@ def delete_venue_closure(
     venue_id: VenueId,
     closure_id: Annotated[RecordId, Path(examples=[3])],
 ) -> None:
-    """Withdraw a closure (the audit log keeps what it was)."""
+    """Withdraw a closure (the audit log keeps what it was). One that is not there (any more)
+    is nothing to withdraw: 204 again; one of another venue is 404."""
     _venue(session, principal, venue_id)
-    if not admin.remove_closure(session, venue_id, closure_id):
+    closure = session.get(VenueClosure, closure_id)
+    if closure is None:
+        return
+    if closure.venue_id != venue_id:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail=f"no closure {closure_id} of venue {venue_id}"
         )
+    admin.remove_closure(session, closure)
     commit(session)
     _reload(ingest)

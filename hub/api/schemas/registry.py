@@ -1,14 +1,20 @@
 """Request and response models of the registry's writes: service centres, venues, a venue's
-weekday hours and closures."""
+weekday hours and closures.
+
+A PATCH's field that may not be empty is ``X | SkipJsonSchema[None]``: left out it is kept,
+and the schema does not offer ``null`` for it (``hub.api.writing.apply`` refuses one, naming
+the field)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic.json_schema import SkipJsonSchema
 
-from hub.api.params import BodyId, BodyInt, Day, LocalTime, LocalTimeIn
+from hub.api.params import JSON_INTEGER, BodyId, Day, LocalTime, LocalTimeIn
 from hub.api.schemas.organisation import VenueOut
 from hub.core.base import ID_LENGTH
 from hub.org.names import Name, Title
@@ -20,7 +26,7 @@ MAX_CAPACITY = 100_000
 
 SiteId = Annotated[str, Field(pattern=ID_PATTERN, max_length=ID_LENGTH)]
 VenueKind = Literal["sports_ground", "car_park", "other"]
-Capacity = Annotated[BodyInt, Field(ge=1, le=MAX_CAPACITY, examples=[300])]
+Capacity = Annotated[int, Ge(1), Le(MAX_CAPACITY), JSON_INTEGER, Field(examples=[300])]
 ThresholdPct = Annotated[
     float,
     Field(gt=0, le=100, strict=True, allow_inf_nan=False, examples=[90.0]),
@@ -43,13 +49,13 @@ class ServiceCentreIn(BaseModel):
 
 
 class ServiceCentrePatch(BaseModel):
-    """Only the fields given change (neither can be null)."""
+    """Only the fields given change (neither may be ``null``)."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"name": "新原社区党群服务中心"}]}
     )
-    name: Name | None = None
-    community_id: BodyId | None = Field(default=None, examples=[1])
+    name: Name | SkipJsonSchema[None] = None
+    community_id: BodyId | SkipJsonSchema[None] = Field(default=None, examples=[1])
 
 
 class VenueIn(BaseModel):
@@ -65,9 +71,9 @@ class VenueIn(BaseModel):
                     "id": "venue-53",
                     "name": "原平市第一中学运动场",
                     "kind": "sports_ground",
-                    "unit_id": 30,
-                    "community_id": 5,
-                    "agreement_id": 14,
+                    "unit_id": 28,
+                    "community_id": 12,
+                    "agreement_id": 28,
                     "opened_on": "2024-05-01",
                     "address": "原平市朝阳路12号",
                     "latitude": 38.7297,
@@ -84,9 +90,9 @@ class VenueIn(BaseModel):
     id: SiteId = Field(examples=["venue-53"], description="the site id of its edge agent")
     name: Name
     kind: VenueKind
-    unit_id: BodyId = Field(examples=[30], description="the owner unit")
-    community_id: BodyId = Field(examples=[5])
-    agreement_id: BodyId | None = Field(default=None, examples=[14])
+    unit_id: BodyId = Field(examples=[28], description="the owner unit")
+    community_id: BodyId = Field(examples=[12])
+    agreement_id: BodyId | None = Field(default=None, examples=[28])
     opened_on: Day | None = Field(default=None, examples=["2024-05-01"])
     address: Address
     latitude: Latitude | None = None
@@ -99,27 +105,28 @@ class VenueIn(BaseModel):
 
 
 class VenuePatch(BaseModel):
-    """Only the fields given change. A venue manager may give only ``capacity`` and
-    ``alert_threshold_pct`` (403 naming any other field)."""
+    """Only the fields given change; ``null`` clears only those that may be empty (the
+    agreement, the opening day, the coordinates). A venue manager may give only ``capacity``
+    and ``alert_threshold_pct`` (403 naming any other field)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"capacity": 320, "alert_threshold_pct": 85.0}]},
     )
-    name: Name | None = None
-    kind: VenueKind | None = None
-    unit_id: BodyId | None = Field(default=None, examples=[30])
-    community_id: BodyId | None = Field(default=None, examples=[5])
-    agreement_id: BodyId | None = Field(default=None, examples=[14])
+    name: Name | SkipJsonSchema[None] = None
+    kind: VenueKind | SkipJsonSchema[None] = None
+    unit_id: BodyId | SkipJsonSchema[None] = Field(default=None, examples=[28])
+    community_id: BodyId | SkipJsonSchema[None] = Field(default=None, examples=[12])
+    agreement_id: BodyId | None = Field(default=None, examples=[28])
     opened_on: Day | None = Field(default=None, examples=["2024-05-01"])
-    address: Address | None = None
+    address: Address | SkipJsonSchema[None] = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    capacity: Capacity | None = None
-    alert_threshold_pct: ThresholdPct | None = None
-    opens_at: LocalTimeIn | None = Field(default=None, examples=["07:00"])
-    closes_at: LocalTimeIn | None = Field(default=None, examples=["21:00"])
-    public_count: StrictBool | None = None
+    capacity: Capacity | SkipJsonSchema[None] = None
+    alert_threshold_pct: ThresholdPct | SkipJsonSchema[None] = None
+    opens_at: LocalTimeIn | SkipJsonSchema[None] = Field(default=None, examples=["07:00"])
+    closes_at: LocalTimeIn | SkipJsonSchema[None] = Field(default=None, examples=["21:00"])
+    public_count: StrictBool | SkipJsonSchema[None] = None
 
 
 class DayHoursIn(BaseModel):
@@ -127,7 +134,9 @@ class DayHoursIn(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"weekday": 0, "opens_at": "07:00", "closes_at": "21:00"}]},
     )
-    weekday: BodyInt = Field(ge=0, le=6, examples=[0], description="0 is Monday, 6 Sunday")
+    weekday: Annotated[int, Ge(0), Le(6), JSON_INTEGER] = Field(
+        examples=[0], description="0 is Monday, 6 Sunday"
+    )
     opens_at: LocalTimeIn | None = Field(examples=["07:00"], description="null: closed")
     closes_at: LocalTimeIn | None = Field(examples=["21:00"], description="null: closed")
 
