@@ -1,18 +1,18 @@
 """Request and response models of the registry's writes: service centres, venues, a venue's
 weekday hours and closures.
 
-A PATCH's field that may not be empty is ``X | SkipJsonSchema[None]``: left out it is kept,
+A PATCH's field that may not be empty is ``X | None``: left out it is kept,
 and the schema does not offer ``null`` for it (``hub.api.writing.apply`` refuses one, naming
 the field)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
-from pydantic.json_schema import SkipJsonSchema
 
 from hub.api.params import JSON_INTEGER, BodyId, Day, LocalTime, LocalTimeIn
 from hub.api.schemas.organisation import VenueOut
@@ -36,6 +36,19 @@ Longitude = Annotated[float, Field(ge=-180, le=180, strict=True, examples=[112.7
 Address = Annotated[Title, Field(examples=["原平市朝阳路12号"])]
 
 
+def not_null(*fields: str, examples: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
+    """A PATCH model's ``json_schema_extra``: ``fields`` without their ``null`` branch."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        schema["examples"] = examples
+        for name in fields:
+            prop = schema["properties"][name]
+            branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+            prop.update(branches[0] if branches else {})
+
+    return edit
+
+
 class ServiceCentreIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -52,10 +65,13 @@ class ServiceCentrePatch(BaseModel):
     """Only the fields given change (neither may be ``null``)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "新原社区党群服务中心"}]}
+        extra="forbid",
+        json_schema_extra=not_null(
+            "name", "community_id", examples=[{"name": "新原社区党群服务中心"}]
+        ),
     )
-    name: Name | SkipJsonSchema[None] = None
-    community_id: BodyId | SkipJsonSchema[None] = Field(default=None, examples=[1])
+    name: Name | None = None
+    community_id: BodyId | None = Field(default=None, examples=[1])
 
 
 class VenueIn(BaseModel):
@@ -111,22 +127,26 @@ class VenuePatch(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"capacity": 320, "alert_threshold_pct": 85.0}]},
+        json_schema_extra=not_null(
+            *("name", "kind", "unit_id", "community_id", "address", "capacity"),
+            *("alert_threshold_pct", "opens_at", "closes_at", "public_count"),
+            examples=[{"capacity": 320, "alert_threshold_pct": 85.0}],
+        ),
     )
-    name: Name | SkipJsonSchema[None] = None
-    kind: VenueKind | SkipJsonSchema[None] = None
-    unit_id: BodyId | SkipJsonSchema[None] = Field(default=None, examples=[28])
-    community_id: BodyId | SkipJsonSchema[None] = Field(default=None, examples=[12])
+    name: Name | None = None
+    kind: VenueKind | None = None
+    unit_id: BodyId | None = Field(default=None, examples=[28])
+    community_id: BodyId | None = Field(default=None, examples=[12])
     agreement_id: BodyId | None = Field(default=None, examples=[28])
     opened_on: Day | None = Field(default=None, examples=["2024-05-01"])
-    address: Address | SkipJsonSchema[None] = None
+    address: Address | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    capacity: Capacity | SkipJsonSchema[None] = None
-    alert_threshold_pct: ThresholdPct | SkipJsonSchema[None] = None
-    opens_at: LocalTimeIn | SkipJsonSchema[None] = Field(default=None, examples=["07:00"])
-    closes_at: LocalTimeIn | SkipJsonSchema[None] = Field(default=None, examples=["21:00"])
-    public_count: StrictBool | SkipJsonSchema[None] = None
+    capacity: Capacity | None = None
+    alert_threshold_pct: ThresholdPct | None = None
+    opens_at: LocalTimeIn | None = Field(default=None, examples=["07:00"])
+    closes_at: LocalTimeIn | None = Field(default=None, examples=["21:00"])
+    public_count: StrictBool | None = None
 
 
 class DayHoursIn(BaseModel):
