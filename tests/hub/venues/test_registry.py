@@ -252,6 +252,8 @@ def test_weekday_hours_and_closures(city: City) -> None:
     assert [d["own"] for d in hours] == [False] * 6 + [True]
     assert hours[0] == {"weekday": 0, "opens_at": "06:00:00", "closes_at": "22:00:00", "own": False}
     assert city.call("GET", "/venue-registry/venue-01/hours").json() == hours
+    none = city.call("PUT", "/venue-registry/venue-02/hours", json=[]).json()
+    assert not any(d["own"] for d in none), "no weekday of its own: every day's hours"
 
     twice = [sunday[0], sunday[0]]
     assert refused(
