@@ -165,6 +165,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "edge_commands": {"state": "failed"},
 }
 LATER = {("communities", "centre_id"): ("service_centres", "id")}
+APPEND_ONLY = {"audit_log"}
+"""Tables whose trigger refuses an UPDATE on PostgreSQL (migration 0010); the hub writes their
+times itself, never beyond Python's range."""
 
 
 def column_type(column: sa.Column[Any]) -> Any:
@@ -240,7 +243,7 @@ def _beyond_python(
     -infinity and ends at infinity, as the tables' CHECKs want starts before ends)."""
     by_type = dict(zip(("timestamptz", "date", "time"), values, strict=True))
     for table in Base.metadata.sorted_tables:
-        if table.name == "audit_log":  # append-only: its trigger refuses every UPDATE
+        if table.name in APPEND_ONLY:
             continue
         row = rows[table.name]
         where = " AND ".join(f"{c.name} = :pk_{c.name}" for c in table.primary_key.columns)
@@ -285,6 +288,7 @@ PATH_KEYS = {
     "activity_id": ("activities", "id"),
     "site_id": ("sites", "id"),
     "command_id": ("edge_commands", "id"),
+    "entry_id": ("audit_log", "id"),
     "closure_id": ("venue_closures", "id"),
 }
 """Which stored keys fill each path parameter: a route with a new one fails until it is here."""

@@ -263,13 +263,16 @@ add_detail(
 )
 
 
-def service_centre_filters(
-    community_id: IdQuery = None, archived: ArchivedQuery = False
+def service_centre_filters(community_id: IdQuery = None) -> Conditions:
+    return equal((ServiceCentre.community_id, community_id))
+
+
+def listed_centres(
+    where: Annotated[Conditions, Depends(service_centre_filters)],
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return [
-        *equal((ServiceCentre.community_id, community_id)),
-        *unarchived(ServiceCentre, archived),
-    ]
+    """The list's filters, archived centres only when asked for (the export adds its own)."""
+    return [*where, *unarchived(ServiceCentre, archived)]
 
 
 add_list(
@@ -278,7 +281,7 @@ add_list(
     table=ServiceCentre,
     out=ServiceCentreOut,
     order_by=[ServiceCentre.id],
-    filters=service_centre_filters,
+    filters=listed_centres,
     name="list_service_centres",
     doc="党群服务中心: the centres (their ids are the site ids of their edge agents).",
 )
