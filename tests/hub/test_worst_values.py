@@ -163,6 +163,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "state": lambda v, row: "revoked" if v.top else "active",
     },
     "edge_commands": {"state": "failed"},
+    "audit_log": {"source": "import", "action": "restore"},  # what the hub writes: its Literals
 }
 LATER = {("communities", "centre_id"): ("service_centres", "id")}
 APPEND_ONLY = {"audit_log"}
