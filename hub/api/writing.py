@@ -8,7 +8,7 @@ A refusal here has FastAPI's validation shape, ``{"detail": [{"loc": ["body", fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +21,6 @@ from hub.core.base import Archivable
 
 Row = TypeVar("Row")
 
-
 CHECK_KINDS = frozenset(
     {
         "reference",  # no such row
@@ -32,6 +31,7 @@ CHECK_KINDS = frozenset(
         "required",  # null for a field that cannot be empty
         "rule",  # a rule across fields or rows (a grid's parent, overlapping periods)
         "scope",  # outside the caller's scope
+        "forbidden",  # a field the caller's role may not change (403)
         "state",  # the row's state forbids it (a revoked site)
         "device",  # a device spec
         "broker",  # the MQTT broker refused
@@ -43,10 +43,25 @@ types: a request the schema allows may be refused only with one of these (the AP
 test holds the routes to it)."""
 
 
-def field_error(field: str, msg: str, kind: str, code: int = 422) -> HTTPException:
+def field_error(
+    field: str, msg: str, kind: str, code: int = 422, at: Sequence[int] = ()
+) -> HTTPException:
     """A refusal naming ``field`` of the body; ``kind`` is one of :data:`CHECK_KINDS` (the API
-    contract test fails a route that refuses a schema-valid request with another)."""
-    return HTTPException(code, detail=[{"loc": ["body", field], "msg": msg, "type": kind}])
+    contract test fails a route that refuses a schema-valid request with another); ``at``: the
+    index of its item, in a body that is a list."""
+    return HTTPException(code, detail=[{"loc": ["body", *at, field], "msg": msg, "type": kind}])
+
+
+def only_fields(fields: Iterable[str], allowed: frozenset[str], who: str) -> None:
+    """403 naming the first of ``fields`` (a PATCH body's) that ``who`` may not change."""
+    for field in fields:
+        if field not in allowed:
+            raise field_error(
+                field,
+                f"{field}: {who} may change only {', '.join(sorted(allowed))}",
+                "forbidden",
+                status.HTTP_403_FORBIDDEN,
+            )
 
 
 def check_references(session: Session, references: Mapping[str, tuple[type[Any], object]]) -> None:
@@ -56,11 +71,16 @@ def check_references(session: Session, references: Mapping[str, tuple[type[Any],
         if ident is None:
             continue
         row = session.get(table, ident)
-        what = table.__tablename__.removesuffix("s").replace("_", " ")
+        what = _singular(table.__tablename__).replace("_", " ")
         if row is None:
             raise field_error(field, f"{field}: no {what} {ident}", "reference")
         if isinstance(row, Archivable) and row.archived_at is not None:
             raise field_error(field, f"{field}: {what} {ident} is archived", "archived")
+
+
+def _singular(table: str) -> str:
+    """``communities`` → ``community``, ``units`` → ``unit``, ``service_centres`` → ..."""
+    return table[:-3] + "y" if table.endswith("ies") else table.removesuffix("s")
 
 
 def check_unique(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from hub.api.writing import CHECK_KINDS
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings
 from hub.sites.service import add_site
+from hub.venues.models import VenueClosure
 from tests.hub.support import CARD_KEY, card_key_file
 from tests.users import bearer, user_token
 
@@ -98,6 +100,14 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     upgrade(url)
     engine = make_engine(url)
     seed_city(engine, seed=DEMO_SEED, key=CARD_KEY, year=2025, scale=CONTRACT_CITY)
+    with Session(engine) as session:  # the closure that the DELETE's example withdraws
+        spring = (date(2027, 2, 6), date(2027, 2, 12))
+        session.add(
+            VenueClosure(
+                id=3, venue_id="venue-07", starts_on=spring[0], ends_on=spring[1], reason="春节"
+            )
+        )
+        session.commit()
     engine.dispose()
     settings = HubSettings(
         database_url=url,

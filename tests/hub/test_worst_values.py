@@ -163,6 +163,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "state": lambda v, row: "revoked" if v.top else "active",
     },
     "edge_commands": {"state": "failed"},
+    "audit_log": {"source": "import", "action": "restore"},  # what the hub writes: its Literals
 }
 LATER = {("communities", "centre_id"): ("service_centres", "id")}
 APPEND_ONLY = {"audit_log"}
@@ -289,6 +290,7 @@ PATH_KEYS = {
     "site_id": ("sites", "id"),
     "command_id": ("edge_commands", "id"),
     "entry_id": ("audit_log", "id"),
+    "closure_id": ("venue_closures", "id"),
 }
 """Which stored keys fill each path parameter: a route with a new one fails until it is here."""
 NOT_CALLED = {"/api/v1/stream": "a live stream never ends; its events are the rows read here"}

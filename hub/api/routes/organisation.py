@@ -42,6 +42,7 @@ from hub.api.schemas.organisation import (
     VenueOut,
     VolunteerTeamOut,
 )
+from hub.api.writing import ArchivedQuery, unarchived
 from hub.auth import Permission, Principal
 from hub.ingest.models import Device
 from hub.org.models import (
@@ -266,13 +267,21 @@ def service_centre_filters(community_id: IdQuery = None) -> Conditions:
     return equal((ServiceCentre.community_id, community_id))
 
 
+def listed_centres(
+    where: Annotated[Conditions, Depends(service_centre_filters)],
+    archived: ArchivedQuery = False,
+) -> Conditions:
+    """The list's filters, archived centres only when asked for (the export adds its own)."""
+    return [*where, *unarchived(ServiceCentre, archived)]
+
+
 add_list(
     router,
     "/service-centres",
     table=ServiceCentre,
     out=ServiceCentreOut,
     order_by=[ServiceCentre.id],
-    filters=service_centre_filters,
+    filters=listed_centres,
     name="list_service_centres",
     doc="党群服务中心: the centres (their ids are the site ids of their edge agents).",
 )
@@ -360,8 +369,12 @@ def venue_filters(
     community_id: IdQuery = None,
     unit_id: IdQuery = None,
     kind: Annotated[str | None, Query(pattern="^(sports_ground|car_park|other)$")] = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return equal((Venue.community_id, community_id), (Venue.unit_id, unit_id), (Venue.kind, kind))
+    return [
+        *equal((Venue.community_id, community_id), (Venue.unit_id, unit_id), (Venue.kind, kind)),
+        *unarchived(Venue, archived),
+    ]
 
 
 add_list(
@@ -374,13 +387,4 @@ add_list(
     name="list_venue_registry",
     doc="共享场所 as registered: who opened what, where, capacity and opening hours.",
 )
-add_detail(
-    router,
-    "/venue-registry",
-    table=Venue,
-    out=VenueOut,
-    what="venue",
-    id_name="venue_id",
-    id_examples=["venue-07"],
-    name="get_venue_registration",
-)
+# its detail, with the weekday hours and closures: hub.api.routes.registry
