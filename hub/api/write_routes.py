@@ -152,9 +152,9 @@ def add_writes(
             create,
             f"create_{writes.name}",
             status.HTTP_201_CREATED,
-            refusals(409),
+            refusals(400, 409),
         ),
-        (one, "PATCH", update, f"update_{writes.name}", status.HTTP_200_OK, refusals(404, 409)),
+        (one, "PATCH", update, f"update_{writes.name}", 200, refusals(400, 404, 409)),
         (f"{one}/archive", "POST", archive_row, f"archive_{writes.name}", 200, refusals(404)),
         (f"{one}/restore", "POST", restore_row, f"restore_{writes.name}", 200, refusals(404)),
     ]

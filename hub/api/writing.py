@@ -21,6 +21,13 @@ from hub.core.base import Archivable
 
 Row = TypeVar("Row")
 
+REFUSALS = frozenset(
+    {"reference", "archived", "duplicate", "range", "overlap", "required", "conflict"}
+)
+"""The ``type`` of a refusal made here or by a domain's rules, past the schema's own checks (a
+body the schema allows may still refer to a row that is not there): pydantic's types name what
+the schema itself says."""
+
 
 def field_error(field: str, msg: str, kind: str, code: int = 422) -> HTTPException:
     """A refusal naming ``field`` of the body (``kind``: reference, archived, duplicate,

@@ -23,7 +23,6 @@ from hub.org.models import (
     Grid,
     PartyOrg,
     ServiceMenuItem,
-    Unit,
     VolunteerTeamMember,
 )
 
@@ -105,12 +104,10 @@ def check_period(starts_on: date, ends_on: date | None, field: str = "ends_on") 
 
 
 def check_chair(session: Session, chair: AllianceChair) -> None:
-    """A chair is one of the alliance's units; one alliance has one chair at a time: its
-    periods (both days included) do not overlap."""
+    """One alliance has one chair at a time: its periods (both days included) do not overlap.
+    (The chair is normally one of the alliance's units, but a unit may leave an alliance
+    after chairing it: the period stays as it was.)"""
     check_period(chair.starts_on, chair.ends_on)
-    unit = session.get(Unit, chair.unit_id)
-    if unit is not None and unit.alliance_id != chair.alliance_id:
-        raise RegistryError("unit_id", f"unit {unit.id} is not in alliance {chair.alliance_id}")
     clash = session.scalar(
         select(AllianceChair)
         .where(

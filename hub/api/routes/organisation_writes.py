@@ -225,6 +225,8 @@ for _path, _writes in (
 
 AllianceId = Annotated[RecordId, Path(examples=[1])]
 ChairId = Annotated[RecordId, Path(examples=[1])]
+RecordIdPath = Annotated[RecordId, Path()]
+"""(No example: a deletion's example could be sent once only.)"""
 _CHAIR = Writes(
     table=AllianceChair,
     name="chair",
@@ -254,7 +256,7 @@ def _chair(session: Session, alliance_id: int, chair_id: int) -> AllianceChair:
     "/alliances/{alliance_id}/chairs",
     response_model=AllianceDetailOut,
     status_code=status.HTTP_201_CREATED,
-    responses=refusals(404, 409),
+    responses=refusals(400, 404, 409),
 )
 def create_chair(session: SessionDep, alliance_id: AllianceId, body: ChairIn) -> AllianceDetailOut:
     """A unit of the alliance chairs it for a period: 201 with the alliance, its chairs in
@@ -271,7 +273,7 @@ def create_chair(session: SessionDep, alliance_id: AllianceId, body: ChairIn) ->
 @router.patch(
     "/alliances/{alliance_id}/chairs/{chair_id}",
     response_model=AllianceDetailOut,
-    responses=refusals(404, 409),
+    responses=refusals(400, 404, 409),
 )
 def update_chair(
     session: SessionDep, alliance_id: AllianceId, chair_id: ChairId, body: ChairPatch
@@ -293,7 +295,7 @@ def update_chair(
     responses=refusals(404),
 )
 def delete_chair(
-    session: SessionDep, alliance_id: AllianceId, chair_id: ChairId
+    session: SessionDep, alliance_id: RecordIdPath, chair_id: RecordIdPath
 ) -> AllianceDetailOut:
     """Withdraw a chair entered by mistake (the audit log keeps what it was)."""
     alliance = found(session, Alliance, alliance_id, "alliance")
@@ -310,7 +312,7 @@ TeamId = Annotated[RecordId, Path(examples=[1])]
 @router.put(
     "/volunteer-teams/{team_id}/members",
     response_model=TeamMembersOut,
-    responses=refusals(404),
+    responses=refusals(400, 404),
 )
 def replace_team_members(
     session: SessionDep, team_id: TeamId, body: TeamMembersIn

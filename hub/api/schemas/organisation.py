@@ -8,8 +8,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from hub.api.params import BodyId, Day, LocalTime
+from hub.api.params import BodyId, Day, JsonInteger, LocalTime
 from hub.api.schemas import FROM_ROWS as _FROM_ROWS
 from hub.api.schemas.members import CODE_PATTERN
 from hub.org.names import Name, Title
@@ -195,6 +196,10 @@ class VenueOut(BaseModel):
 
 Code = Annotated[str, Field(pattern=CODE_PATTERN, description="the key people use in files")]
 SiteId = Annotated[str, Field(pattern=ID_PATTERN, examples=["centre-02"])]
+Kept = SkipJsonSchema[None]
+"""A patch's field that may be left out but not cleared: the schema says it is not nullable, and
+a ``null`` sent anyway is refused naming it (``type: required``)."""
+GridLevel = Annotated[int, Field(ge=1, le=3), JsonInteger]
 MAX_MENU_ITEMS = 100
 MAX_TEAM_MEMBERS = 1000
 _WRITE = ConfigDict(extra="forbid")
@@ -212,8 +217,8 @@ class SubdistrictIn(BaseModel):
 
 class SubdistrictPatch(BaseModel):
     model_config = _write({"name": "南城街道"})
-    code: Code | None = Field(default=None, examples=["SD04"])
-    name: Name | None = Field(default=None, examples=["南城街道"])
+    code: Code | Kept = None
+    name: Name | Kept = None
 
 
 class CommunityIn(BaseModel):
@@ -226,9 +231,9 @@ class CommunityIn(BaseModel):
 
 class CommunityPatch(BaseModel):
     model_config = _write({"name": "和平社区"}, {"centre_id": None})
-    code: Code | None = Field(default=None, examples=["C31"])
-    name: Name | None = Field(default=None, examples=["和平社区"])
-    subdistrict_id: BodyId | None = Field(default=None, examples=[1])
+    code: Code | Kept = None
+    name: Name | Kept = None
+    subdistrict_id: BodyId | Kept = None
     centre_id: SiteId | None = Field(default=None, description="null: no centre serves it")
 
 
@@ -242,17 +247,17 @@ class GridIn(BaseModel):
     code: Code = Field(examples=["G901"])
     name: Name = Field(examples=["1号院"])
     community_id: BodyId = Field(examples=[1])
-    level: int = Field(ge=1, le=3, strict=True, examples=[2])
+    level: GridLevel = Field(examples=[2])
     parent_id: BodyId | None = Field(default=None, examples=[1])
 
 
 class GridPatch(BaseModel):
     model_config = _write({"name": "1号院"})
-    code: Code | None = Field(default=None, examples=["G901"])
-    name: Name | None = Field(default=None, examples=["1号院"])
-    community_id: BodyId | None = Field(default=None, examples=[1])
-    level: int | None = Field(default=None, ge=1, le=3, strict=True, examples=[2])
-    parent_id: BodyId | None = Field(default=None, examples=[1])
+    code: Code | Kept = None
+    name: Name | Kept = None
+    community_id: BodyId | Kept = None
+    level: GridLevel | Kept = None
+    parent_id: BodyId | None = None
 
 
 class PartyOrgIn(BaseModel):
@@ -265,7 +270,7 @@ class PartyOrgIn(BaseModel):
     )
     code: Code = Field(examples=["P901"])
     name: Name = Field(examples=["康乐社区党委"])
-    kind: PartyOrgKind
+    kind: PartyOrgKind = Field(examples=["community_committee"])
     parent_id: BodyId | None = Field(default=None, examples=[1])
     subdistrict_id: BodyId | None = Field(default=None, examples=[None])
     community_id: BodyId | None = Field(default=None, examples=[3])
@@ -274,31 +279,31 @@ class PartyOrgIn(BaseModel):
 
 class PartyOrgPatch(BaseModel):
     model_config = _write({"name": "康乐社区党委"})
-    code: Code | None = Field(default=None, examples=["P901"])
-    name: Name | None = Field(default=None, examples=["康乐社区党委"])
-    kind: PartyOrgKind | None = None
-    parent_id: BodyId | None = Field(default=None, examples=[1])
-    subdistrict_id: BodyId | None = Field(default=None, examples=[None])
-    community_id: BodyId | None = Field(default=None, examples=[3])
-    grid_id: BodyId | None = Field(default=None, examples=[None])
+    code: Code | Kept = None
+    name: Name | Kept = None
+    kind: PartyOrgKind | Kept = None
+    parent_id: BodyId | None = None
+    subdistrict_id: BodyId | None = None
+    community_id: BodyId | None = None
+    grid_id: BodyId | None = None
 
 
 class UnitIn(BaseModel):
     model_config = _write({"code": "U901", "name": "原平市康乐小学", "kind": "institution"})
     code: Code = Field(examples=["U901"])
     name: Name = Field(examples=["原平市康乐小学"])
-    kind: UnitKind
+    kind: UnitKind = Field(examples=["institution"])
     community_id: BodyId | None = Field(default=None, examples=[3])
     alliance_id: BodyId | None = Field(default=None, examples=[3])
 
 
 class UnitPatch(BaseModel):
-    model_config = _write({"alliance_id": 3})
-    code: Code | None = Field(default=None, examples=["U901"])
-    name: Name | None = Field(default=None, examples=["原平市康乐小学"])
-    kind: UnitKind | None = None
-    community_id: BodyId | None = Field(default=None, examples=[3])
-    alliance_id: BodyId | None = Field(default=None, examples=[3])
+    model_config = _write({"name": "原平市康乐小学"})
+    code: Code | Kept = None
+    name: Name | Kept = None
+    kind: UnitKind | Kept = None
+    community_id: BodyId | None = None
+    alliance_id: BodyId | None = None
 
 
 class AllianceIn(BaseModel):
@@ -310,31 +315,31 @@ class AllianceIn(BaseModel):
 
 class AlliancePatch(BaseModel):
     model_config = _write({"name": "南城党建联盟"})
-    code: Code | None = Field(default=None, examples=["A91"])
-    name: Name | None = Field(default=None, examples=["南城党建联盟"])
-    subdistrict_id: BodyId | None = Field(default=None, examples=[1])
+    code: Code | Kept = None
+    name: Name | Kept = None
+    subdistrict_id: BodyId | None = None
 
 
 class ChairIn(BaseModel):
-    """A unit of the alliance chairs it from ``starts_on`` to ``ends_on`` (both included); one
-    alliance's chair periods do not overlap."""
+    """A unit (normally one of the alliance's) chairs it from ``starts_on`` to ``ends_on`` (both
+    included); one alliance's chair periods do not overlap."""
 
-    model_config = _write({"unit_id": 12, "starts_on": "2027-01-01", "ends_on": "2027-03-31"})
-    unit_id: BodyId = Field(examples=[12])
+    model_config = _write({"unit_id": 1, "starts_on": "2027-01-01", "ends_on": "2027-03-31"})
+    unit_id: BodyId = Field(examples=[1])
     starts_on: Day = Field(examples=["2027-01-01"])
     ends_on: Day = Field(examples=["2027-03-31"])
 
 
 class ChairPatch(BaseModel):
     model_config = _write({"ends_on": "2027-06-30"})
-    unit_id: BodyId | None = Field(default=None, examples=[12])
-    starts_on: Day | None = Field(default=None, examples=["2027-01-01"])
-    ends_on: Day | None = Field(default=None, examples=["2027-06-30"])
+    unit_id: BodyId | Kept = None
+    starts_on: Day | Kept = None
+    ends_on: Day | Kept = None
 
 
 class MenuItemIn(BaseModel):
     model_config = _WRITE
-    direction: Literal["offer", "need"]
+    direction: Literal["offer", "need"] = Field(examples=["offer"])
     title: Title = Field(examples=["义诊"])
 
 
@@ -373,12 +378,12 @@ class AgreementPatch(BaseModel):
     model_config = _write(
         {"ends_on": "2027-12-31"}, {"menu": [{"direction": "need", "title": "助老"}]}
     )
-    code: Code | None = Field(default=None, examples=["XY901"])
-    community_id: BodyId | None = Field(default=None, examples=[3])
-    unit_id: BodyId | None = Field(default=None, examples=[12])
-    signed_on: Day | None = Field(default=None, examples=["2026-04-10"])
-    ends_on: Day | None = Field(default=None, examples=["2027-12-31"])
-    menu: Menu | None = None
+    code: Code | Kept = None
+    community_id: BodyId | Kept = None
+    unit_id: BodyId | Kept = None
+    signed_on: Day | Kept = None
+    ends_on: Day | None = None
+    menu: Menu | Kept = None
 
 
 class VolunteerTeamIn(BaseModel):
@@ -387,18 +392,18 @@ class VolunteerTeamIn(BaseModel):
     )
     code: Code = Field(examples=["V901"])
     name: Name = Field(examples=["康乐社区志愿服务队"])
-    kind: Literal["station", "alliance", "group"]
+    kind: Literal["station", "alliance", "group"] = Field(examples=["group"])
     community_id: BodyId = Field(examples=[3])
     unit_id: BodyId | None = Field(default=None, examples=[None])
 
 
 class VolunteerTeamPatch(BaseModel):
     model_config = _write({"name": "康乐社区志愿服务队"})
-    code: Code | None = Field(default=None, examples=["V901"])
-    name: Name | None = Field(default=None, examples=["康乐社区志愿服务队"])
-    kind: Literal["station", "alliance", "group"] | None = None
-    community_id: BodyId | None = Field(default=None, examples=[3])
-    unit_id: BodyId | None = Field(default=None, examples=[None])
+    code: Code | Kept = None
+    name: Name | Kept = None
+    kind: Literal["station", "alliance", "group"] | Kept = None
+    community_id: BodyId | Kept = None
+    unit_id: BodyId | None = None
 
 
 class TeamMembersIn(BaseModel):

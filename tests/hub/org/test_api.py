@@ -44,7 +44,7 @@ def test_lists_filter_and_page(api: ApiServer) -> None:
     communities = api.get("/api/v1/communities").json()
     assert communities["count"] == SMALL.communities
     first = communities["data"][0]
-    assert set(first) == {"id", "code", "name", "subdistrict_id", "centre_id"}
+    assert set(first) == {"id", "code", "name", "subdistrict_id", "centre_id", "archived_at"}
     members = api.get("/api/v1/members", community_id=first["id"], limit=5, offset=0).json()
     assert len(members["data"]) == min(5, members["count"])
     assert all(m["community_id"] == first["id"] for m in members["data"])
