@@ -119,7 +119,9 @@ def test_members_and_registrations_are_created_and_updated(api: ApiServer, engin
     assert api.http.post("/api/v1/members", json={**body, "card": "xyz"}).status_code == 422
     elsewhere = api.http.post("/api/v1/members", json={**body, "code": "M90003", "grid_id": 2})
     assert elsewhere.status_code == 422
-    assert "not in community 1" in elsewhere.json()["detail"]
+    (error,) = elsewhere.json()["detail"]
+    assert error["loc"] == ["body", "grid_id"]
+    assert "not in community 1" in error["msg"]
     patched = api.http.patch(f"/api/v1/members/{member['id']}", json={"card": None})
     assert patched.json()["card_enrolled"] is False
     assert vault_of(engine, member["id"]) is None, "the vault entry goes with the card"

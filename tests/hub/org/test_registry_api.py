@@ -427,6 +427,24 @@ def test_members_are_archived_and_restored(registry: Registry) -> None:
     assert registry.ok("POST", f"/members/{member['id']}/restore")["archived_at"] is None
     assert member["code"] in _codes(registry, "/members")
 
+    registry.ok("POST", f"/members/{member['id']}/archive")
+    registration = {"community_id": 1, "member_id": member["id"], "registered_on": "2026-02-15"}
+    refusal(
+        registry.call("POST", "/registrations", json=registration), 422, "member_id", "archived"
+    )
+    unit = registry.ok(
+        "POST", "/units", 201, json={"code": "U97", "name": "旧单位", "kind": "other"}
+    )
+    registry.ok("POST", f"/units/{unit['id']}/archive")
+    body = {"code": "M97001", "name": "王晓东", "unit_id": unit["id"], "community_id": 1}
+    refusal(registry.call("POST", "/members", json=body), 422, "unit_id", "archived")
+    other = registry.first("/members")
+    patch = registry.call("PATCH", f"/members/{other['id']}", json={"unit_id": unit["id"]})
+    refusal(patch, 422, "unit_id", "archived")
+    grid = registry.first("/grids", community_id=2)
+    patch = registry.call("PATCH", f"/members/{other['id']}", json={"grid_id": grid["id"]})
+    refusal(patch, 422, "grid_id", "range")
+
 
 @pytest.mark.parametrize("role", [Role.VENUE_MANAGER, Role.VIEWER])
 def test_a_venue_manager_and_a_viewer_may_not_write(registry: Registry, role: Role) -> None:
