@@ -489,6 +489,12 @@ def test_every_write_is_in_the_audit_log_with_its_user(registry: Registry, engin
         },
     )
     registry.ok("PATCH", f"/agreements/{agreement['id']}", json={"menu": []})
+    team = registry.first("/volunteer-teams")
+    member = registry.first("/members")
+    registry.ok(
+        "PUT", f"/volunteer-teams/{team['id']}/members", json={"member_ids": [member["id"]]}
+    )
+    registry.ok("PUT", f"/volunteer-teams/{team['id']}/members", json={"member_ids": []})
 
     with engine.connect() as conn:
         rows = conn.execute(
@@ -503,7 +509,11 @@ def test_every_write_is_in_the_audit_log_with_its_user(registry: Registry, engin
                 sa.column("after", sa.JSON),
             )
             .select_from(sa.table("audit_log"))
-            .where(sa.column("table_name").in_(["units", "service_menu_items"]))
+            .where(
+                sa.column("table_name").in_(
+                    ["units", "service_menu_items", "volunteer_team_members"]
+                )
+            )
             .order_by(sa.column("id"))
         ).all()
     units = [r for r in rows if r.table_name == "units" and r.row_id == str(unit["id"])]
@@ -523,6 +533,12 @@ def test_every_write_is_in_the_audit_log_with_its_user(registry: Registry, engin
     assert restore.after == {"archived_at": None}
     menu = [(r.action, r.actor) for r in rows if r.table_name == "service_menu_items"]
     assert menu[-2:] == [("create", CLERK), ("delete", CLERK)]
-    deleted = rows[-1]
+    (deleted,) = [r for r in rows if r.table_name == "service_menu_items" and r.action == "delete"]
     assert deleted.before["title"] == "义诊"
     assert deleted.after is None
+    serving = [r for r in rows if r.table_name == "volunteer_team_members"]
+    assert [(r.action, r.actor, r.row_id) for r in serving[-2:]] == [
+        ("create", CLERK, f"{team['id']}/{member['id']}"),
+        ("delete", CLERK, f"{team['id']}/{member['id']}"),
+    ]
+    assert serving[-1].before["member_id"] == member["id"]
