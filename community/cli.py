@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edge": ("edge.cli:main", "run one site's edge agent: community edge --config FILE"),
     "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
     "seed": ("demo.seed_cli:main", "fill a database with a synthetic city: --seed N"),
-    "import": ("hub.org.cli:import_main", "import members|units|agreements from CSV or XLSX"),
+    "import": ("hub.roster.cli:import_main", "import any registry kind from CSV or XLSX"),
     "cards": ("hub.org.cards_cli:main", "keygen|public-key|site-key: the hub's card keys"),
     "broker-certs": (
         "hub.broker.certs_cli:main",
@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hub.auth.cli:main",
         "add|list|revoke|token|login-link: users of the API and dashboard",
     ),
+    "audit": ("hub.audit.cli:main", "list|purge: the audit log of every change and export"),
 }
 
 USAGE = (

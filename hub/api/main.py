@@ -8,16 +8,19 @@ from fastapi import APIRouter
 
 from hub.api.routes import (
     activities,
+    audit,
     auth,
     checkins,
     commands,
     dead_letters,
+    exports,
     imports,
     live,
     members,
     organisation,
     organisation_writes,
     reports,
+    site_admin,
     sites,
     stream,
     venues,
@@ -31,6 +34,7 @@ for _area in (
     auth,
     checkins,
     sites,
+    site_admin,
     commands,
     dead_letters,
     venues,
@@ -42,6 +46,8 @@ for _area in (
     activities,
     reports,
     imports,
+    exports,
+    audit,
 ):
     api_router.include_router(_area.router)
 

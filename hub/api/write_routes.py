@@ -65,7 +65,7 @@ class Writes:
 
 def refused(error: RegistryError) -> Exception:
     """A domain rule's refusal in the API's shape: 409 for a clash with another row."""
-    code = status.HTTP_409_CONFLICT if error.kind == "overlap" else 422
+    code = status.HTTP_409_CONFLICT if error.clash else 422
     return field_error(error.field, str(error), error.kind, code)
 
 

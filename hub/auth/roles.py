@@ -48,7 +48,8 @@ class Permission(StrEnum):
     RECORDS_WRITE = "records.write"
     """Create and update members and registrations."""
     IMPORTS_WRITE = "imports.write"
-    """Roster imports (members, units, agreements)."""
+    """Imports of every kind and their templates; an import needs the kind's own write
+    permission as well (``hub.api.routes.imports.WRITE_PERMISSION``)."""
     ASSESSMENT_READ = "assessment.read"
     """The annual assessment and its CSV and XLSX exports."""
     CHECKINS_READ = "checkins.read"

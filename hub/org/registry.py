@@ -31,12 +31,16 @@ GRID_LEVELS = (1, 2, 3)
 
 class RegistryError(ValueError):
     """A write the organisation's rules refuse: ``field`` is at fault; ``kind`` says how
-    (``range``: not a value the rule allows; ``overlap``: clashes with another row)."""
+    (``rule``: a rule across fields or rows, ``range``: a value the record does not allow);
+    ``clash``: it clashes with another row (the API answers 409)."""
 
-    def __init__(self, field: str, message: str, kind: str = "range") -> None:
+    def __init__(
+        self, field: str, message: str, kind: str = "rule", *, clash: bool = False
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.kind = kind
+        self.clash = clash
 
 
 def check_grid(session: Session, grid: Grid) -> None:
@@ -100,7 +104,7 @@ def check_party_org(session: Session, org: PartyOrg) -> None:
 def check_period(starts_on: date, ends_on: date | None, field: str = "ends_on") -> None:
     """A period ends on or after the day it starts (``None``: open-ended)."""
     if ends_on is not None and ends_on < starts_on:
-        raise RegistryError(field, f"{ends_on} is before {starts_on}")
+        raise RegistryError(field, f"{ends_on} is before {starts_on}", "range")
 
 
 def check_chair(session: Session, chair: AllianceChair) -> None:
@@ -122,7 +126,7 @@ def check_chair(session: Session, chair: AllianceChair) -> None:
         raise RegistryError(
             "starts_on",
             f"the period overlaps chair {clash.id} ({clash.starts_on} to {clash.ends_on})",
-            "overlap",
+            clash=True,
         )
 
 

@@ -23,6 +23,7 @@ export const PAGES = [
   { id: "checkins", path: "/checkins", key: "nav.checkins" },
   { id: "operations", path: "/operations", key: "nav.operations" },
   { id: "records", path: "/records", key: "nav.records" },
+  { id: "audit", path: "/audit", key: "nav.audit" },
 ];
 
 /** A page is for users with any of these permissions (none listed: everyone). */
@@ -33,6 +34,7 @@ const PAGE_NEEDS = {
   operations: ["system.read"],
   site: ["system.read"],
   records: ["assessment.read", "venue_sharing.read"],
+  audit: ["audit.read"],
 };
 
 /** What following each live topic needs (as the hub checks it). */

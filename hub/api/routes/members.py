@@ -288,7 +288,7 @@ def _check_references(session: Session, values: dict[str, Any], given: dict[str,
         raise field_error(
             "grid_id",
             f"grid_id: grid {grid.id} is not in community {values.get('community_id')}",
-            "range",
+            "rule",
         )
 
 

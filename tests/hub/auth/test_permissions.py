@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 
+from hub.api.routes.imports import WRITE_PERMISSION
 from hub.api.routes.stream import TOPIC_PERMISSION
 from hub.auth import ROLE_PERMISSIONS, Permission, Role
+from hub.roster import ROSTER_KINDS
 from tests.hub.auth.support import (
     CENTRE,
     OTHER_VENUE,
@@ -125,6 +127,43 @@ def _registration(ctx: Context) -> dict[str, Any]:
     return {"community_id": 2, "member_id": member["id"], "registered_on": "2026-02-15"}
 
 
+READER = {"id": "reader-1", "kind": "card_reader", "port": "/dev/serial/by-id/usb-FTDI-port0"}
+
+
+def _unprovisioned(ctx: Context) -> dict[str, Any]:
+    """A site to provision: a venue of the seeded city that has none yet."""
+    provisioned = {
+        s["id"]
+        for s in ctx.as_operator("GET", "/api/v1/sites", params={"limit": 1000}).json()["data"]
+        if s["account"] is not None
+    }
+    venues = ctx.as_operator("GET", "/api/v1/venue-registry", params={"limit": 1000}).json()["data"]
+    free = sorted(v["id"] for v in venues if v["id"] not in provisioned)
+    return {"site_id": free[0], "kind": "venue", "devices": [READER]}
+
+
+def _provisioned(ctx: Context) -> str:
+    """One site kept provisioned for the examples (provisioned again after a revoke)."""
+    site = OTHER_VENUE
+    account = ctx.secured.get(Role.OPERATOR, f"/api/v1/sites/{site}").json().get("account")
+    if account is None or account["state"] == "revoked":
+        body = {"site_id": site, "kind": "venue", "devices": [READER], "reinstate": True}
+        ctx.as_operator("POST", "/api/v1/sites", json=body)
+    return site
+
+
+def _new_device(_: Context) -> dict[str, Any]:
+    """A card reader on a port of its own (a reader shares no line)."""
+    n = next(_codes)
+    return {"id": f"reader-{n}", "kind": "card_reader", "port": f"/dev/ttyUSB{n}"}
+
+
+def _device_to_remove(ctx: Context) -> str:
+    device = _new_device(ctx)
+    ctx.as_operator("POST", f"/api/v1/sites/{_provisioned(ctx)}/devices", json=device)
+    return str(device["id"])
+
+
 def _throwaway_user(ctx: Context) -> str:
     name = f"throwaway-{next(_codes)}"
     user_token(ctx.secured.app.state.settings.database_url, Role.VIEWER, username=name)
@@ -133,6 +172,13 @@ def _throwaway_user(ctx: Context) -> str:
 
 def _new_user(_: Context) -> dict[str, Any]:
     return {"username": f"new-user-{next(_codes)}", "role": "viewer"}
+
+
+def _audit_entry(ctx: Context) -> int:
+    """The newest entry of the audit log, after a change that makes one."""
+    ctx.as_operator("POST", "/api/v1/members", json=_member(ctx))
+    newest = ctx.as_operator("GET", "/api/v1/audit", params={"limit": 1}).json()["data"][0]
+    return int(newest["id"])
 
 
 def _own_token(ctx: Context) -> dict[str, str]:
@@ -235,9 +281,25 @@ def _chair(ctx: Context) -> int:
 
 
 def _imports(kind: str, csv: str) -> tuple[tuple[str, str], Example]:
+    """An import needs ``imports.write`` and the kind's own write permission."""
+    write = WRITE_PERMISSION[kind]  # type: ignore[index]
     return ("POST", f"/api/v1/imports/{kind}"), Example(
-        Permission.IMPORTS_WRITE, params={"format": "csv"}, content=csv.encode()
+        Permission.IMPORTS_WRITE,
+        params={"format": "csv"},
+        content=csv.encode(),
+        allowed=lambda role: {Permission.IMPORTS_WRITE, write} <= documented_permissions()[role],
+        also=(write,),
     )
+
+
+def _template(kind: str) -> tuple[tuple[str, str], Example]:
+    return ("GET", f"/api/v1/imports/{kind}/template"), Example(
+        Permission.IMPORTS_WRITE, params={"format": "xlsx"}
+    )
+
+
+def _export(kind: str, permission: Permission) -> tuple[tuple[str, str], Example]:
+    return ("GET", f"/api/v1/exports/{kind}"), Example(permission, params={"format": "csv"})
 
 
 P = Permission
@@ -262,7 +324,25 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/sites"): Example(P.DEVICES_READ),
     ("GET", "/api/v1/sites/{site_id}"): Example(P.DEVICES_READ, path={"site_id": CENTRE}),
     ("GET", "/api/v1/devices"): Example(P.DEVICES_READ, params={"site": CENTRE}),
+    ("POST", "/api/v1/sites"): Example(P.SITES_WRITE, json=_unprovisioned),
+    ("POST", "/api/v1/sites/{site_id}/bundle"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}
+    ),
+    ("PUT", "/api/v1/sites/{site_id}/devices"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}, json={"devices": [READER]}
+    ),
+    ("POST", "/api/v1/sites/{site_id}/devices"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}, json=_new_device
+    ),
+    ("DELETE", "/api/v1/sites/{site_id}/devices/{device_id}"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned, "device_id": _device_to_remove}
+    ),
+    ("POST", "/api/v1/sites/{site_id}/revoke"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}
+    ),
     ("GET", "/api/v1/dead-letters"): Example(P.DEAD_LETTERS_READ),
+    ("GET", "/api/v1/audit"): Example(P.AUDIT_READ, params={"table": "members"}),
+    ("GET", "/api/v1/audit/{entry_id}"): Example(P.AUDIT_READ, path={"entry_id": _audit_entry}),
     ("GET", "/api/v1/commands"): Example(P.COMMANDS_READ),
     ("GET", "/api/v1/commands/{command_id}"): Example(
         P.COMMANDS_READ, path={"command_id": _command_in_scope}
@@ -370,6 +450,25 @@ EXAMPLES: dict[tuple[str, str], Example] = {
                 "编号,社区编号,单位编号,签订日期,截止日期,单位提供,社区需求\n"
                 "XY001,C01,U001,2026-03-01,2027-02-28,义诊,楼道照明\n",
             ),
+            # new rows: created by the first role allowed, the same again for the others
+            _imports("subdistricts", "编号,名称\nSD09,测试街道\n"),
+            _imports("communities", "编号,名称,街道编号\nC09,测试社区,SD01\n"),
+            _imports("grids", "编号,名称,社区编号,层级,上级网格编号\nG901,测试网格,C01,2,G001\n"),
+            _imports("party-orgs", "编号,名称,类型,街道编号\nP901,测试党工委,街道党工委,SD01\n"),
+            _imports("alliances", "编号,名称,街道编号\nA09,测试党建联盟,SD01\n"),
+            _imports("service-centres", "编号,名称,社区编号\ncentre-09,测试党群服务中心,C01\n"),
+            _imports(
+                "venues",
+                "编号,名称,类型,单位编号,社区编号,地址,容量,开放时间,关闭时间,周日\n"
+                "venue-90,测试停车场,停车场,U001,C01,原平市测试路1号,50,06:00,22:00,休息\n",
+            ),
+            _imports("volunteer-teams", "编号,名称,类型,社区编号\nV901,测试志愿服务队,小组,C01\n"),
+            *(_template(kind) for kind in ROSTER_KINDS),
+            _export("members", RECORDS),
+            _export("registrations", RECORDS),
+            _export("activities", P.ACTIVITIES_READ),
+            _export("venues", P.VENUES_READ),
+            *(_export(kind, ORG) for kind in ROSTER_KINDS if kind not in {"members", "venues"}),
         ]
     ),
 }

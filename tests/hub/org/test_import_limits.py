@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from hub.api import create_app
 from hub.core.db import upgrade
 from hub.core.settings import HubSettings
-from hub.org.roster import ReadLimits, TableError
-from hub.org.roster.table import read_table
+from hub.roster import ReadLimits, TableError
+from hub.roster.table import read_table
 from tests.hub.support import ApiServer, wait_until
 
 SHEET = "xl/worksheets/sheet1.xml"

@@ -20,9 +20,9 @@ from hub.api.schemas.members import MemberIn, MemberPatch
 from hub.core.settings import HubSettings
 from hub.org.models import Member, Unit
 from hub.org.names import TEXT_PATTERN, TITLE_LENGTH, check_name
-from hub.org.roster import import_roster
-from hub.org.roster.columns import MEMBER_COLUMNS
-from hub.org.roster.table import TableError, read_table
+from hub.roster import import_roster
+from hub.roster.columns import MEMBER_COLUMNS
+from hub.roster.table import TableError, read_table
 from tests.hub.org.support import City
 from tests.hub.support import CARD_KEY, ApiServer
 

@@ -238,11 +238,11 @@ def test_grids_keep_their_three_levels(registry: Registry) -> None:
         body = {"code": code, "name": f"网格{code}", "community_id": community["id"]}
         return registry.call("POST", "/grids", json={**body, "level": level, "parent_id": parent})
 
-    refusal(grid("G95", 1, top["id"]), 422, "parent_id", "range")
-    refusal(grid("G95", 2, None), 422, "parent_id", "range")
-    msg = refusal(grid("G95", 3, top["id"]), 422, "parent_id", "range")
+    refusal(grid("G95", 1, top["id"]), 422, "parent_id", "rule")
+    refusal(grid("G95", 2, None), 422, "parent_id", "rule")
+    msg = refusal(grid("G95", 3, top["id"]), 422, "parent_id", "rule")
     assert "level 1" in msg
-    assert "community" in refusal(grid("G95", 2, elsewhere["id"]), 422, "parent_id", "range")
+    assert "community" in refusal(grid("G95", 2, elsewhere["id"]), 422, "parent_id", "rule")
     lane = grid("G95", 2, top["id"])
     assert lane.status_code == 201, lane.text
     building = grid("G96", 3, lane.json()["id"])
@@ -252,13 +252,13 @@ def test_grids_keep_their_three_levels(registry: Registry) -> None:
         registry.call("PATCH", f"/grids/{lane.json()['id']}", json={"level": 3}),
         422,
         "parent_id",
-        "range",
+        "rule",
     )
     refusal(
         registry.call("PATCH", f"/grids/{lane.json()['id']}", json={"level": 1, "parent_id": None}),
         422,
         "level",
-        "range",
+        "rule",
     )
     assert registry.ok("GET", f"/grids/{lane.json()['id']}")["level"] == 2, "nothing changed"
 
@@ -271,11 +271,11 @@ def test_party_organisations_keep_their_five_levels(registry: Registry) -> None:
         body = {"code": code, "name": f"党组织{code}", "kind": kind, "parent_id": parent}
         return registry.call("POST", "/party-orgs", json=body)
 
-    refusal(org("P95", "working_committee", committee["id"]), 422, "parent_id", "range")
-    refusal(org("P95", "community_committee", None), 422, "parent_id", "range")
-    msg = refusal(org("P95", "community_committee", branch["id"]), 422, "parent_id", "range")
+    refusal(org("P95", "working_committee", committee["id"]), 422, "parent_id", "rule")
+    refusal(org("P95", "community_committee", None), 422, "parent_id", "rule")
+    msg = refusal(org("P95", "community_committee", branch["id"]), 422, "parent_id", "rule")
     assert "grid_branch" in msg
-    refusal(org("P95", "household_group", branch["id"]), 422, "parent_id", "range")
+    refusal(org("P95", "household_group", branch["id"]), 422, "parent_id", "rule")
     group = org("P95", "building_group", branch["id"])
     assert group.status_code == 201, group.text
     household = org("P96", "household_group", group.json()["id"])
@@ -285,7 +285,7 @@ def test_party_organisations_keep_their_five_levels(registry: Registry) -> None:
         registry.call("PATCH", f"/party-orgs/{branch['id']}", json={"kind": "building_group"}),
         422,
         "parent_id",
-        "range",
+        "rule",
     )
     refusal(
         registry.call(
@@ -295,7 +295,7 @@ def test_party_organisations_keep_their_five_levels(registry: Registry) -> None:
         ),
         422,
         "kind",
-        "range",
+        "rule",
     )
 
 
@@ -316,7 +316,7 @@ def test_one_chair_at_a_time(registry: Registry) -> None:
         registry.call("POST", chairs, json=period("2031-03-31", "2031-06-30", second_unit)),
         409,
         "starts_on",
-        "overlap",
+        "rule",
     )
     assert "2031-01-01" in msg
     refusal(
@@ -337,7 +337,7 @@ def test_one_chair_at_a_time(registry: Registry) -> None:
         registry.call("PATCH", f"{chairs}/{second['id']}", json={"starts_on": "2031-03-01"}),
         409,
         "starts_on",
-        "overlap",
+        "rule",
     )
     moved = registry.ok("PATCH", f"{chairs}/{chair['id']}", json={"ends_on": "2031-02-28"})
     assert {"id": chair["id"], **period("2031-01-01", "2031-02-28")} in moved["chairs"]
@@ -443,7 +443,7 @@ def test_members_are_archived_and_restored(registry: Registry) -> None:
     refusal(patch, 422, "unit_id", "archived")
     grid = registry.first("/grids", community_id=2)
     patch = registry.call("PATCH", f"/members/{other['id']}", json={"grid_id": grid["id"]})
-    refusal(patch, 422, "grid_id", "range")
+    refusal(patch, 422, "grid_id", "rule")
 
 
 @pytest.mark.parametrize("role", [Role.VENUE_MANAGER, Role.VIEWER])

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import Engine
 
 from hub.org.models import Agreement, Member, Registration, ServiceMenuItem, Unit
-from hub.org.roster import RowError, import_roster
+from hub.roster import RowError, import_roster
 from tests.hub.org.support import City, hashed
 from tests.hub.support import CARD_KEY, CARD_KEYS
 

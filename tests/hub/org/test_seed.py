@@ -11,11 +11,15 @@ from sqlalchemy import Engine
 
 from demo.seed import CITY, Scale, SeedError, member_card, seed_city
 from demo.seed_cli import main as seed_main
+from hub.audit import AuditEntry
 from hub.core.db import make_engine, upgrade
 from hub.ingest.models import Checkin
 from hub.org.assessment import build_assessment
-from hub.org.cli import import_main
 from hub.org.models import Member, PartyOrg
+from hub.roster import ROSTER_KINDS
+from hub.roster.cli import import_main
+from hub.roster.sheets import to_xlsx
+from hub.roster.templates import template
 from hub.venues.models import Venue
 from tests.hub.org.support import hashed
 from tests.hub.support import CARD_KEY
@@ -121,3 +125,22 @@ def test_seed_and_import_commands(
     roster.write_text("code,name,unit_code,community_code,card\nX1,测试,U001,C01,00000000AA\n")
     assert import_main(["members", str(roster), "--database-url", url]) == 0
     assert "1 members rows imported (1 new, 0 updated)" in capsys.readouterr().out
+
+    # every kind's template imports into the demo city as it stands; each row is audited
+    for kind in ROSTER_KINDS:
+        sheet = tmp_path / f"{kind}.xlsx"
+        header, rows = template(kind)
+        sheet.write_bytes(to_xlsx(header, rows, kind))
+        assert import_main([kind, str(sheet), "--database-url", url]) == 0, capsys.readouterr()
+        assert f"1 {kind} rows imported (1 new, 0 updated)" in capsys.readouterr().out
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            sources = conn.execute(
+                sa.select(AuditEntry.table_name, AuditEntry.source, AuditEntry.request).where(
+                    AuditEntry.row_id == "venue-53"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert sources == [("venues", "import", "community import venues venues.xlsx")]

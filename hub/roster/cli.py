@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
+from hub.audit.console import console_session
 from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import settings_for_cli
 from hub.org.cards import card_sealer
-from hub.org.roster import TableError, format_of, import_roster
+from hub.roster import ROSTER_KINDS, TableError, format_of, import_roster
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,13 @@ log = logging.getLogger(__name__)
 def import_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="community import",
-        description="Import members, units or agreements from a CSV or XLSX file. Every row is "
-        "checked; if any row is bad, nothing is imported and every problem is listed. Cards "
-        "need HUB_CARD_KEY. See docs/records.md for the columns.",
+        description="Import members, units, agreements or a registry kind (sub-districts, "
+        "communities, grids, party organisations, alliances, service centres, venues, volunteer "
+        "teams) from a CSV or XLSX file. Every row is checked; if any row is bad, nothing is "
+        "imported and every problem is listed. Cards need HUB_CARD_KEY. See docs/records.md "
+        "for the columns. Each row written is in the audit log under the login's name.",
     )
-    parser.add_argument("kind", choices=["members", "units", "agreements"])
+    parser.add_argument("kind", choices=ROSTER_KINDS)
     parser.add_argument("file", type=Path, help="a .csv or .xlsx file")
     parser.add_argument("--database-url", help="default: HUB_DATABASE_URL or sqlite:///data/hub.db")
     args = parser.parse_args(argv)
@@ -53,7 +55,7 @@ def import_main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     try:
         upgrade(settings.database_url)
-        with Session(engine) as session:
+        with console_session(engine, parser.prog, argv, source="import") as session:
             report = import_roster(
                 session, args.kind, data, file_format, card_key=key, card_seal=seal
             )

@@ -33,7 +33,7 @@ from openpyxl.utils.datetime import (
     from_excel,
 )
 
-from hub.org.roster.limits import ReadLimits, TableError
+from hub.roster.limits import ReadLimits, TableError
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

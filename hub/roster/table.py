@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from hub.org.roster import xlsx
-from hub.org.roster.limits import ReadLimits, TableError
+from hub.roster import xlsx
+from hub.roster.limits import ReadLimits, TableError
 
 __all__ = ["FileFormat", "ReadLimits", "Row", "Table", "TableError", "format_of", "read_table"]
 
