@@ -41,13 +41,13 @@ for _area in (
     stream,
     live,
     organisation,
-    organisation_writes,
     members,
     activities,
     reports,
     imports,
     exports,
     audit,
+    organisation_writes,
 ):
     api_router.include_router(_area.router)
 

@@ -191,7 +191,8 @@ class VenueOut(BaseModel):
 
 # --- what the writes take ----------------------------------------------------------------------
 # A create names every required field; a patch only those that change (a field left out is
-# kept; null clears a field that may be empty). Codes, names, titles and dates are bounded as
+# kept; null clears a field that may be empty). A code is not changed: files and other records
+# refer to it (to correct one, archive the row and register it again). Codes, names, titles and dates are bounded as
 # the roster import bounds them.
 
 Code = Annotated[str, Field(pattern=CODE_PATTERN, description="the key people use in files")]
@@ -217,7 +218,6 @@ class SubdistrictIn(BaseModel):
 
 class SubdistrictPatch(BaseModel):
     model_config = _write({"name": "南城街道"})
-    code: Code | Kept = None
     name: Name | Kept = None
 
 
@@ -231,7 +231,6 @@ class CommunityIn(BaseModel):
 
 class CommunityPatch(BaseModel):
     model_config = _write({"name": "和平社区"}, {"centre_id": None})
-    code: Code | Kept = None
     name: Name | Kept = None
     subdistrict_id: BodyId | Kept = None
     centre_id: SiteId | None = Field(default=None, description="null: no centre serves it")
@@ -253,7 +252,6 @@ class GridIn(BaseModel):
 
 class GridPatch(BaseModel):
     model_config = _write({"name": "1号院"})
-    code: Code | Kept = None
     name: Name | Kept = None
     community_id: BodyId | Kept = None
     level: GridLevel | Kept = None
@@ -279,7 +277,6 @@ class PartyOrgIn(BaseModel):
 
 class PartyOrgPatch(BaseModel):
     model_config = _write({"name": "康乐社区党委"})
-    code: Code | Kept = None
     name: Name | Kept = None
     kind: PartyOrgKind | Kept = None
     parent_id: BodyId | None = None
@@ -299,7 +296,6 @@ class UnitIn(BaseModel):
 
 class UnitPatch(BaseModel):
     model_config = _write({"name": "原平市康乐小学"})
-    code: Code | Kept = None
     name: Name | Kept = None
     kind: UnitKind | Kept = None
     community_id: BodyId | None = None
@@ -315,7 +311,6 @@ class AllianceIn(BaseModel):
 
 class AlliancePatch(BaseModel):
     model_config = _write({"name": "南城党建联盟"})
-    code: Code | Kept = None
     name: Name | Kept = None
     subdistrict_id: BodyId | None = None
 
@@ -378,7 +373,6 @@ class AgreementPatch(BaseModel):
     model_config = _write(
         {"ends_on": "2027-12-31"}, {"menu": [{"direction": "need", "title": "助老"}]}
     )
-    code: Code | Kept = None
     community_id: BodyId | Kept = None
     unit_id: BodyId | Kept = None
     signed_on: Day | Kept = None
@@ -399,7 +393,6 @@ class VolunteerTeamIn(BaseModel):
 
 class VolunteerTeamPatch(BaseModel):
     model_config = _write({"name": "康乐社区志愿服务队"})
-    code: Code | Kept = None
     name: Name | Kept = None
     kind: Literal["station", "alliance", "group"] | Kept = None
     community_id: BodyId | Kept = None
