@@ -18,6 +18,7 @@ from hub.api.routes import (
     live,
     members,
     organisation,
+    organisation_writes,
     registry,
     reports,
     site_admin,
@@ -48,6 +49,7 @@ for _area in (
     imports,
     exports,
     audit,
+    organisation_writes,
 ):
     api_router.include_router(_area.router)
 

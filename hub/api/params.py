@@ -144,7 +144,10 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-BodyId = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_json_integer)]
+JsonInteger = BeforeValidator(_json_integer)
+"""With a bounded ``int`` in a JSON body: a JSON integer only."""
+
+BodyId = Annotated[int, Ge(1), Le(MAX_ID), JsonInteger]
 """A record's id in a JSON body."""
 
 JSON_INTEGER = BeforeValidator(_json_integer)

@@ -289,6 +289,7 @@ PATH_KEYS = {
     "activity_id": ("activities", "id"),
     "site_id": ("sites", "id"),
     "command_id": ("edge_commands", "id"),
+    "chair_id": ("alliance_chairs", "id"),
     "entry_id": ("audit_log", "id"),
     "closure_id": ("venue_closures", "id"),
 }

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.api.auth import require
-from hub.api.crud import conflict, equal, found, referenced
+from hub.api.crud import conflict, equal, found
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.listing import Conditions, add_detail, add_list, add_list_and_detail
@@ -28,6 +28,14 @@ from hub.api.schemas.members import (
     RegistrationIn,
     RegistrationOut,
     RegistrationPatch,
+)
+from hub.api.writing import (
+    ArchivedQuery,
+    archive,
+    check_references,
+    field_error,
+    restore,
+    unarchived,
 )
 from hub.auth import Permission
 from hub.core.settings import HubSettings
@@ -56,6 +64,7 @@ def member_out(member: Member) -> MemberOut:
         party_org_id=member.party_org_id,
         in_service=member.in_service,
         card_enrolled=member.card_hash is not None,
+        archived_at=member.archived_at,
     )
 
 
@@ -80,8 +89,9 @@ def member_filters(  # noqa: PLR0917 - FastAPI passes every query parameter by k
         bool | None, Query(description="has (or has not) registered with a community")
     ] = None,
     code: Annotated[str | None, Query(pattern=CODE_PATTERN, examples=["M00042"])] = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    where = equal(
+    where = unarchived(Member, archived) + equal(
         (Member.unit_id, unit_id),
         (Member.community_id, community_id),
         (Member.party_org_id, party_org_id),
@@ -128,8 +138,9 @@ add_detail(
 )
 def create_member(session: SessionDep, settings: SettingsDep, body: MemberIn) -> MemberDetailOut:
     """Enrol a member; ``card`` (optional) is hashed, never stored."""
-    _check_references(session, body.model_dump())
-    values = body.model_dump(exclude={"card"})
+    values = body.model_dump()
+    _check_references(session, values, given=values)
+    values.pop("card")
     member = Member(**values, **_card(settings, body.card))
     session.add(member)
     _commit(session, f"member code {body.code!r} or its card is taken")
@@ -145,7 +156,9 @@ def update_member(
     member = found(session, Member, member_id, "member")
     changes = body.model_dump(exclude_unset=True)
     _check_references(
-        session, {"community_id": member.community_id, "grid_id": member.grid_id, **changes}
+        session,
+        {"community_id": member.community_id, "grid_id": member.grid_id, **changes},
+        given=changes,
     )
     if "card" in changes:
         for column, value in _card(settings, changes.pop("card")).items():
@@ -155,6 +168,32 @@ def update_member(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} cannot be null")
         setattr(member, field, value)
     _commit(session, "that card is enrolled for another member")
+    return _detail(session, member)
+
+
+@router.post(
+    "/members/{member_id}/archive",
+    response_model=MemberDetailOut,
+    dependencies=_WRITE,
+    responses=refusals(404),
+)
+def archive_member(session: SessionDep, member_id: RecordId) -> MemberDetailOut:
+    """A member who has left: hidden from lists (``?archived=true`` shows them), kept for the
+    attendance and registrations that refer to them, not to be newly referred to."""
+    member = found(session, Member, member_id, "member")
+    archive(session, member)
+    return _detail(session, member)
+
+
+@router.post(
+    "/members/{member_id}/restore",
+    response_model=MemberDetailOut,
+    dependencies=_WRITE,
+    responses=refusals(404),
+)
+def restore_member(session: SessionDep, member_id: RecordId) -> MemberDetailOut:
+    member = found(session, Member, member_id, "member")
+    restore(session, member)
     return _detail(session, member)
 
 
@@ -196,9 +235,14 @@ def create_registration(session: SessionDep, body: RegistrationIn) -> Registrati
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "give exactly one of member_id and unit_id"
         )
-    referenced(session, Community, body.community_id, "community_id")
-    referenced(session, Member, body.member_id, "member_id")
-    referenced(session, Unit, body.unit_id, "unit_id")
+    check_references(
+        session,
+        {
+            "community_id": (Community, body.community_id),
+            "member_id": (Member, body.member_id),
+            "unit_id": (Unit, body.unit_id),
+        },
+    )
     registration = Registration(**body.model_dump())
     session.add(registration)
     _commit(session, "already registered with that community")
@@ -216,26 +260,35 @@ def update_registration(
 ) -> RegistrationOut:
     registration = found(session, Registration, registration_id, "registration")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    referenced(session, Community, changes.get("community_id"), "community_id")
+    check_references(session, {"community_id": (Community, changes.get("community_id"))})
     for field, value in changes.items():
         setattr(registration, field, value)
     _commit(session, "already registered with that community")
     return RegistrationOut.model_validate(registration)
 
 
-def _check_references(session: Session, values: dict[str, Any]) -> None:
-    for field, model in (
-        ("unit_id", Unit),
-        ("community_id", Community),
-        ("grid_id", Grid),
-        ("party_org_id", PartyOrg),
-    ):
-        referenced(session, model, values.get(field), field)
+def _check_references(session: Session, values: dict[str, Any], given: dict[str, Any]) -> None:
+    """The references given (missing or archived: 422 naming the field), and the grid, given or
+    kept, in the member's community."""
+    check_references(
+        session,
+        {
+            field: (model, values.get(field))
+            for field, model in (
+                ("unit_id", Unit),
+                ("community_id", Community),
+                ("grid_id", Grid),
+                ("party_org_id", PartyOrg),
+            )
+            if field in given
+        },
+    )
     grid = session.get(Grid, values["grid_id"]) if values.get("grid_id") is not None else None
     if grid is not None and grid.community_id != values.get("community_id"):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        raise field_error(
+            "grid_id",
             f"grid_id: grid {grid.id} is not in community {values.get('community_id')}",
+            "rule",
         )
 
 

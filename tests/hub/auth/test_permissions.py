@@ -115,6 +115,13 @@ def _member(_: Context) -> dict[str, Any]:
     return {"code": f"MP{next(_codes):04d}", "name": "测试党员", "unit_id": 1, "community_id": 1}
 
 
+def _new_member(ctx: Context, *, archived: bool = False) -> int:
+    member = int(ctx.as_operator("POST", "/api/v1/members", json=_member(ctx)).json()["id"])
+    if archived:
+        ctx.as_operator("POST", f"/api/v1/members/{member}/archive")
+    return member
+
+
 def _registration(ctx: Context) -> dict[str, Any]:
     """A member registers once per community: a new member each time."""
     member = ctx.as_operator("POST", "/api/v1/members", json=_member(ctx)).json()
@@ -217,6 +224,96 @@ def _closure(ctx: Context) -> int:
     body = {"starts_on": "2030-02-01", "ends_on": "2030-02-03", "reason": "检修"}
     path = f"/api/v1/venue-registry/{UNIT_VENUES[0]}/closures"
     return int(ctx.as_operator("POST", path, json=body).json()["id"])
+
+
+def _new(body: Callable[[int], dict[str, Any]]) -> Callable[[Context], dict[str, Any]]:
+    """A body for ``POST path`` with a code not yet taken."""
+    return lambda _: body(next(_codes))
+
+
+REGISTRY: dict[str, tuple[str, Callable[[int], dict[str, Any]], dict[str, Any]]] = {
+    "/subdistricts": ("subdistrict_id", lambda n: {"code": f"SDP{n}", "name": "街道"}, {}),
+    "/communities": (
+        "community_id",
+        lambda n: {"code": f"CP{n}", "name": "社区", "subdistrict_id": 1},
+        {"centre_id": CENTRE},
+    ),
+    "/grids": (
+        "grid_id",
+        lambda n: {"code": f"GP{n}", "name": "网格", "community_id": 1, "level": 1},
+        {},
+    ),
+    "/party-orgs": (
+        "party_org_id",
+        lambda n: {"code": f"PP{n}", "name": "党工委", "kind": "working_committee"},
+        {},
+    ),
+    "/units": ("unit_id", lambda n: {"code": f"UP{n}", "name": "单位", "kind": "agency"}, {}),
+    "/alliances": ("alliance_id", lambda n: {"code": f"AP{n}", "name": "联盟"}, {}),
+    "/agreements": (
+        "agreement_id",
+        lambda n: {
+            "code": f"XYP{n}",
+            "community_id": 1,
+            "unit_id": 1,
+            "signed_on": "2026-03-01",
+            "menu": [{"direction": "offer", "title": "义诊"}],
+        },
+        {"ends_on": "2027-12-31", "menu": [{"direction": "need", "title": "助老"}]},
+    ),
+    "/volunteer-teams": (
+        "team_id",
+        lambda n: {"code": f"VP{n}", "name": "志愿队", "kind": "group", "community_id": 1},
+        {},
+    ),
+}
+"""Per registry collection: its id's name, a new row's body, a change (besides its code)."""
+
+
+def _made(path: str, body: Callable[[int], dict[str, Any]], *, archived: bool = False) -> Value:
+    """A new row's id (archived, to be restored), made by an operator for each call."""
+
+    def make(ctx: Context) -> int:
+        row = ctx.as_operator("POST", f"/api/v1{path}", json=body(next(_codes))).json()
+        if archived:
+            ctx.as_operator("POST", f"/api/v1{path}/{row['id']}/archive")
+        return int(row["id"])
+
+    return make
+
+
+def _registry_examples() -> dict[tuple[str, str], Example]:
+    examples = {}
+    for path, (id_name, body, change) in REGISTRY.items():
+        one = f"/api/v1{path}/{{{id_name}}}"
+        new: Value = _made(path, body)
+        examples[("POST", f"/api/v1{path}")] = Example(P.ORGANISATION_WRITE, json=_new(body))
+        examples[("PATCH", one)] = Example(
+            P.ORGANISATION_WRITE,
+            path={id_name: new},
+            json=change or {"name": "改名"},
+        )
+        examples[("POST", f"{one}/archive")] = Example(P.ORGANISATION_WRITE, path={id_name: new})
+        examples[("POST", f"{one}/restore")] = Example(
+            P.ORGANISATION_WRITE, path={id_name: _made(path, body, archived=True)}
+        )
+    return examples
+
+
+def _alliance_unit(ctx: Context) -> int:
+    return int(ctx.as_operator("GET", "/api/v1/alliances/1").json()["unit_ids"][0])
+
+
+def _chair_body(ctx: Context) -> dict[str, Any]:
+    """A period of its own (a month), by a unit of alliance 1."""
+    n = next(_codes)
+    start = f"{2040 + n // 12}-{n % 12 + 1:02d}"
+    return {"unit_id": _alliance_unit(ctx), "starts_on": f"{start}-01", "ends_on": f"{start}-28"}
+
+
+def _chair(ctx: Context) -> int:
+    alliance = ctx.as_operator("POST", "/api/v1/alliances/1/chairs", json=_chair_body(ctx)).json()
+    return max(int(c["id"]) for c in alliance["chairs"])
 
 
 def _imports(kind: str, csv: str) -> tuple[tuple[str, str], Example]:
@@ -368,6 +465,28 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/api/v1/members"): Example(P.RECORDS_WRITE, json=_member),
     ("PATCH", "/api/v1/members/{member_id}"): Example(
         P.RECORDS_WRITE, path={"member_id": 1}, json={"in_service": True}
+    ),
+    ("POST", "/api/v1/members/{member_id}/archive"): Example(
+        P.RECORDS_WRITE, path={"member_id": _new_member}
+    ),
+    ("POST", "/api/v1/members/{member_id}/restore"): Example(
+        P.RECORDS_WRITE, path={"member_id": lambda ctx: _new_member(ctx, archived=True)}
+    ),
+    **_registry_examples(),
+    ("POST", "/api/v1/alliances/{alliance_id}/chairs"): Example(
+        P.ORGANISATION_WRITE, path={"alliance_id": 1}, json=_chair_body
+    ),
+    ("PATCH", "/api/v1/alliances/{alliance_id}/chairs/{chair_id}"): Example(
+        P.ORGANISATION_WRITE,
+        path={"alliance_id": 1, "chair_id": _chair},
+        json=lambda ctx: {"unit_id": _alliance_unit(ctx)},
+    ),
+    ("DELETE", "/api/v1/alliances/{alliance_id}/chairs/{chair_id}"): Example(
+        P.ORGANISATION_WRITE, path={"alliance_id": 1, "chair_id": _chair}
+    ),
+    ("GET", "/api/v1/volunteer-teams/{team_id}/members"): Example(RECORDS, path={"team_id": 1}),
+    ("PUT", "/api/v1/volunteer-teams/{team_id}/members"): Example(
+        P.ORGANISATION_WRITE, path={"team_id": 1}, json={"member_ids": [1, 2]}
     ),
     ("GET", "/api/v1/registrations"): Example(RECORDS),
     ("GET", "/api/v1/registrations/{registration_id}"): Example(

@@ -44,7 +44,7 @@ def test_lists_filter_and_page(api: ApiServer) -> None:
     communities = api.get("/api/v1/communities").json()
     assert communities["count"] == SMALL.communities
     first = communities["data"][0]
-    assert set(first) == {"id", "code", "name", "subdistrict_id", "centre_id"}
+    assert set(first) == {"id", "code", "name", "subdistrict_id", "centre_id", "archived_at"}
     members = api.get("/api/v1/members", community_id=first["id"], limit=5, offset=0).json()
     assert len(members["data"]) == min(5, members["count"])
     assert all(m["community_id"] == first["id"] for m in members["data"])
@@ -119,7 +119,9 @@ def test_members_and_registrations_are_created_and_updated(api: ApiServer, engin
     assert api.http.post("/api/v1/members", json={**body, "card": "xyz"}).status_code == 422
     elsewhere = api.http.post("/api/v1/members", json={**body, "code": "M90003", "grid_id": 2})
     assert elsewhere.status_code == 422
-    assert "not in community 1" in elsewhere.json()["detail"]
+    (error,) = elsewhere.json()["detail"]
+    assert error["loc"] == ["body", "grid_id"]
+    assert "not in community 1" in error["msg"]
     patched = api.http.patch(f"/api/v1/members/{member['id']}", json={"card": None})
     assert patched.json()["card_enrolled"] is False
     assert vault_of(engine, member["id"]) is None, "the vault entry goes with the card"
