@@ -23,6 +23,7 @@ export const PAGES = [
   { id: "checkins", path: "/checkins", key: "nav.checkins" },
   { id: "operations", path: "/operations", key: "nav.operations" },
   { id: "records", path: "/records", key: "nav.records" },
+  { id: "admin", path: "/admin", key: "nav.admin" },
 ];
 
 /** A page is for users with any of these permissions (none listed: everyone). */
@@ -33,6 +34,8 @@ const PAGE_NEEDS = {
   operations: ["system.read"],
   site: ["system.read"],
   records: ["assessment.read", "venue_sharing.read"],
+  // the admin pages: for whoever may change something (which kinds: js/admin/kinds.js)
+  admin: ["organisation.write", "records.write", "registry.write", "venues.hours", "sites.write"],
 };
 
 /** What following each live topic needs (as the hub checks it). */
