@@ -8,7 +8,7 @@
 import { getAll, getJSON } from "/js/api.js";
 import { can, currentUser } from "/js/auth.js";
 import { $, badge, emptyRow, fill, h, label, row, table, value } from "/js/dom.js";
-import { notice, startPage } from "/js/shell.js";
+import { startPage } from "/js/shell.js";
 import { KINDS, access, kindsFor } from "/js/admin/kinds.js";
 import { check, clearErrors, fieldBox, readValue, refText, setValues, showError } from "/js/admin/form.js";
 import { rowTable } from "/js/admin/rows.js";
@@ -39,6 +39,13 @@ function adminURL(extra = {}) {
 }
 
 const enc = encodeURIComponent;
+
+/** A lasting word at the top of the page (the shell's notice is cleared after each load). */
+function say(key) {
+  const box = $("#admin-notice");
+  box.hidden = false;
+  fill(box, label(key));
+}
 const rowPath = (id) => `${kind.path}/${enc(id)}`;
 
 // --- the index of kinds ------------------------------------------------------------------------
@@ -245,7 +252,7 @@ async function renderForm(rowData) {
   const creating = !rowData;
   if (!creating && !allowed.edit) {
     $("#form-panel").hidden = true;
-    notice("admin.not_yours");
+    say("admin.not_yours");
     return;
   }
   const editable = (field) => (creating ? allowed.create : !field.createOnly && (allowed.fields === null || allowed.fields.has(field.name)));
@@ -396,7 +403,7 @@ async function load() {
   fill($("#admin-lead"), label(`admin.lead.${state.kindName}`));
   const allowed = access(state.kindName, can, currentUser());
   if (!allowed.list) {
-    notice("auth.forbidden");
+    say("auth.forbidden");
     return;
   }
   if (drawn) return; // a form being filled in is not redrawn under the user's hands
