@@ -53,8 +53,8 @@ export function fieldBox(field, options = {}) {
   const id = control.id;
   return h(
     "div",
-    { class: `field${field.type === "bool" ? " check" : ""}`, dataset: { field: field.name } },
-    h("label", { for: id }, label(`admin.field.${field.name}`), field.required ? label("admin.required_mark", undefined, "span", { class: "req", "aria-hidden": "true" }) : null),
+    { class: `field${field.type === "bool" ? " check" : ""}${field.required ? " required" : ""}`, dataset: { field: field.name } },
+    h("label", { for: id }, label(`admin.field.${field.name}`)),
     control,
     h("span", { class: "field-error", id: `${id}-error`, role: "alert" }),
   );

@@ -277,7 +277,10 @@ async function renderForm(rowData) {
     ),
   );
   const panel = formShell(creating ? "admin.new_title" : "admin.edit_title", undefined, form);
-  panel.querySelector("h2").append(label(`admin.kind.${state.kindName}`, undefined, "span", { class: "sub" }), creating ? null : value(rowData.code || rowData.id, "span", { class: "sub", id: "editing" }));
+  const head = panel.querySelector("h2");
+  head.classList.add("form-head");
+  head.append(label(`admin.kind.${state.kindName}`, undefined, "span", { class: "sub" }));
+  if (!creating) head.append(value(rowData.code || rowData.id, "span", { class: "sub", id: "editing" }));
   setValues(form, kind.fields, rowData);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
