@@ -106,6 +106,8 @@ def check_device(entry: Mapping[str, Any]) -> dict[str, Any]:
                 f"device {device_id!r}: {kind} has no option {key!r} "
                 f"(it has {', '.join(sorted(allowed))})"
             )
+        if allowed[key] is int and isinstance(raw, float) and not raw.is_integer():
+            raise DeviceSpecError(f"device {device_id!r}: {key} must be a whole number")
         try:
             value = allowed[key](str(raw)) if isinstance(raw, str) else allowed[key](raw)
         except (TypeError, ValueError):

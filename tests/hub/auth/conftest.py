@@ -34,7 +34,7 @@ from tests.hub.auth.support import (
     Secured,
 )
 from tests.hub.org.test_seed import SMALL
-from tests.hub.support import CARD_KEY, CARDS, ApiServer
+from tests.hub.support import CARD_KEY, CARDS, ApiServer, card_key_file
 from tests.hub.test_stream import _stop
 from tests.users import user_token
 
@@ -82,7 +82,9 @@ def _inbound(site: str, device: str, kind: topics.EventKind, payload: bytes) -> 
 
 
 @pytest.fixture
-def secured(db_settings: HubSettings, engine: Engine) -> Iterator[Secured]:
+def secured(
+    db_settings: HubSettings, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Secured]:
     seed_city(engine, seed=5, key=CARD_KEY, year=YEAR, scale=SMALL)
     venues = [*UNIT_VENUES, OTHER_VENUE]
     with engine.connect() as conn:
@@ -103,7 +105,13 @@ def secured(db_settings: HubSettings, engine: Engine) -> Iterator[Secured]:
         clock=lambda: T0 + timedelta(hours=2),
     )
     occupancy.after_commit(records)
-    settings = db_settings.model_copy(update={"card_key": SecretStr(CARD_KEY.decode())})
+    settings = db_settings.model_copy(
+        update={
+            "card_key": SecretStr(CARD_KEY.decode()),
+            # a site's bundle (POST /api/v1/sites) carries its card key
+            "card_private_key_file": card_key_file(tmp_path_factory.getbasetemp()),
+        }
+    )
     url = settings.database_url
     tokens = {
         Role.OPERATOR: user_token(url, Role.OPERATOR),

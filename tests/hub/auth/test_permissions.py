@@ -118,6 +118,43 @@ def _registration(ctx: Context) -> dict[str, Any]:
     return {"community_id": 2, "member_id": member["id"], "registered_on": "2026-02-15"}
 
 
+READER = {"id": "reader-1", "kind": "card_reader", "port": "/dev/serial/by-id/usb-FTDI-port0"}
+
+
+def _unprovisioned(ctx: Context) -> dict[str, Any]:
+    """A site to provision: a venue of the seeded city that has none yet."""
+    provisioned = {
+        s["id"]
+        for s in ctx.as_operator("GET", "/api/v1/sites", params={"limit": 1000}).json()["data"]
+        if s["account"] is not None
+    }
+    venues = ctx.as_operator("GET", "/api/v1/venue-registry", params={"limit": 1000}).json()["data"]
+    free = sorted(v["id"] for v in venues if v["id"] not in provisioned)
+    return {"site_id": free[0], "kind": "venue", "devices": [READER]}
+
+
+def _provisioned(ctx: Context) -> str:
+    """One site kept provisioned for the examples (provisioned again after a revoke)."""
+    site = OTHER_VENUE
+    account = ctx.secured.get(Role.OPERATOR, f"/api/v1/sites/{site}").json().get("account")
+    if account is None or account["state"] == "revoked":
+        body = {"site_id": site, "kind": "venue", "devices": [READER], "reinstate": True}
+        ctx.as_operator("POST", "/api/v1/sites", json=body)
+    return site
+
+
+def _new_device(_: Context) -> dict[str, Any]:
+    """A card reader on a port of its own (a reader shares no line)."""
+    n = next(_codes)
+    return {"id": f"reader-{n}", "kind": "card_reader", "port": f"/dev/ttyUSB{n}"}
+
+
+def _device_to_remove(ctx: Context) -> str:
+    device = _new_device(ctx)
+    ctx.as_operator("POST", f"/api/v1/sites/{_provisioned(ctx)}/devices", json=device)
+    return str(device["id"])
+
+
 def _throwaway_user(ctx: Context) -> str:
     name = f"throwaway-{next(_codes)}"
     user_token(ctx.secured.app.state.settings.database_url, Role.VIEWER, username=name)
@@ -165,6 +202,22 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/sites"): Example(P.DEVICES_READ),
     ("GET", "/api/v1/sites/{site_id}"): Example(P.DEVICES_READ, path={"site_id": CENTRE}),
     ("GET", "/api/v1/devices"): Example(P.DEVICES_READ, params={"site": CENTRE}),
+    ("POST", "/api/v1/sites"): Example(P.SITES_WRITE, json=_unprovisioned),
+    ("POST", "/api/v1/sites/{site_id}/bundle"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}
+    ),
+    ("PUT", "/api/v1/sites/{site_id}/devices"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}, json={"devices": [READER]}
+    ),
+    ("POST", "/api/v1/sites/{site_id}/devices"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}, json=_new_device
+    ),
+    ("DELETE", "/api/v1/sites/{site_id}/devices/{device_id}"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned, "device_id": _device_to_remove}
+    ),
+    ("POST", "/api/v1/sites/{site_id}/revoke"): Example(
+        P.SITES_WRITE, path={"site_id": _provisioned}
+    ),
     ("GET", "/api/v1/dead-letters"): Example(P.DEAD_LETTERS_READ),
     ("GET", "/api/v1/commands"): Example(P.COMMANDS_READ),
     ("GET", "/api/v1/commands/{command_id}"): Example(
