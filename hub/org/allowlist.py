@@ -41,6 +41,7 @@ def allowed_cards(conn: Connection, keys: HubCardKeys) -> dict[str, list[str]]:
             Community.centre_id.is_not(None),
             Member.card_sealed.is_not(None),
             Member.in_service.is_(True),
+            Member.archived_at.is_(None),  # an archived member's card opens nothing
         )
     )
     grouped: dict[str, set[str]] = defaultdict(set)

@@ -29,6 +29,7 @@ from hub.api.schemas.members import (
     RegistrationOut,
     RegistrationPatch,
 )
+from hub.api.writing import ArchivedQuery, archive, restore, unarchived
 from hub.auth import Permission
 from hub.core.settings import HubSettings
 from hub.org.cards import enrolled_card
@@ -56,6 +57,7 @@ def member_out(member: Member) -> MemberOut:
         party_org_id=member.party_org_id,
         in_service=member.in_service,
         card_enrolled=member.card_hash is not None,
+        archived_at=member.archived_at,
     )
 
 
@@ -80,8 +82,9 @@ def member_filters(  # noqa: PLR0917 - FastAPI passes every query parameter by k
         bool | None, Query(description="has (or has not) registered with a community")
     ] = None,
     code: Annotated[str | None, Query(pattern=CODE_PATTERN, examples=["M00042"])] = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    where = equal(
+    where = unarchived(Member, archived) + equal(
         (Member.unit_id, unit_id),
         (Member.community_id, community_id),
         (Member.party_org_id, party_org_id),
@@ -155,6 +158,32 @@ def update_member(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} cannot be null")
         setattr(member, field, value)
     _commit(session, "that card is enrolled for another member")
+    return _detail(session, member)
+
+
+@router.post(
+    "/members/{member_id}/archive",
+    response_model=MemberDetailOut,
+    dependencies=_WRITE,
+    responses=refusals(404),
+)
+def archive_member(session: SessionDep, member_id: RecordId) -> MemberDetailOut:
+    """A member who has left: hidden from lists (``?archived=true`` shows them), kept for the
+    attendance and registrations that refer to them, not to be newly referred to."""
+    member = found(session, Member, member_id, "member")
+    archive(session, member)
+    return _detail(session, member)
+
+
+@router.post(
+    "/members/{member_id}/restore",
+    response_model=MemberDetailOut,
+    dependencies=_WRITE,
+    responses=refusals(404),
+)
+def restore_member(session: SessionDep, member_id: RecordId) -> MemberDetailOut:
+    member = found(session, Member, member_id, "member")
+    restore(session, member)
     return _detail(session, member)
 
 

@@ -19,7 +19,7 @@ from hub.api.crud import equal, found
 from hub.api.deps import SessionDep
 from hub.api.errors import AUTHENTICATED, refusals
 from hub.api.listing import Conditions, add_detail, add_list, add_list_and_detail
-from hub.api.params import IdQuery
+from hub.api.params import IdQuery, RecordId
 from hub.api.schemas.organisation import (
     AgreementDetailOut,
     AgreementOut,
@@ -37,11 +37,14 @@ from hub.api.schemas.organisation import (
     ServiceCentreOut,
     ServiceRequestOut,
     SubdistrictOut,
+    TeamMemberOut,
+    TeamMembersOut,
     UnitKind,
     UnitOut,
     VenueOut,
     VolunteerTeamOut,
 )
+from hub.api.writing import ArchivedQuery, unarchived
 from hub.auth import Permission, Principal
 from hub.ingest.models import Device
 from hub.org.models import (
@@ -59,6 +62,7 @@ from hub.org.models import (
     Unit,
     VolunteerTeam,
 )
+from hub.org.registry import team_members
 from hub.venues.models import Venue
 from mqtt_contract.topics import ID_PATTERN
 
@@ -72,6 +76,11 @@ _404 = refusals(404)
 
 SiteQuery = Annotated[str | None, Query(pattern=ID_PATTERN, examples=["centre-01"])]
 SitePath = Annotated[str, Path(pattern=ID_PATTERN, examples=["centre-01"])]
+RecordIdPath = Annotated[RecordId, Path(examples=[1])]
+
+
+def subdistrict_filters(archived: ArchivedQuery = False) -> Conditions:
+    return unarchived(Subdistrict, archived)
 
 
 add_list_and_detail(
@@ -80,6 +89,7 @@ add_list_and_detail(
     table=Subdistrict,
     out=SubdistrictOut,
     order_by=[Subdistrict.code],
+    filters=subdistrict_filters,
     list_name="list_subdistricts",
     list_doc="街道: the sub-district offices.",
     detail_name="get_subdistrict",
@@ -88,8 +98,13 @@ add_list_and_detail(
 )
 
 
-def community_filters(subdistrict_id: IdQuery = None, centre_id: SiteQuery = None) -> Conditions:
-    return equal((Community.subdistrict_id, subdistrict_id), (Community.centre_id, centre_id))
+def community_filters(
+    subdistrict_id: IdQuery = None, centre_id: SiteQuery = None, archived: ArchivedQuery = False
+) -> Conditions:
+    return [
+        *unarchived(Community, archived),
+        *equal((Community.subdistrict_id, subdistrict_id), (Community.centre_id, centre_id)),
+    ]
 
 
 add_list_and_detail(
@@ -111,10 +126,12 @@ def grid_filters(
     community_id: IdQuery = None,
     level: Annotated[int | None, Query(ge=1, le=3)] = None,
     parent_id: IdQuery = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return equal(
-        (Grid.community_id, community_id), (Grid.level, level), (Grid.parent_id, parent_id)
-    )
+    return [
+        *unarchived(Grid, archived),
+        *equal((Grid.community_id, community_id), (Grid.level, level), (Grid.parent_id, parent_id)),
+    ]
 
 
 add_list_and_detail(
@@ -133,13 +150,19 @@ add_list_and_detail(
 
 
 def party_org_filters(
-    kind: PartyOrgKind | None = None, parent_id: IdQuery = None, community_id: IdQuery = None
+    kind: PartyOrgKind | None = None,
+    parent_id: IdQuery = None,
+    community_id: IdQuery = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return equal(
-        (PartyOrg.kind, kind),
-        (PartyOrg.parent_id, parent_id),
-        (PartyOrg.community_id, community_id),
-    )
+    return [
+        *unarchived(PartyOrg, archived),
+        *equal(
+            (PartyOrg.kind, kind),
+            (PartyOrg.parent_id, parent_id),
+            (PartyOrg.community_id, community_id),
+        ),
+    ]
 
 
 add_list_and_detail(
@@ -158,11 +181,17 @@ add_list_and_detail(
 
 
 def unit_filters(
-    kind: UnitKind | None = None, community_id: IdQuery = None, alliance_id: IdQuery = None
+    kind: UnitKind | None = None,
+    community_id: IdQuery = None,
+    alliance_id: IdQuery = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return equal(
-        (Unit.kind, kind), (Unit.community_id, community_id), (Unit.alliance_id, alliance_id)
-    )
+    return [
+        *unarchived(Unit, archived),
+        *equal(
+            (Unit.kind, kind), (Unit.community_id, community_id), (Unit.alliance_id, alliance_id)
+        ),
+    ]
 
 
 add_list_and_detail(
@@ -180,8 +209,8 @@ add_list_and_detail(
 )
 
 
-def alliance_filters(subdistrict_id: IdQuery = None) -> Conditions:
-    return equal((Alliance.subdistrict_id, subdistrict_id))
+def alliance_filters(subdistrict_id: IdQuery = None, archived: ArchivedQuery = False) -> Conditions:
+    return [*unarchived(Alliance, archived), *equal((Alliance.subdistrict_id, subdistrict_id))]
 
 
 def alliance_detail(session: Session, alliance: Alliance) -> AllianceDetailOut:
@@ -223,8 +252,13 @@ add_detail(
 )
 
 
-def agreement_filters(community_id: IdQuery = None, unit_id: IdQuery = None) -> Conditions:
-    return equal((Agreement.community_id, community_id), (Agreement.unit_id, unit_id))
+def agreement_filters(
+    community_id: IdQuery = None, unit_id: IdQuery = None, archived: ArchivedQuery = False
+) -> Conditions:
+    return [
+        *unarchived(Agreement, archived),
+        *equal((Agreement.community_id, community_id), (Agreement.unit_id, unit_id)),
+    ]
 
 
 def agreement_detail(session: Session, agreement: Agreement) -> AgreementDetailOut:
@@ -311,8 +345,12 @@ def get_service_centre(
 def volunteer_team_filters(
     community_id: IdQuery = None,
     kind: Annotated[str | None, Query(pattern="^(station|alliance|group)$")] = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return equal((VolunteerTeam.community_id, community_id), (VolunteerTeam.kind, kind))
+    return [
+        *unarchived(VolunteerTeam, archived),
+        *equal((VolunteerTeam.community_id, community_id), (VolunteerTeam.kind, kind)),
+    ]
 
 
 add_list_and_detail(
@@ -328,6 +366,26 @@ add_list_and_detail(
     id_name="team_id",
     what="team",
 )
+
+
+def team_members_out(session: Session, team_id: int) -> TeamMembersOut:
+    return TeamMembersOut(
+        team_id=team_id,
+        members=[TeamMemberOut.model_validate(m) for m in team_members(session, team_id)],
+    )
+
+
+@router.get(
+    "/volunteer-teams/{team_id}/members",
+    response_model=TeamMembersOut,
+    dependencies=_RECORDS_READ,
+    responses=_404,
+)
+def get_team_members(session: SessionDep, team_id: RecordIdPath) -> TeamMembersOut:
+    """A team's members by id, with the day each joined (who serves where is a record about
+    people: ``records.read``)."""
+    found(session, VolunteerTeam, team_id, "team")
+    return team_members_out(session, team_id)
 
 
 def service_request_filters(

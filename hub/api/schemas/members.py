@@ -6,7 +6,7 @@ never returned, only whether a card is enrolled.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -29,6 +29,9 @@ class MemberOut(BaseModel):
     party_org_id: int | None = Field(examples=[25])
     in_service: bool
     card_enrolled: bool = Field(description="a card is enrolled (its number is never returned)")
+    archived_at: datetime | None = Field(
+        default=None, examples=[None], description="when the member was archived; null: in use"
+    )
 
 
 class RegistrationOut(BaseModel):

@@ -5,12 +5,15 @@ alliances, agreements, service centres, volunteer teams, service requests, the v
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.params import LocalTime
+from hub.api.params import BodyId, Day, LocalTime
 from hub.api.schemas import FROM_ROWS as _FROM_ROWS
+from hub.api.schemas.members import CODE_PATTERN
+from hub.org.names import Name, Title
+from mqtt_contract.topics import ID_PATTERN
 
 PartyOrgKind = Literal[
     "working_committee", "community_committee", "grid_branch", "building_group", "household_group"
@@ -18,12 +21,15 @@ PartyOrgKind = Literal[
 UnitKind = Literal["agency", "enterprise", "institution", "two_new", "other"]
 RequestStatus = Literal["raised", "transferred", "resolved"]
 
+ARCHIVED = "when it was archived (hidden from lists, not to be newly referred to); null: in use"
+
 
 class SubdistrictOut(BaseModel):
     model_config = _FROM_ROWS
     id: int = Field(examples=[1])
     code: str = Field(examples=["SD01"])
     name: str = Field(examples=["北城街道"])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class CommunityOut(BaseModel):
@@ -35,6 +41,7 @@ class CommunityOut(BaseModel):
     centre_id: str | None = Field(
         examples=["centre-02"], description="the service centre that serves it"
     )
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class GridOut(BaseModel):
@@ -45,6 +52,7 @@ class GridOut(BaseModel):
     community_id: int = Field(examples=[3])
     level: int = Field(examples=[3], description="1 community, 2 compound or lane, 3 building")
     parent_id: int | None = Field(examples=[19])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class PartyOrgOut(BaseModel):
@@ -57,6 +65,7 @@ class PartyOrgOut(BaseModel):
     subdistrict_id: int | None = Field(examples=[None])
     community_id: int | None = Field(examples=[3])
     grid_id: int | None = Field(examples=[19])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class UnitOut(BaseModel):
@@ -67,10 +76,12 @@ class UnitOut(BaseModel):
     kind: UnitKind
     community_id: int | None = Field(examples=[3])
     alliance_id: int | None = Field(examples=[3])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class ChairOut(BaseModel):
     model_config = _FROM_ROWS
+    id: int = Field(examples=[9])
     unit_id: int = Field(examples=[12])
     starts_on: date = Field(examples=["2026-01-01"])
     ends_on: date = Field(examples=["2026-03-31"])
@@ -82,6 +93,7 @@ class AllianceOut(BaseModel):
     code: str = Field(examples=["A03"])
     name: str = Field(examples=["康乐社区党建联盟"])
     subdistrict_id: int | None = Field(examples=[1])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class AllianceDetailOut(AllianceOut):
@@ -103,6 +115,7 @@ class AgreementOut(BaseModel):
     unit_id: int = Field(examples=[12])
     signed_on: date = Field(examples=["2025-04-10"])
     ends_on: date | None = Field(examples=[None])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class AgreementDetailOut(AgreementOut):
@@ -117,6 +130,7 @@ class VolunteerTeamOut(BaseModel):
     kind: Literal["station", "alliance", "group"]
     community_id: int = Field(examples=[3])
     unit_id: int | None = Field(examples=[None])
+    archived_at: datetime | None = Field(default=None, examples=[None], description=ARCHIVED)
 
 
 class ServiceRequestOut(BaseModel):
@@ -172,3 +186,236 @@ class VenueOut(BaseModel):
     opens_at: LocalTime = Field(examples=["07:00:00"])
     closes_at: LocalTime = Field(examples=["21:00:00"])
     alert_threshold_pct: float = Field(examples=[90.0])
+
+
+# --- what the writes take ----------------------------------------------------------------------
+# A create names every required field; a patch only those that change (a field left out is
+# kept; null clears a field that may be empty). Codes, names, titles and dates are bounded as
+# the roster import bounds them.
+
+Code = Annotated[str, Field(pattern=CODE_PATTERN, description="the key people use in files")]
+SiteId = Annotated[str, Field(pattern=ID_PATTERN, examples=["centre-02"])]
+MAX_MENU_ITEMS = 100
+MAX_TEAM_MEMBERS = 1000
+_WRITE = ConfigDict(extra="forbid")
+
+
+def _write(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+class SubdistrictIn(BaseModel):
+    model_config = _write({"code": "SD04", "name": "南城街道"})
+    code: Code = Field(examples=["SD04"])
+    name: Name = Field(examples=["南城街道"])
+
+
+class SubdistrictPatch(BaseModel):
+    model_config = _write({"name": "南城街道"})
+    code: Code | None = Field(default=None, examples=["SD04"])
+    name: Name | None = Field(default=None, examples=["南城街道"])
+
+
+class CommunityIn(BaseModel):
+    model_config = _write({"code": "C31", "name": "和平社区", "subdistrict_id": 1})
+    code: Code = Field(examples=["C31"])
+    name: Name = Field(examples=["和平社区"])
+    subdistrict_id: BodyId = Field(examples=[1])
+    centre_id: SiteId | None = Field(default=None, description="the service centre serving it")
+
+
+class CommunityPatch(BaseModel):
+    model_config = _write({"name": "和平社区"}, {"centre_id": None})
+    code: Code | None = Field(default=None, examples=["C31"])
+    name: Name | None = Field(default=None, examples=["和平社区"])
+    subdistrict_id: BodyId | None = Field(default=None, examples=[1])
+    centre_id: SiteId | None = Field(default=None, description="null: no centre serves it")
+
+
+class GridIn(BaseModel):
+    """Level 1 is the community itself and has no parent; a level 2 or 3 grid's parent is the
+    grid one level up in the same community."""
+
+    model_config = _write(
+        {"code": "G901", "name": "1号院", "community_id": 1, "level": 2, "parent_id": 1}
+    )
+    code: Code = Field(examples=["G901"])
+    name: Name = Field(examples=["1号院"])
+    community_id: BodyId = Field(examples=[1])
+    level: int = Field(ge=1, le=3, strict=True, examples=[2])
+    parent_id: BodyId | None = Field(default=None, examples=[1])
+
+
+class GridPatch(BaseModel):
+    model_config = _write({"name": "1号院"})
+    code: Code | None = Field(default=None, examples=["G901"])
+    name: Name | None = Field(default=None, examples=["1号院"])
+    community_id: BodyId | None = Field(default=None, examples=[1])
+    level: int | None = Field(default=None, ge=1, le=3, strict=True, examples=[2])
+    parent_id: BodyId | None = Field(default=None, examples=[1])
+
+
+class PartyOrgIn(BaseModel):
+    """A working committee has no parent; every other kind's parent is of the kind one level
+    up (working committee → community committee → grid branch → building group → household
+    group)."""
+
+    model_config = _write(
+        {"code": "P901", "name": "康乐社区党委", "kind": "community_committee", "parent_id": 1}
+    )
+    code: Code = Field(examples=["P901"])
+    name: Name = Field(examples=["康乐社区党委"])
+    kind: PartyOrgKind
+    parent_id: BodyId | None = Field(default=None, examples=[1])
+    subdistrict_id: BodyId | None = Field(default=None, examples=[None])
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    grid_id: BodyId | None = Field(default=None, examples=[None])
+
+
+class PartyOrgPatch(BaseModel):
+    model_config = _write({"name": "康乐社区党委"})
+    code: Code | None = Field(default=None, examples=["P901"])
+    name: Name | None = Field(default=None, examples=["康乐社区党委"])
+    kind: PartyOrgKind | None = None
+    parent_id: BodyId | None = Field(default=None, examples=[1])
+    subdistrict_id: BodyId | None = Field(default=None, examples=[None])
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    grid_id: BodyId | None = Field(default=None, examples=[None])
+
+
+class UnitIn(BaseModel):
+    model_config = _write({"code": "U901", "name": "原平市康乐小学", "kind": "institution"})
+    code: Code = Field(examples=["U901"])
+    name: Name = Field(examples=["原平市康乐小学"])
+    kind: UnitKind
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    alliance_id: BodyId | None = Field(default=None, examples=[3])
+
+
+class UnitPatch(BaseModel):
+    model_config = _write({"alliance_id": 3})
+    code: Code | None = Field(default=None, examples=["U901"])
+    name: Name | None = Field(default=None, examples=["原平市康乐小学"])
+    kind: UnitKind | None = None
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    alliance_id: BodyId | None = Field(default=None, examples=[3])
+
+
+class AllianceIn(BaseModel):
+    model_config = _write({"code": "A91", "name": "南城党建联盟", "subdistrict_id": 1})
+    code: Code = Field(examples=["A91"])
+    name: Name = Field(examples=["南城党建联盟"])
+    subdistrict_id: BodyId | None = Field(default=None, examples=[1])
+
+
+class AlliancePatch(BaseModel):
+    model_config = _write({"name": "南城党建联盟"})
+    code: Code | None = Field(default=None, examples=["A91"])
+    name: Name | None = Field(default=None, examples=["南城党建联盟"])
+    subdistrict_id: BodyId | None = Field(default=None, examples=[1])
+
+
+class ChairIn(BaseModel):
+    """A unit of the alliance chairs it from ``starts_on`` to ``ends_on`` (both included); one
+    alliance's chair periods do not overlap."""
+
+    model_config = _write({"unit_id": 12, "starts_on": "2027-01-01", "ends_on": "2027-03-31"})
+    unit_id: BodyId = Field(examples=[12])
+    starts_on: Day = Field(examples=["2027-01-01"])
+    ends_on: Day = Field(examples=["2027-03-31"])
+
+
+class ChairPatch(BaseModel):
+    model_config = _write({"ends_on": "2027-06-30"})
+    unit_id: BodyId | None = Field(default=None, examples=[12])
+    starts_on: Day | None = Field(default=None, examples=["2027-01-01"])
+    ends_on: Day | None = Field(default=None, examples=["2027-06-30"])
+
+
+class MenuItemIn(BaseModel):
+    model_config = _WRITE
+    direction: Literal["offer", "need"]
+    title: Title = Field(examples=["义诊"])
+
+
+Menu = Annotated[
+    list[MenuItemIn],
+    Field(
+        max_length=MAX_MENU_ITEMS,
+        description=f"供需菜单, at most {MAX_MENU_ITEMS} lines; given, it replaces the whole menu",
+        examples=[
+            [{"direction": "offer", "title": "义诊"}, {"direction": "need", "title": "助老"}]
+        ],
+    ),
+]
+
+
+class AgreementIn(BaseModel):
+    model_config = _write(
+        {
+            "code": "XY901",
+            "community_id": 3,
+            "unit_id": 12,
+            "signed_on": "2026-04-10",
+            "ends_on": "2027-04-09",
+            "menu": [{"direction": "offer", "title": "义诊"}],
+        }
+    )
+    code: Code = Field(examples=["XY901"])
+    community_id: BodyId = Field(examples=[3])
+    unit_id: BodyId = Field(examples=[12])
+    signed_on: Day = Field(examples=["2026-04-10"])
+    ends_on: Day | None = Field(default=None, examples=["2027-04-09"])
+    menu: Menu = Field(default_factory=list)
+
+
+class AgreementPatch(BaseModel):
+    model_config = _write(
+        {"ends_on": "2027-12-31"}, {"menu": [{"direction": "need", "title": "助老"}]}
+    )
+    code: Code | None = Field(default=None, examples=["XY901"])
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    unit_id: BodyId | None = Field(default=None, examples=[12])
+    signed_on: Day | None = Field(default=None, examples=["2026-04-10"])
+    ends_on: Day | None = Field(default=None, examples=["2027-12-31"])
+    menu: Menu | None = None
+
+
+class VolunteerTeamIn(BaseModel):
+    model_config = _write(
+        {"code": "V901", "name": "康乐社区志愿服务队", "kind": "group", "community_id": 3}
+    )
+    code: Code = Field(examples=["V901"])
+    name: Name = Field(examples=["康乐社区志愿服务队"])
+    kind: Literal["station", "alliance", "group"]
+    community_id: BodyId = Field(examples=[3])
+    unit_id: BodyId | None = Field(default=None, examples=[None])
+
+
+class VolunteerTeamPatch(BaseModel):
+    model_config = _write({"name": "康乐社区志愿服务队"})
+    code: Code | None = Field(default=None, examples=["V901"])
+    name: Name | None = Field(default=None, examples=["康乐社区志愿服务队"])
+    kind: Literal["station", "alliance", "group"] | None = None
+    community_id: BodyId | None = Field(default=None, examples=[3])
+    unit_id: BodyId | None = Field(default=None, examples=[None])
+
+
+class TeamMembersIn(BaseModel):
+    model_config = _write({"member_ids": [42, 43]})
+    member_ids: list[BodyId] = Field(
+        max_length=MAX_TEAM_MEMBERS,
+        description=f"the team's members, at most {MAX_TEAM_MEMBERS}: replaces the whole set",
+        examples=[[42, 43]],
+    )
+
+
+class TeamMemberOut(BaseModel):
+    model_config = _FROM_ROWS
+    member_id: int = Field(examples=[42])
+    joined_on: date | None = Field(examples=["2026-03-01"])
+
+
+class TeamMembersOut(BaseModel):
+    team_id: int = Field(examples=[5])
+    members: list[TeamMemberOut]
