@@ -58,6 +58,11 @@ class HubIngest:
     def status(self) -> IngestStatus:
         return self.worker.status()
 
+    def registry_changed(self) -> None:
+        """A venue's capacity, threshold, hours or closures changed (through the API in this
+        process): the next readings are judged by the new values."""
+        self.occupancy.venues.forget()
+
     def stop(self, timeout: float = 10.0) -> None:
         self.worker.stop(timeout)
 

@@ -30,6 +30,9 @@ class RunningIngest(Protocol):
 
     def status(self) -> IngestStatus: ...
 
+    def registry_changed(self) -> None:
+        """The venue registry was edited: reload it before the next readings."""
+
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 """An ``X-Request-ID`` the hub keeps (a proxy's); any other value is replaced by a fresh one."""

@@ -110,6 +110,29 @@ LocalTime = Annotated[
 """A wall-clock time of day with no offset (a venue's opening hours, in Asia/Shanghai): JSON
 Schema's ``format: time`` wants an offset, so the schema gives the pattern instead."""
 
+WALL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+_WALL_TIME = re.compile(WALL_TIME_PATTERN)
+
+
+def _wall_time(value: Any) -> time:
+    if isinstance(value, time) and value.tzinfo is None:  # from Python, not a request
+        return value
+    if isinstance(value, str) and _WALL_TIME.match(value):
+        return time.fromisoformat(value)
+    raise ValueError("a time of day, HH:MM or HH:MM:SS, with no offset, e.g. 07:30")
+
+
+LocalTimeIn = Annotated[
+    time,
+    PlainValidator(_wall_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M:%S"), return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": WALL_TIME_PATTERN, "examples": ["07:00", "21:30:00"]}
+    ),
+]
+"""A wall-clock time of day the API takes (a venue's opening hours): HH:MM or HH:MM:SS, no
+offset, no number of seconds."""
+
 RecordId = Annotated[int, Ge(1), Le(MAX_ID)]
 """A record's id in a path or a query: the keys start at 1."""
 
@@ -124,6 +147,9 @@ def _json_integer(value: Any) -> Any:
 
 BodyId = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_json_integer)]
 """A record's id in a JSON body."""
+
+BodyInt = Annotated[int, BeforeValidator(_json_integer)]
+"""A whole number in a JSON body (bound it where it is used: ``Field(ge=..., le=...)``)."""
 
 IdQuery = Annotated[RecordId | None, Query(examples=[3])]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip, for paging")]

@@ -8,7 +8,7 @@ A refusal here has FastAPI's validation shape, ``{"detail": [{"loc": ["body", fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -22,10 +22,24 @@ from hub.core.base import Archivable
 Row = TypeVar("Row")
 
 
-def field_error(field: str, msg: str, kind: str, code: int = 422) -> HTTPException:
+def field_error(
+    field: str, msg: str, kind: str, code: int = 422, at: Sequence[int] = ()
+) -> HTTPException:
     """A refusal naming ``field`` of the body (``kind``: reference, archived, duplicate,
-    range, ...)."""
-    return HTTPException(code, detail=[{"loc": ["body", field], "msg": msg, "type": kind}])
+    range, ...); ``at``: the index of its item, in a body that is a list."""
+    return HTTPException(code, detail=[{"loc": ["body", *at, field], "msg": msg, "type": kind}])
+
+
+def only_fields(fields: Iterable[str], allowed: frozenset[str], who: str) -> None:
+    """403 naming the first of ``fields`` (a PATCH body's) that ``who`` may not change."""
+    for field in fields:
+        if field not in allowed:
+            raise field_error(
+                field,
+                f"{field}: {who} may change only {', '.join(sorted(allowed))}",
+                "forbidden",
+                status.HTTP_403_FORBIDDEN,
+            )
 
 
 def check_references(session: Session, references: Mapping[str, tuple[type[Any], object]]) -> None:

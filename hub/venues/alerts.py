@@ -1,6 +1,8 @@
 """Capacity alerts with hysteresis: raised at or above the venue's threshold, cleared only below
 the threshold less ``HYSTERESIS_PCT`` points, so an occupancy that hovers at the threshold raises
-one alert, not one a minute.
+one alert, not one a minute. None is raised while the venue is closed (outside the day's opening
+hours, on a closed weekday or a closure day: its calendar), and one still open then is cleared:
+a closed venue has no crowd to warn of, and its sign should not say "full" all night.
 
 Transitions are written in the same transaction as the live occupancy that caused them; the
 MQTT message for each goes out after that commit and its publication is recorded, so a message
@@ -41,7 +43,17 @@ class Change(StrEnum):
     CLEAR = "cleared"
 
 
-def decide(*, is_open: bool, occupancy: int, capacity: int, threshold_pct: float) -> Change | None:
+def decide(
+    *,
+    is_open: bool,
+    occupancy: int,
+    capacity: int,
+    threshold_pct: float,
+    venue_open: bool = True,
+) -> Change | None:
+    """``is_open``: whether an alert is open; ``venue_open``: whether the venue is."""
+    if not venue_open:
+        return Change.CLEAR if is_open else None
     pct = 100.0 * occupancy / capacity
     if not is_open and pct >= threshold_pct:
         return Change.RAISE
@@ -82,6 +94,7 @@ def apply_alerts(
             occupancy=live.occupancy,
             capacity=live.capacity,
             threshold_pct=venue.threshold_pct,
+            venue_open=venue.calendar.is_open(now),
         )
         if change is Change.RAISE:
             raises.append(

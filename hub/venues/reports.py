@@ -1,11 +1,12 @@
 """The venue-sharing records of a month: per venue and per owner unit, who opened what, how
 often it was in use, how many came and how full it was, from the hourly rollups.
 
-- ``open_days``: local days on which someone came in during the opening hours (an open session).
+- ``open_days``: local days on which someone came in during the opening hours (an open session);
+  a day the venue's calendar closes (a closed weekday, a closure) is never one.
 - ``visits``: people in (sum of the gates' in-deltas; bay arrivals where a venue has no gates).
 - ``peak``: the highest occupancy of the month; ``mean_occupancy``: the mean over the opening
   hours that have data; ``utilisation_pct``: that mean against capacity.
-- ``open_hours``: opening hours the schedule gives in the month; ``observed_hours``: those of
+- ``open_hours``: opening hours the calendar gives in the month (weekday hours, closures); ``observed_hours``: those of
   them with readings (sensors and edge up).
 """
 
@@ -13,14 +14,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
 from hub.org.calendar import CITY_TZ
 from hub.org.models import Unit
-from hub.venues.hours import opening_window
+from hub.venues.calendar import Calendar
 from hub.venues.models import OccupancyRollup, Venue
+from hub.venues.registry import calendars
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,10 @@ def venue_sharing(conn: Connection, month: str) -> tuple[list[VenueMonth], list[
     ):
         hours[row.venue_id].append((row.bucket_start, row.visits, row.peak, row.mean))
     days = _days(start, end)
+    calendar = calendars(conn, days[0].date(), days[-1].date())
     result: list[VenueMonth] = []
     for v in venues:
-        windows = [opening_window(d, v.opens_at, v.closes_at) for d in days]
+        windows = [w for d in days if (w := calendar[v.id].window(d.date())) is not None]
         open_hours = sum((c - o).total_seconds() for o, c in windows) / 3600
         in_window: list[tuple[int, datetime, int, float]] = []
         for at, visits, _peak, mean in hours.get(v.id, []):
@@ -164,11 +167,18 @@ def by_unit(venues: list[VenueMonth]) -> list[UnitMonth]:
     return out
 
 
+def month_calendar(conn: Connection, venue_id: str, month: str) -> Calendar:
+    """A venue's calendar with the month's closures."""
+    start, end = month_bounds(month)
+    return calendars(conn, start.date(), (end - timedelta(days=1)).date())[venue_id]
+
+
 def day_sessions(
-    conn: Connection, venue_id: str, opens_at: time, closes_at: time, month: str
+    conn: Connection, venue_id: str, calendar: Calendar, month: str
 ) -> list[DaySession]:
-    """Each day of the month on which someone came during opening hours, from the 5-minute
-    rollups: first and last visit to the 5 minutes."""
+    """Each day of the month on which someone came during opening hours (``calendar``: the
+    venue's, with the month's closures; a closed day has none), from the 5-minute rollups: first
+    and last visit to the 5 minutes."""
     start, end = month_bounds(month)
     r = OccupancyRollup
     rows = conn.execute(
@@ -183,7 +193,10 @@ def day_sessions(
     ).all()
     sessions = []
     for day in _days(start, end):
-        opens, closes = opening_window(day, opens_at, closes_at)
+        window = calendar.window(day.date())
+        if window is None:
+            continue
+        opens, closes = window
         inside = [row for row in rows if opens <= row.bucket_start < closes]
         visited = [row for row in inside if row.visits > 0]
         if not visited:

@@ -19,7 +19,6 @@ from sqlalchemy import Connection, delete, func, select
 from hub.core.dialect import insert_for
 from hub.ingest.models import BayReading as BayRow
 from hub.ingest.models import CounterReading
-from hub.venues.hours import day_start, resets_between
 from hub.venues.models import OccupancyBaySensor, OccupancyDirty, OccupancyRollup
 from hub.venues.occupancy import (
     BayLedger,
@@ -90,8 +89,8 @@ def recompute(conn: Connection, venue: VenueInfo, mark: DirtyMark, now: datetime
 def bucket(conn: Connection, venue: VenueInfo, start: datetime) -> BucketStats:
     """Replay the venue's occupancy over ``[start, start + 5 min)`` from the raw readings."""
     end = start + BUCKET
-    day = day_start(start, venue.closes_at)
-    resets = resets_between(start, end, venue.closes_at)
+    day = venue.calendar.day_start(start)
+    resets = venue.calendar.resets_between(start, end)
     days = gate_days(conn, [(venue.id, d) for d in (day, *resets)])
     gates = GateLedger(first_boot={}, bases={(d.device, d.device_boots): d.base for d in days})
     for d in days:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, select
 from hub.core.db_errors import StoreUnavailableError, describe, is_transient
 from hub.ingest.events import EventRecord, Record
 from hub.metrics import OccupancyMetrics
+from hub.org.calendar import local_date_of
 from hub.telemetry.points import Sample, occupancy_sample
 from hub.venues import alerts, rollups, state
 from hub.venues.models import CapacityAlertRecord
@@ -137,7 +138,7 @@ class OccupancyService:
     ) -> None:
         now = self._clock()
         with self._engine.begin() as conn:
-            venues = self.venues.venues(conn)
+            venues = self.venues.venues(conn, local_date_of(now))
             gates = [(v, r) for v, r in gates if v in venues]
             bays = [(v, r) for v, r in bays if v in venues]
             if not gates and not bays:
@@ -215,7 +216,7 @@ class OccupancyService:
         and of those whose day has changed (closing time passed)."""
         now = self._clock()
         with self._engine.begin() as conn:
-            venues = self.venues.venues(conn)
+            venues = self.venues.venues(conn, local_date_of(now))
             with self._stale_lock:
                 stale_ids, self._stale = self._stale, set()
             if everything:
@@ -244,7 +245,7 @@ class OccupancyService:
         done = 0
         while not self._stopping.is_set():
             with self._engine.connect() as conn:
-                venues = self.venues.venues(conn)
+                venues = self.venues.venues(conn, local_date_of(now))
                 marks = rollups.due_marks(conn, now - ROLLUP_GRACE)
             if not marks:
                 break

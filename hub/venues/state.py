@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Select, and_, bindparam, case, exists, func, 
 from sqlalchemy.orm import aliased
 
 from hub.core.bulk import BulkInsert
-from hub.venues.hours import day_start
 from hub.venues.models import (
     OccupancyBaySensor,
     OccupancyDirty,
@@ -76,7 +75,7 @@ def merge_readings(
             row = sent[(venue_id, device, boots, day)]
             if last > row["last_time"]:  # late: readings after it were there already
                 spans.append((venue_id, row["first_time"], last))
-            if day < day_start(now, venues[venue_id].closes_at):  # may move a later day's base
+            if day < venues[venue_id].calendar.day_start(now):  # may move a later day's base
                 key = (venue_id, device, boots)
                 past[key] = min(past.get(key, row["first_time"]), row["first_time"])
     latest_bays = _latest_bays(bays)
@@ -207,7 +206,7 @@ def _gate_day_rows(
 ) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str, int, datetime], tuple[GateReading, GateReading]] = {}
     for venue_id, r in gates:
-        key = (venue_id, r.device, r.device_boots, day_start(r.time, venues[venue_id].closes_at))
+        key = (venue_id, r.device, r.device_boots, venues[venue_id].calendar.day_start(r.time))
         first, last = groups.get(key, (r, r))
         groups[key] = (min(first, r, key=_order), max(last, r, key=_order))
     return [
@@ -357,7 +356,7 @@ def live_occupancy(
 ) -> list[LiveOccupancy]:
     """The occupancy of these venues now: bay sensors where a venue has any, else the net flow
     of its gates since its last closing time."""
-    starts = {v.id: day_start(now, v.closes_at) for v in venues}
+    starts = {v.id: v.calendar.day_start(now) for v in venues}
     by_venue: dict[str, list[GateDay]] = {}
     for day in gate_days(conn, starts.items()):
         by_venue.setdefault(day.venue_id, []).append(day)
@@ -449,4 +448,4 @@ def store_live(conn: Connection, lives: Sequence[LiveOccupancy], now: datetime) 
 def stale_days(conn: Connection, venues: Sequence[VenueInfo], now: datetime) -> list[VenueInfo]:
     """Venues whose live state is from before their last closing time, or was never computed."""
     stored = dict(conn.execute(select(VenueOccupancy.venue_id, VenueOccupancy.day_start)).all())
-    return [v for v in venues if stored.get(v.id) != day_start(now, v.closes_at)]
+    return [v for v in venues if stored.get(v.id) != v.calendar.day_start(now)]

@@ -56,7 +56,11 @@ def venue(
     try:
         # the venue's occupancy day began three hours ago, at its closing time
         register_venue(
-            engine, SITE, capacity=CAPACITY, closes_at=closing_hours_ago(datetime.now(UTC), 3)
+            engine,
+            SITE,
+            capacity=CAPACITY,
+            closes_at=closing_hours_ago(datetime.now(UTC), 3),
+            opens_at=closing_hours_ago(datetime.now(UTC), 2),  # open now: alerts are raised
         )
     finally:
         engine.dispose()

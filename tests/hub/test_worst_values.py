@@ -279,6 +279,7 @@ PATH_KEYS = {
     "activity_id": ("activities", "id"),
     "site_id": ("sites", "id"),
     "command_id": ("edge_commands", "id"),
+    "closure_id": ("venue_closures", "id"),
 }
 """Which stored keys fill each path parameter: a route with a new one fails until it is here."""
 NOT_CALLED = {"/api/v1/stream": "a live stream never ends; its events are the rows read here"}

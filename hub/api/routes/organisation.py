@@ -296,8 +296,13 @@ add_detail(
 )
 
 
-def service_centre_filters(community_id: IdQuery = None) -> Conditions:
-    return equal((ServiceCentre.community_id, community_id))
+def service_centre_filters(
+    community_id: IdQuery = None, archived: ArchivedQuery = False
+) -> Conditions:
+    return [
+        *equal((ServiceCentre.community_id, community_id)),
+        *unarchived(ServiceCentre, archived),
+    ]
 
 
 add_list(
@@ -418,8 +423,12 @@ def venue_filters(
     community_id: IdQuery = None,
     unit_id: IdQuery = None,
     kind: Annotated[str | None, Query(pattern="^(sports_ground|car_park|other)$")] = None,
+    archived: ArchivedQuery = False,
 ) -> Conditions:
-    return equal((Venue.community_id, community_id), (Venue.unit_id, unit_id), (Venue.kind, kind))
+    return [
+        *equal((Venue.community_id, community_id), (Venue.unit_id, unit_id), (Venue.kind, kind)),
+        *unarchived(Venue, archived),
+    ]
 
 
 add_list(
@@ -432,13 +441,4 @@ add_list(
     name="list_venue_registry",
     doc="共享场所 as registered: who opened what, where, capacity and opening hours.",
 )
-add_detail(
-    router,
-    "/venue-registry",
-    table=Venue,
-    out=VenueOut,
-    what="venue",
-    id_name="venue_id",
-    id_examples=["venue-07"],
-    name="get_venue_registration",
-)
+# its detail, with the weekday hours and closures: hub.api.routes.registry

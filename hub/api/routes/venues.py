@@ -203,9 +203,10 @@ def venue_sessions(
     session: SessionDep, principal: VenuesReader, venue_id: VenueId, month: MonthQuery
 ) -> Page[SessionOut]:
     """The days of a month on which the venue was in use during its opening hours."""
-    venue = _venue(session, principal, venue_id)
+    _venue(session, principal, venue_id)  # 404, or 403 outside the scope
+    conn = session.connection()
     days = reports.day_sessions(
-        session.connection(), venue_id, venue.opens_at, venue.closes_at, month
+        conn, venue_id, reports.month_calendar(conn, venue_id, month), month
     )
     return Page[SessionOut](
         data=[SessionOut.model_validate(asdict(d)) for d in days], count=len(days)

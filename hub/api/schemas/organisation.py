@@ -159,6 +159,7 @@ class ServiceCentreOut(BaseModel):
     id: str = Field(examples=["centre-01"], description="the site id of its edge agent")
     name: str = Field(examples=["新原社区党群服务中心"])
     community_id: int = Field(examples=[1])
+    archived_at: datetime | None = Field(default=None, description="set: archived")
 
 
 class ServiceCentreDetailOut(ServiceCentreOut):
@@ -419,3 +420,13 @@ class TeamMemberOut(BaseModel):
 class TeamMembersOut(BaseModel):
     team_id: int = Field(examples=[5])
     members: list[TeamMemberOut]
+    agreement_id: int | None = Field(
+        default=None, examples=[14], description="the co-building agreement that opened it"
+    )
+    opened_on: date | None = Field(default=None, examples=["2024-05-01"])
+    latitude: float | None = Field(default=None, examples=[38.7297], description="WGS-84")
+    longitude: float | None = Field(default=None, examples=[112.7105], description="WGS-84")
+    public_count: bool = Field(
+        default=False, description="whether the public may see its exact count"
+    )
+    archived_at: datetime | None = Field(default=None, description="set: archived")

@@ -21,6 +21,7 @@ from hub.auth import ROLE_PERMISSIONS, Permission, Role
 from tests.hub.auth.support import (
     CENTRE,
     OTHER_VENUE,
+    UNIT,
     UNIT_VENUES,
     YEAR,
     Secured,
@@ -174,6 +175,41 @@ def _may_stream(role: Role) -> bool:
     return any(p in documented_permissions()[role] for p in TOPIC_PERMISSION.values())
 
 
+def _new_centre(_: Context) -> dict[str, Any]:
+    return {"id": f"centre-9{next(_codes):03d}", "name": "测试服务中心", "community_id": 1}
+
+
+def _centre(ctx: Context) -> str:
+    """A centre of its own, to archive and restore (the seeded ones have activities)."""
+    return str(
+        ctx.as_operator("POST", "/api/v1/service-centres", json=_new_centre(ctx)).json()["id"]
+    )
+
+
+def _new_venue(_: Context) -> dict[str, Any]:
+    return {
+        "id": f"venue-9{next(_codes):03d}",
+        "name": "测试运动场",
+        "kind": "sports_ground",
+        "unit_id": UNIT,
+        "community_id": 1,
+        "address": "原平市测试路1号",
+        "capacity": 100,
+        "opens_at": "07:00",
+        "closes_at": "21:00",
+    }
+
+
+def _venue(ctx: Context) -> str:
+    return str(ctx.as_operator("POST", "/api/v1/venue-registry", json=_new_venue(ctx)).json()["id"])
+
+
+def _closure(ctx: Context) -> int:
+    body = {"starts_on": "2030-02-01", "ends_on": "2030-02-03", "reason": "检修"}
+    path = f"/api/v1/venue-registry/{UNIT_VENUES[0]}/closures"
+    return int(ctx.as_operator("POST", path, json=body).json()["id"])
+
+
 def _imports(kind: str, csv: str) -> tuple[tuple[str, str], Example]:
     return ("POST", f"/api/v1/imports/{kind}"), Example(
         Permission.IMPORTS_WRITE, params={"format": "csv"}, content=csv.encode()
@@ -263,6 +299,41 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/volunteer-teams/{team_id}"): Example(ORG, path={"team_id": 1}),
     ("GET", "/api/v1/venue-registry"): Example(ORG),
     ("GET", "/api/v1/venue-registry/{venue_id}"): Example(ORG, path=VENUE),
+    ("POST", "/api/v1/service-centres"): Example(P.REGISTRY_WRITE, json=_new_centre),
+    ("PATCH", "/api/v1/service-centres/{centre_id}"): Example(
+        P.REGISTRY_WRITE, path={"centre_id": CENTRE}, json={"name": "新原社区党群服务中心"}
+    ),
+    ("POST", "/api/v1/service-centres/{centre_id}/archive"): Example(
+        P.REGISTRY_WRITE, path={"centre_id": _centre}
+    ),
+    ("POST", "/api/v1/service-centres/{centre_id}/restore"): Example(
+        P.REGISTRY_WRITE, path={"centre_id": _centre}
+    ),
+    ("POST", "/api/v1/venue-registry"): Example(P.REGISTRY_WRITE, json=_new_venue),
+    ("PATCH", "/api/v1/venue-registry/{venue_id}"): Example(
+        P.VENUE_HOURS_WRITE, path=VENUE, json={"alert_threshold_pct": 90.0}
+    ),
+    ("POST", "/api/v1/venue-registry/{venue_id}/archive"): Example(
+        P.REGISTRY_WRITE, path={"venue_id": _venue}
+    ),
+    ("POST", "/api/v1/venue-registry/{venue_id}/restore"): Example(
+        P.REGISTRY_WRITE, path={"venue_id": _venue}
+    ),
+    ("GET", "/api/v1/venue-registry/{venue_id}/hours"): Example(ORG, path=VENUE),
+    ("PUT", "/api/v1/venue-registry/{venue_id}/hours"): Example(
+        P.VENUE_HOURS_WRITE,
+        path=VENUE,
+        json=[{"weekday": 6, "opens_at": "08:00", "closes_at": "20:00"}],
+    ),
+    ("GET", "/api/v1/venue-registry/{venue_id}/closures"): Example(ORG, path=VENUE),
+    ("POST", "/api/v1/venue-registry/{venue_id}/closures"): Example(
+        P.VENUE_HOURS_WRITE,
+        path=VENUE,
+        json={"starts_on": "2030-01-01", "ends_on": "2030-01-02", "reason": "检修"},
+    ),
+    ("DELETE", "/api/v1/venue-registry/{venue_id}/closures/{closure_id}"): Example(
+        P.VENUE_HOURS_WRITE, path={**VENUE, "closure_id": _closure}
+    ),
     ("GET", "/api/v1/service-requests"): Example(RECORDS),
     ("GET", "/api/v1/service-requests/{request_id}"): Example(RECORDS, path={"request_id": 1}),
     ("GET", "/api/v1/members"): Example(RECORDS),

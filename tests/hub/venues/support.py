@@ -73,7 +73,8 @@ def register_venue(
 
 def closing_hours_ago(now: datetime, hours: float) -> time:
     """A closing time ``hours`` before ``now`` in the city, to the minute: the occupancy day
-    began then."""
+    began then. (An opening time ``hours`` before ``now`` is the same clock time: the venue is
+    open then, until that time tomorrow.)"""
     local = (now - timedelta(hours=hours)).astimezone(CITY_TZ)
     return time(local.hour, local.minute)
 

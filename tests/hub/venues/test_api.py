@@ -208,7 +208,14 @@ def test_readings_through_the_broker_become_occupancy_and_an_alert_reaches_the_e
 ) -> None:
     now = datetime.now(UTC)
     engine = make_engine(hub_settings.database_url)
-    register_venue(engine, "venue-01", capacity=20, closes_at=closing_hours_ago(now, 3))
+    # open now (no alert is raised while a venue is closed), its occupancy day began 3 h ago
+    register_venue(
+        engine,
+        "venue-01",
+        capacity=20,
+        closes_at=closing_hours_ago(now, 3),
+        opens_at=closing_hours_ago(now, 2),
+    )
     engine.dispose()
     listener = AlertListener(mosquitto, "venue-01")
     try:
