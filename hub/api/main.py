@@ -12,6 +12,7 @@ from hub.api.routes import (
     checkins,
     commands,
     dead_letters,
+    exports,
     imports,
     live,
     members,
@@ -46,6 +47,7 @@ for _area in (
     activities,
     reports,
     imports,
+    exports,
 ):
     api_router.include_router(_area.router)
 

@@ -8,9 +8,10 @@ Who is acting is said once per session with :func:`act_as`.
 
 from hub.audit.context import SYSTEM, Actor, act_as, actor_of
 from hub.audit.models import Audited, AuditEntry
-from hub.audit.recorder import record, record_export
+from hub.audit.recorder import REDACTED, record, record_export, record_many
 
 __all__ = [
+    "REDACTED",
     "SYSTEM",
     "Actor",
     "AuditEntry",
@@ -19,4 +20,5 @@ __all__ = [
     "actor_of",
     "record",
     "record_export",
+    "record_many",
 ]

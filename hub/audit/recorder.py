@@ -165,6 +165,28 @@ def record(
     )
 
 
+def record_many(
+    session: Session,
+    table: str,
+    changes: Iterable[tuple[str, object, Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> None:
+    """:func:`record` for many rows of ``table`` at once, each ``(action, row_id, before,
+    after)``: one insert, for an import's thousands of rows."""
+    _write(
+        session,
+        [
+            {
+                "action": action,
+                "table_name": table,
+                "row_id": str(row_id),
+                "before": _plain(dict(before)) if before is not None else None,
+                "after": _plain(dict(after)) if after is not None else None,
+            }
+            for action, row_id, before, after in changes
+        ],
+    )
+
+
 def record_export(session: Session, *, what: str, detail: Mapping[str, Any]) -> None:
     """Record an export of personal data (a member list, the assessment's member sheet): who
     exported ``what`` with which filters. Commits with the session."""

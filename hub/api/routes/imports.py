@@ -1,11 +1,18 @@
-"""Roster upload: the file is the request body (CSV or XLSX), checked row by row; any bad row
-means nothing is imported and the answer (422) lists every problem."""
+"""Imports: the file is the request body (CSV or XLSX), checked row by row; any bad row means
+nothing is imported and the answer (422) lists every problem. A template per kind: the Chinese
+header and an example row.
+
+Each kind's import needs ``imports.write`` and the kind's own write permission (records staff
+import the organisation and members, operators also centres and venues). Every row written is
+in the audit log with source ``import`` and the user.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -13,9 +20,12 @@ from hub.api.auth import require
 from hub.api.deps import SessionDep, SettingsDep
 from hub.api.errors import AUTHENTICATED, ErrorOut
 from hub.api.schemas.imports import ImportReportOut
+from hub.audit import act_as, actor_of
 from hub.auth import Permission
 from hub.org.cards import card_sealer
-from hub.org.roster import ReadLimits, RosterKind, import_roster
+from hub.org.roster import ROSTER_KINDS, ReadLimits, RosterKind, import_roster
+from hub.org.roster.sheets import to_csv, to_xlsx
+from hub.org.roster.templates import template
 
 router = APIRouter(
     prefix="/imports",
@@ -29,14 +39,29 @@ MEDIA_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spread
 page of another origin may send without the browser asking first (a form can send only
 text/plain, urlencoded, multipart): so a cross-origin form cannot import, whatever credentials
 ride along."""
-EXAMPLES: dict[RosterKind, str] = {
-    "members": "编号,姓名,单位编号,社区编号,卡号,报到日期\n"
-    "M04801,王晓东,U012,C03,0A1B2C3D4E,2026-03-01\n",
-    "units": "编号,名称,类型,社区编号,联盟编号,报到日期\nU231,原平市康乐供水公司,企业,C03,A03,2026-03-01\n",
-    "agreements": "编号,社区编号,单位编号,签订日期,截止日期,单位提供,社区需求\n"
-    "XY901,C03,U012,2026-03-01,2027-02-28,义诊；法律咨询,楼道照明\n",
+WRITE_PERMISSION: dict[RosterKind, Permission] = {
+    "members": Permission.RECORDS_WRITE,
+    "units": Permission.ORGANISATION_WRITE,
+    "agreements": Permission.ORGANISATION_WRITE,
+    "subdistricts": Permission.ORGANISATION_WRITE,
+    "communities": Permission.ORGANISATION_WRITE,
+    "grids": Permission.ORGANISATION_WRITE,
+    "party-orgs": Permission.ORGANISATION_WRITE,
+    "alliances": Permission.ORGANISATION_WRITE,
+    "volunteer-teams": Permission.ORGANISATION_WRITE,
+    "service-centres": Permission.REGISTRY_WRITE,
+    "venues": Permission.REGISTRY_WRITE,
 }
-"""A file of each kind that imports into the demo city (the OpenAPI shows it)."""
+"""What a kind's import needs besides ``imports.write``: the kind's own write permission."""
+
+
+def _example(kind: RosterKind) -> str:
+    header, rows = template(kind)
+    return to_csv(header, rows).decode().removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+EXAMPLES: dict[RosterKind, str] = {kind: _example(kind) for kind in ROSTER_KINDS}
+"""A file of each kind that imports into the demo city (the OpenAPI shows it): its template."""
 
 
 def _body(kind: RosterKind) -> dict[str, Any]:
@@ -54,6 +79,9 @@ def _body(kind: RosterKind) -> dict[str, Any]:
 FormatQuery = Annotated[
     Literal["csv", "xlsx"], Query(alias="format", description="the body's format")
 ]
+TemplateFormat = Annotated[
+    Literal["csv", "xlsx"], Query(alias="format", description="the template's format")
+]
 
 
 def _add_route(kind: RosterKind) -> None:
@@ -67,16 +95,40 @@ def _add_route(kind: RosterKind) -> None:
     ) -> JSONResponse:
         return await import_file(request, session, settings, kind, file_format)
 
+    name = kind.replace("-", "_")
     router.add_api_route(
         f"/{kind}",
         endpoint,
         methods=["POST"],
-        name=f"import_{kind}",
+        name=f"import_{name}",
         summary=f"Import {kind}",
-        description=f"Import {kind} (columns: docs/records.md). {import_file.__doc__}",
+        description=f"Import {kind} (columns: docs/records.md); needs `imports.write` and "
+        f"`{WRITE_PERMISSION[kind].value}`. {import_file.__doc__}",
         response_model=ImportReportOut,
         responses=_RESPONSES,
+        dependencies=[Depends(require(WRITE_PERMISSION[kind]))],
         openapi_extra={"requestBody": _body(kind)},
+    )
+
+    def download(file_format: TemplateFormat = "csv") -> Response:
+        header, rows = template(kind)
+        if file_format == "xlsx":
+            body, media = to_xlsx(header, rows, kind), MEDIA_TYPES[1]
+        else:
+            body, media = to_csv(header, rows), "text/csv; charset=utf-8"
+        disposition = f'attachment; filename="{kind}-template.{file_format}"'
+        return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+    router.add_api_route(
+        f"/{kind}/template",
+        download,
+        methods=["GET"],
+        name=f"import_template_{name}",
+        summary=f"Template for importing {kind}",
+        description="The header row in Chinese and one example row (which imports into the "
+        "demo city); fill it in and import it.",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}, MEDIA_TYPES[1]: {}}}},
     )
 
 
@@ -106,8 +158,9 @@ async def import_file(
     kind: RosterKind,
     file_format: Literal["csv", "xlsx"],
 ) -> JSONResponse:
-    """Rows are matched to records by ``code``: updated if there, created if not. Cards are
-    hashed on arrival."""
+    """Rows are matched to records by ``code`` (service centres and venues by ``id``): updated
+    if there, created if not; a row equal to its record changes nothing. Cards are hashed on
+    arrival."""
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in MEDIA_TYPES:
         raise HTTPException(
@@ -130,6 +183,8 @@ async def import_file(
         key = settings.card_key.get_secret_value().encode() if settings.card_key else None
         seal = card_sealer(settings)  # the members' card vault
         limits = ReadLimits(max_rows=settings.import_max_rows)
+        # the audit log names the user, as for any request, with the source ``import``
+        act_as(session, dataclasses.replace(actor_of(session), source="import"))
         # In a worker thread: a large file takes seconds, and the hub answers meanwhile.
         report = await run_in_threadpool(
             import_roster,

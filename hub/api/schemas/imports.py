@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from hub.api.schemas import FROM_ROWS as _FROM_ROWS
+from hub.org.roster import RosterKind
 
 
 class RowErrorOut(BaseModel):
@@ -18,8 +17,10 @@ class RowErrorOut(BaseModel):
 
 class ImportReportOut(BaseModel):
     model_config = _FROM_ROWS
-    kind: Literal["members", "units", "agreements"]
+    kind: RosterKind
     rows: int = Field(examples=[230])
     created: int = Field(examples=[228])
-    updated: int = Field(examples=[2])
+    updated: int = Field(
+        examples=[2], description="rows matched to a record and changed (an equal row is not)"
+    )
     errors: list[RowErrorOut] = Field(description="empty when imported; else nothing was")

@@ -9,14 +9,14 @@ others created. Card numbers are hashed with the card key on the way in and neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.audit import REDACTED, record_many
 from hub.org.models import (
     Agreement,
     Alliance,
@@ -28,79 +28,50 @@ from hub.org.models import (
     ServiceMenuItem,
     Unit,
 )
+from hub.org.names import mask_name
+from hub.org.roster import registry
 from hub.org.roster.columns import AGREEMENT_COLUMNS, MEMBER_COLUMNS, UNIT_COLUMNS, Column
+from hub.org.roster.registry_columns import (
+    ALLIANCE_COLUMNS,
+    COMMUNITY_COLUMNS,
+    GRID_COLUMNS,
+    PARTY_ORG_COLUMNS,
+    SERVICE_CENTRE_COLUMNS,
+    SUBDISTRICT_COLUMNS,
+    VENUE_COLUMNS,
+    VOLUNTEER_TEAM_COLUMNS,
+)
+from hub.org.roster.report import Checker, ImportReport, Parsed, RosterKind, RowError
 from hub.org.roster.table import FileFormat, ReadLimits, Row, TableError, read_table
 from mqtt_contract.credentials import card_hash
 
 log = logging.getLogger(__name__)
 
-RosterKind = Literal["members", "units", "agreements"]
+__all__ = ["COLUMNS", "ImportReport", "RosterKind", "RowError", "import_roster"]
+
 COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
     "members": MEMBER_COLUMNS,
     "units": UNIT_COLUMNS,
     "agreements": AGREEMENT_COLUMNS,
+    "subdistricts": SUBDISTRICT_COLUMNS,
+    "communities": COMMUNITY_COLUMNS,
+    "grids": GRID_COLUMNS,
+    "party-orgs": PARTY_ORG_COLUMNS,
+    "alliances": ALLIANCE_COLUMNS,
+    "service-centres": SERVICE_CENTRE_COLUMNS,
+    "venues": VENUE_COLUMNS,
+    "volunteer-teams": VOLUNTEER_TEAM_COLUMNS,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    line: int
-    """1 is the header line; ``0`` when the file as a whole cannot be read."""
-    column: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.reason}"
-
-
-@dataclass
-class ImportReport:
-    kind: RosterKind
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass
-class _Parsed:
-    line: int
-    values: dict[str, Any]
-
-
-class _Checker:
-    """Collects the errors of a file."""
-
-    def __init__(self, report: ImportReport) -> None:
-        self.report = report
-
-    def error(self, line: int, column: str | None, reason: str) -> None:
-        self.report.errors.append(RowError(line, column, reason))
-
-    def lookup(self, row: _Parsed, column: str, known: dict[str, int], what: str) -> int | None:
-        value = row.values.get(column)
-        if value is None:
-            return None
-        found = known.get(value)
-        if found is None:
-            self.error(row.line, column, f"no {what} with code {value!r}")
-        return found
-
-    def unique(self, rows: list[_Parsed], column: str) -> None:
-        first: dict[Any, int] = {}
-        for row in rows:
-            value = row.values.get(column)
-            if value is None:
-                continue
-            if value in first:
-                self.error(row.line, column, f"{value!r} already on line {first[value]}")
-            else:
-                first[value] = row.line
+REGISTRY: dict[RosterKind, type[registry.RegistryWriter]] = {
+    "subdistricts": registry.Subdistricts,
+    "communities": registry.Communities,
+    "grids": registry.Grids,
+    "party-orgs": registry.PartyOrgs,
+    "alliances": registry.Alliances,
+    "service-centres": registry.ServiceCentres,
+    "venues": registry.Venues,
+    "volunteer-teams": registry.VolunteerTeams,
+}
 
 
 def import_roster(
@@ -117,7 +88,7 @@ def import_roster(
     of the file is read before it is refused (rows, columns, what an .xlsx unpacks to);
     ``card_seal``: makes an enrolled card's vault entry (``hub.org.cards``; none: left empty)."""
     report = ImportReport(kind)
-    check = _Checker(report)
+    check = Checker(report)
     try:
         table = read_table(data, file_format, limits)
     except TableError as exc:
@@ -129,6 +100,8 @@ def import_roster(
     if report.errors:  # rows cannot be read without their columns
         return report
     rows = [_parse(row, mapping, columns, check) for row in table.rows]
+    if kind in REGISTRY:
+        return _import_registry(session, kind, rows, {c.key for c in mapping.values()}, check)
     writers: dict[RosterKind, type[_Writer]] = {
         "members": _Members,
         "units": _Units,
@@ -153,14 +126,35 @@ def import_roster(
     return report
 
 
+def _import_registry(
+    session: Session, kind: RosterKind, rows: list[Parsed], present: set[str], check: Checker
+) -> ImportReport:
+    report = check.report
+    writer = REGISTRY[kind](session, check, present)
+    writer.check(rows)
+    if report.errors:
+        return report
+    try:
+        writer.write(rows)
+        session.commit()
+    except IntegrityError as exc:  # a check above missed something: still all or nothing
+        session.rollback()
+        log.warning("%s import refused by the database: %s", kind, exc)
+        check.error(0, None, f"the records refused the file: {exc.orig}")
+        report.created = report.updated = 0
+        return report
+    log.info("imported %s: %d created, %d updated", kind, report.created, report.updated)
+    return report
+
+
 class _Writer(Protocol):
-    def __init__(self, session: Session, problems: _Checker) -> None: ...
-    def check(self, rows: list[_Parsed], card_key: bytes | None) -> None: ...
-    def write(self, rows: list[_Parsed], card_key: bytes | None) -> None: ...
+    def __init__(self, session: Session, problems: Checker) -> None: ...
+    def check(self, rows: list[Parsed], card_key: bytes | None) -> None: ...
+    def write(self, rows: list[Parsed], card_key: bytes | None) -> None: ...
 
 
 def _map_header(
-    header: Sequence[str], columns: Sequence[Column], check: _Checker
+    header: Sequence[str], columns: Sequence[Column], check: Checker
 ) -> dict[str, Column]:
     mapping: dict[str, Column] = {}
     for title in header:
@@ -182,8 +176,8 @@ def _map_header(
 
 
 def _parse(
-    row: Row, mapping: dict[str, Column], columns: Sequence[Column], check: _Checker
-) -> _Parsed:
+    row: Row, mapping: dict[str, Column], columns: Sequence[Column], check: Checker
+) -> Parsed:
     values: dict[str, Any] = {}
     for title, column in mapping.items():
         text = row.cells.get(title, "")
@@ -198,7 +192,7 @@ def _parse(
             title = next(t for t, c in mapping.items() if c is column)
             if not row.cells.get(title, ""):
                 check.error(row.line, column.key, "required, but empty")
-    return _Parsed(row.line, values)
+    return Parsed(row.line, values)
 
 
 def _codes(session: Session, table: Any) -> dict[str, int]:
@@ -206,7 +200,7 @@ def _codes(session: Session, table: Any) -> dict[str, int]:
 
 
 class _Members:
-    def __init__(self, session: Session, problems: _Checker) -> None:
+    def __init__(self, session: Session, problems: Checker) -> None:
         self.session, self.problems = session, problems
         self.units = _codes(session, Unit)
         self.communities = _codes(session, Community)
@@ -225,7 +219,7 @@ class _Members:
             )
         }
 
-    def check(self, rows: list[_Parsed], card_key: bytes | None) -> None:
+    def check(self, rows: list[Parsed], card_key: bytes | None) -> None:
         check = self.problems
         check.unique(rows, "code")
         check.unique(rows, "card")
@@ -261,8 +255,10 @@ class _Members:
                 ):
                     check.error(row.line, "card", f"this card is enrolled for member {holder}")
 
-    def write(self, rows: list[_Parsed], card_key: bytes | None) -> None:
+    def write(self, rows: list[Parsed], card_key: bytes | None) -> None:
         session, report = self.session, self.problems.report
+        before = _snapshot(session, Member)  # before cards are freed: the log's "before"
+        names = {code: row["name"] for code, row in before.items()}
         moving = [
             self.existing[r.values["code"]][0]
             for r in rows
@@ -275,9 +271,13 @@ class _Members:
         records = []
         for row in rows:
             v = row.values
+            recorded = names.get(v["code"])
             values: dict[str, Any] = {
                 "code": v["code"],
-                "name": v["name"],
+                # an export shows names masked: re-imported, the masked name keeps the record's
+                "name": recorded
+                if recorded is not None and v["name"] == mask_name(recorded)
+                else v["name"],
                 "unit_id": self.units[v["unit_code"]],
                 "community_id": self.communities[v["community_code"]],
                 "grid_id": self.grids[v["grid_code"]][0] if "grid_code" in v else None,
@@ -296,6 +296,7 @@ class _Members:
             existing,
             report,
             new_defaults={"card_hash": None, "card_sealed": None},
+            before=before,
         )
         _register(
             session,
@@ -308,13 +309,13 @@ class _Members:
 
 
 class _Units:
-    def __init__(self, session: Session, problems: _Checker) -> None:
+    def __init__(self, session: Session, problems: Checker) -> None:
         self.session, self.problems = session, problems
         self.communities = _codes(session, Community)
         self.alliances = _codes(session, Alliance)
         self.existing = _codes(session, Unit)
 
-    def check(self, rows: list[_Parsed], _card_key: bytes | None) -> None:
+    def check(self, rows: list[Parsed], _card_key: bytes | None) -> None:
         check = self.problems
         check.unique(rows, "code")
         for row in rows:
@@ -325,7 +326,7 @@ class _Units:
                     row.line, "registered_on", "a registration needs the unit's community_code"
                 )
 
-    def write(self, rows: list[_Parsed], _card_key: bytes | None) -> None:
+    def write(self, rows: list[Parsed], _card_key: bytes | None) -> None:
         session = self.session
         records = [
             {
@@ -350,13 +351,13 @@ class _Units:
 
 
 class _Agreements:
-    def __init__(self, session: Session, problems: _Checker) -> None:
+    def __init__(self, session: Session, problems: Checker) -> None:
         self.session, self.problems = session, problems
         self.communities = _codes(session, Community)
         self.units = _codes(session, Unit)
         self.existing = _codes(session, Agreement)
 
-    def check(self, rows: list[_Parsed], _card_key: bytes | None) -> None:
+    def check(self, rows: list[Parsed], _card_key: bytes | None) -> None:
         check = self.problems
         check.unique(rows, "code")
         for row in rows:
@@ -366,7 +367,7 @@ class _Agreements:
             if ends is not None and signed is not None and ends < signed:
                 check.error(row.line, "ends_on", "ends before it was signed")
 
-    def write(self, rows: list[_Parsed], _card_key: bytes | None) -> None:
+    def write(self, rows: list[Parsed], _card_key: bytes | None) -> None:
         session = self.session
         records = [
             {
@@ -381,19 +382,31 @@ class _Agreements:
         ids = _upsert(session, Agreement, records, self.existing, self.problems.report)
         menus = [r for r in rows if "offers" in r.values or "needs" in r.values]
         if menus:  # a menu given in the file replaces the agreement's menu
-            session.execute(
-                delete(ServiceMenuItem).where(
-                    ServiceMenuItem.agreement_id.in_([ids[r.values["code"]] for r in menus])
-                )
+            _replace_menus(
+                session,
+                {
+                    ids[r.values["code"]]: [
+                        (direction, title)
+                        for direction, key in (("offer", "offers"), ("need", "needs"))
+                        for title in r.values.get(key, [])
+                    ]
+                    for r in menus
+                },
             )
-            items = [
-                {"agreement_id": ids[r.values["code"]], "direction": direction, "title": title}
-                for r in menus
-                for direction, key in (("offer", "offers"), ("need", "needs"))
-                for title in r.values.get(key, [])
-            ]
-            if items:
-                session.execute(insert(ServiceMenuItem), items)
+
+
+Snapshot = dict[str, dict[str, Any]]
+"""A table's rows by code: every column's value."""
+
+
+def _snapshot(session: Session, model: Any) -> Snapshot:
+    columns = model.__table__.columns
+    return {row.code: dict(row._mapping) for row in session.execute(select(*columns))}
+
+
+def _redacted(model: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    secret = getattr(model, "__audit_redact__", ())
+    return {k: REDACTED if k in secret and v is not None else v for k, v in values.items()}
 
 
 def _upsert(
@@ -404,22 +417,48 @@ def _upsert(
     report: ImportReport,
     *,
     new_defaults: dict[str, Any] | None = None,
+    before: Snapshot | None = None,
 ) -> dict[str, int]:
-    """Create the records whose code is new, update the others; return every code's id."""
+    """Create the records whose code is new, update those that differ from what is recorded
+    (a row equal to its record is left alone); log each in the audit log; return every code's
+    id."""
+    current = before if before is not None else _snapshot(session, model)
     new = [{**(new_defaults or {}), **r} for r in records if r["code"] not in existing]
-    changed = [{"id": existing[r["code"]], **r} for r in records if r["code"] in existing]
+    changed: list[dict[str, Any]] = []
+    changes: list[tuple[str, object, Mapping[str, Any] | None, Mapping[str, Any] | None]] = []
+    for r in records:
+        if r["code"] not in existing:
+            continue
+        old = current[r["code"]]
+        diff = {k for k, v in r.items() if old.get(k) != v}
+        if diff:
+            ident = existing[r["code"]]
+            changed.append({"id": ident, **r})
+            changes.append(
+                (
+                    "update",
+                    ident,
+                    _redacted(model, {k: old.get(k) for k in diff}),
+                    _redacted(model, {k: r[k] for k in diff}),
+                )
+            )
     if new:
         session.execute(insert(model), new)
     if changed:
         session.execute(update(model), changed)
+    ids = _codes(session, model)
+    changes += [
+        ("create", ids[r["code"]], None, _redacted(model, {"id": ids[r["code"]], **r})) for r in new
+    ]
+    record_many(session, model.__tablename__, changes)
     report.created, report.updated = len(new), len(changed)
-    return _codes(session, model)
+    return ids
 
 
 def _register(
     session: Session, who: Any, registrations: list[tuple[int, int, dict[str, Any]]]
 ) -> None:
-    """Record (or re-date) the registration of each row that gives a date."""
+    """Record (or re-date) the registration of each row that gives a date; log each change."""
     dated = [
         (ident, community, v["registered_on"])
         for ident, community, v in registrations
@@ -427,22 +466,83 @@ def _register(
     ]
     if not dated:
         return
-    existing = {
-        (ident, community): reg_id
-        for reg_id, ident, community in session.execute(
-            select(Registration.id, who, Registration.community_id).where(
-                who.in_([d[0] for d in dated])
+
+    def recorded() -> dict[tuple[int, int], tuple[int, Any]]:
+        return {
+            (ident, community): (reg_id, on)
+            for reg_id, ident, community, on in session.execute(
+                select(
+                    Registration.id, who, Registration.community_id, Registration.registered_on
+                ).where(who.in_([d[0] for d in dated]))
             )
-        )
-    }
-    new, changed = [], []
+        }
+
+    existing = recorded()
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    changes: list[tuple[str, object, Mapping[str, Any] | None, Mapping[str, Any] | None]] = []
     for ident, community, on in dated:
-        reg_id = existing.get((ident, community))
-        if reg_id is None:
+        found = existing.get((ident, community))
+        if found is None:
             new.append({who.key: ident, "community_id": community, "registered_on": on})
-        else:
-            changed.append({"id": reg_id, "registered_on": on})
+        elif found[1] != on:
+            changed.append({"id": found[0], "registered_on": on})
+            changes.append(("update", found[0], {"registered_on": found[1]}, {"registered_on": on}))
     if new:
         session.execute(insert(Registration), new)
+        ids = recorded()
+        for values in new:
+            reg_id = ids[(values[who.key], values["community_id"])][0]
+            changes.append(("create", reg_id, None, {"id": reg_id, **values}))
     if changed:
         session.execute(update(Registration), changed)
+    record_many(session, Registration.__tablename__, changes)
+
+
+def _replace_menus(session: Session, menus: dict[int, list[tuple[str, str]]]) -> None:
+    """Give each agreement the menu of its row; one that already has it is left alone."""
+    current: dict[int, list[tuple[int, str, str]]] = {ident: [] for ident in menus}
+    for item_id, agreement, direction, title in session.execute(
+        select(
+            ServiceMenuItem.id,
+            ServiceMenuItem.agreement_id,
+            ServiceMenuItem.direction,
+            ServiceMenuItem.title,
+        )
+        .where(ServiceMenuItem.agreement_id.in_(list(menus)))
+        .order_by(ServiceMenuItem.id)
+    ):
+        current[agreement].append((item_id, direction, title))
+    replaced = [a for a, items in menus.items() if [i[1:] for i in current[a]] != items]
+    if not replaced:
+        return
+    changes: list[tuple[str, object, Mapping[str, Any] | None, Mapping[str, Any] | None]] = [
+        ("delete", item_id, {"id": item_id, "agreement_id": a, "direction": d, "title": t}, None)
+        for a in replaced
+        for item_id, d, t in current[a]
+    ]
+    session.execute(delete(ServiceMenuItem).where(ServiceMenuItem.agreement_id.in_(replaced)))
+    items = [
+        {"agreement_id": a, "direction": direction, "title": title}
+        for a in replaced
+        for direction, title in menus[a]
+    ]
+    if items:
+        session.execute(insert(ServiceMenuItem), items)
+        for item_id, a, d, t in session.execute(
+            select(
+                ServiceMenuItem.id,
+                ServiceMenuItem.agreement_id,
+                ServiceMenuItem.direction,
+                ServiceMenuItem.title,
+            ).where(ServiceMenuItem.agreement_id.in_(replaced))
+        ):
+            changes.append(
+                (
+                    "create",
+                    item_id,
+                    None,
+                    {"id": item_id, "agreement_id": a, "direction": d, "title": t},
+                )
+            )
+    record_many(session, ServiceMenuItem.__tablename__, changes)
