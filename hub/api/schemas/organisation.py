@@ -187,6 +187,16 @@ class VenueOut(BaseModel):
     opens_at: LocalTime = Field(examples=["07:00:00"])
     closes_at: LocalTime = Field(examples=["21:00:00"])
     alert_threshold_pct: float = Field(examples=[90.0])
+    agreement_id: int | None = Field(
+        default=None, examples=[14], description="the co-building agreement that opened it"
+    )
+    opened_on: date | None = Field(default=None, examples=["2024-05-01"])
+    latitude: float | None = Field(default=None, examples=[38.7297], description="WGS-84")
+    longitude: float | None = Field(default=None, examples=[112.7105], description="WGS-84")
+    public_count: bool = Field(
+        default=False, description="whether the public may see its exact count"
+    )
+    archived_at: datetime | None = Field(default=None, description="set: archived")
 
 
 # --- what the writes take ----------------------------------------------------------------------
@@ -420,13 +430,3 @@ class TeamMemberOut(BaseModel):
 class TeamMembersOut(BaseModel):
     team_id: int = Field(examples=[5])
     members: list[TeamMemberOut]
-    agreement_id: int | None = Field(
-        default=None, examples=[14], description="the co-building agreement that opened it"
-    )
-    opened_on: date | None = Field(default=None, examples=["2024-05-01"])
-    latitude: float | None = Field(default=None, examples=[38.7297], description="WGS-84")
-    longitude: float | None = Field(default=None, examples=[112.7105], description="WGS-84")
-    public_count: bool = Field(
-        default=False, description="whether the public may see its exact count"
-    )
-    archived_at: datetime | None = Field(default=None, description="set: archived")
