@@ -109,6 +109,8 @@ def test_an_operator_registers_a_venue_with_hours_and_a_closure_and_provisions_i
         for day in range(6):
             page.fill(f"#hours{day}-opens_at", "08:00")
             page.fill(f"#hours{day}-closes_at", "20:00")
+        page.fill("#hours6-opens_at", "")
+        page.fill("#hours6-closes_at", "")
         page.locator("#hours-save").click()
         page.locator("#hours-saved [data-i18n='admin.saved']").wait_for()
 
@@ -238,7 +240,7 @@ def test_a_duplicate_code_is_shown_beside_the_code_field(
         open_page(w, live_hub.url + "/admin?kind=subdistricts&new=1")
         page.locator("#admin-form").wait_for()
         page.fill("#f-code", taken)
-        page.fill("#f-name", "南城街道")
+        page.fill("#f-name", "测试重复代码街道")
         with page.expect_response(lambda r: r.request.method == "POST") as answer:
             page.locator("#save").click()
         assert answer.value.status == 409
@@ -251,5 +253,5 @@ def test_a_duplicate_code_is_shown_beside_the_code_field(
         # the refusal is the one problem the page met
         assert [p for p in w.problems if "409" not in p and "Failed to load" not in p] == []
     assert [
-        s for s in live_hub.get("/api/v1/subdistricts")["data"] if s["name"] == "南城街道"
+        s for s in live_hub.get("/api/v1/subdistricts")["data"] if s["name"] == "测试重复代码街道"
     ] == []

@@ -72,7 +72,7 @@ export const KINDS = {
     subs: [
       {
         name: "chairs",
-        mode: "replace", // PUT /alliances/{id}/chairs with every period
+        mode: "items", // POST /alliances/{id}/chairs one period, DELETE …/chairs/{chair_id} one
         fields: [ref("unit_id", "units", true), { name: "starts_on", ...DAY, required: true }, { name: "ends_on", ...DAY, required: true }],
       },
     ],
@@ -98,8 +98,9 @@ export const KINDS = {
     subs: [
       {
         name: "members",
-        mode: "replace", // PUT /volunteer-teams/{id}/members with every member
-        fields: [{ name: "member_id", type: "int", required: true, min: 1, max: 2147483647 }, { name: "joined_on", ...DAY }],
+        mode: "replace", // PUT /volunteer-teams/{id}/members {member_ids}: the whole set
+        wrap: { key: "member_ids", field: "member_id" },
+        fields: [{ name: "member_id", type: "int", required: true, min: 1, max: 2147483647 }],
       },
     ],
   },
@@ -127,6 +128,7 @@ export const KINDS = {
   },
   "venue-registry": {
     path: "/api/v1/venue-registry",
+    files: "venues", // its imports, template and export
     write: "registry.write",
     columns: ["id", "name", "kind", "unit_id", "capacity"],
     fields: [
@@ -177,6 +179,11 @@ export const KIND_NAMES = Object.keys(KINDS);
 /** The id of a row of this kind (sites' rows carry it as id too). */
 export function rowId(row) {
   return row.id;
+}
+
+/** The name of a kind's imports, template and export (/api/v1/imports/NAME…). */
+export function filesOf(kindName) {
+  return (KINDS[kindName] && KINDS[kindName].files) || kindName;
 }
 
 /**

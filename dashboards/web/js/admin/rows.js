@@ -75,5 +75,6 @@ export function rowTable(name, fields, { refs = new Map(), initial = [], disable
       fill(body);
       made.length = 0;
     },
+    add,
   };
 }

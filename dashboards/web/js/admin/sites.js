@@ -53,15 +53,23 @@ function devices(panel, rows) {
   return ok ? out : null;
 }
 
-/** The bundle of an answer, offered once as a download. */
+function download(id, filename, content, key) {
+  const href = URL.createObjectURL(new Blob([content], { type: "application/octet-stream" }));
+  return h("a", { class: "button primary", id, href, download: filename }, label(key), value(filename));
+}
+
+/** The bundle of an answer ({filename, content, ca_certificate}), offered once as a download. */
 function bundleBox(bundle) {
-  const bytes = bundle.encoding === "base64" ? Uint8Array.from(atob(bundle.content), (c) => c.charCodeAt(0)) : bundle.content;
-  const href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
   return h(
     "div",
     { class: "bundle", id: "bundle" },
     label("admin.bundle_once", undefined, "p", { class: "notice", role: "alert" }),
-    h("a", { class: "button primary", id: "bundle-download", href, download: bundle.filename || "edge.toml" }, label("admin.bundle_download"), value(bundle.filename)),
+    h(
+      "div",
+      { class: "form-actions" },
+      download("bundle-download", bundle.filename || "edge.toml", bundle.content, "admin.bundle_download"),
+      bundle.ca_certificate ? download("bundle-ca", "ca.crt", bundle.ca_certificate, "admin.bundle_ca") : null,
+    ),
   );
 }
 
@@ -100,10 +108,9 @@ async function newSite({ forId, adminURL, showRefusal, topError, formShell }) {
     for (const field of kind.fields) body[field.name] = readValue(field, form.querySelector(`#f-${field.name}`));
     const answer = await send("POST", kind.path, body);
     if (!answer.ok) return showRefusal(panel, answer, { devices: rows });
-    const site = (answer.data && answer.data.site) || {};
     fill(
       panel,
-      h("h2", {}, label("admin.site_provisioned"), value(site.site_id || site.id || body.site_id, "span", { class: "sub", id: "provisioned" })),
+      h("h2", {}, label("admin.site_provisioned"), value(answer.data.site_id, "span", { class: "sub", id: "provisioned" })),
       answer.data && answer.data.bundle ? bundleBox(answer.data.bundle) : null,
       h("div", { class: "form-actions" }, label("admin.site_open", undefined, "a", { class: "button", href: `/site?id=${enc(body.site_id)}` }), label("admin.site_manage", undefined, "a", { class: "button", href: adminURL({ id: body.site_id }) })),
     );
@@ -113,55 +120,70 @@ async function newSite({ forId, adminURL, showRefusal, topError, formShell }) {
 async function existingSite({ id, adminURL, showRefusal, topError, formShell }) {
   const path = `${KINDS.sites.path}/${enc(id)}`;
   const site = await getJSON(path);
-  const known = site.devices || [];
   const adding = rowTable("device-new", DEVICE_FIELDS, { initial: [null] });
   for (const el of adding.element.querySelectorAll('#device-new-add, [data-i18n="admin.remove_row"], th[data-i18n="admin.actions"]')) el.remove();
+  const listed = h("div", { class: "table-wrap", id: "devices-holder" });
+  const revoked = site.account && site.account.state === "revoked";
   const panel = formShell(
     "admin.site_title",
     undefined,
-    h("p", {}, value(site.id, "strong", { id: "editing" }), site.kind ? label(`admin.option.site_kind.${site.kind}`, undefined, "span", { class: "muted" }) : null, site.account && site.account.state === "revoked" ? label("admin.site_revoked", undefined, "span", { class: "badge badge-bad" }) : null),
-    h(
-      "div",
-      { class: "table-wrap" },
-      table(
-        ["admin.field.id", "admin.field.kind", "common.state", "admin.actions"],
-        known.length
-          ? known.map((d) => row([value(d.id), label(`admin.option.device_kind.${d.kind}`), value(d.state || ""), label("admin.remove_row", undefined, "button", { type: "button", class: "button", dataset: { remove: d.id }, on: { click: () => removeDevice(d.id) } })]))
-          : [emptyRow(4)],
-        { id: "devices-list" },
-      ),
-    ),
+    h("p", {}, value(site.id, "strong", { id: "editing" }), site.kind ? label(`admin.option.site_kind.${site.kind}`, undefined, "span", { class: "muted" }) : null, revoked ? label("admin.site_revoked", undefined, "span", { class: "badge badge-bad" }) : null),
+    listed,
     h("fieldset", { class: "sub-form" }, label("admin.device_add", undefined, "legend"), label("admin.device_options_hint", undefined, "p", { class: "muted" }), adding.element),
     h(
       "div",
       { class: "form-actions" },
       label("admin.device_add", undefined, "button", { type: "button", class: "button primary", id: "device-save", on: { click: () => addDevice() } }),
-      label("admin.site_revoke", undefined, "button", { type: "button", class: "button", id: "revoke", on: { click: () => revoke() } }),
+      label("admin.site_new_bundle", undefined, "button", { type: "button", class: "button", id: "new-bundle", on: { click: () => newBundle() } }),
+      revoked ? null : label("admin.site_revoke", undefined, "button", { type: "button", class: "button", id: "revoke", on: { click: () => revoke() } }),
       label("admin.site_open", undefined, "a", { class: "button", href: `/site?id=${enc(id)}` }),
     ),
     h("div", { id: "bundle-holder" }),
   );
-  function done(answer) {
-    if (answer.data && answer.data.bundle) return fill(panel.querySelector("#bundle-holder"), bundleBox(answer.data.bundle));
-    location.assign(adminURL({ id, saved: "1" }));
+
+  /** Devices as the edge reports them (first), or as the hub has them registered (after a change). */
+  function showDevices(devices) {
+    fill(
+      listed,
+      table(
+        ["admin.field.id", "admin.field.kind", "admin.field.port", "admin.actions"],
+        devices.length
+          ? devices.map((d) => row([value(d.id), label(`admin.option.device_kind.${d.kind}`), d.port ? value(d.port) : label("common.none"), label("admin.remove_row", undefined, "button", { type: "button", class: "button", dataset: { remove: d.id }, on: { click: () => removeDevice(d.id) } })]))
+          : [emptyRow(4)],
+        { id: "devices-list" },
+      ),
+    );
+  }
+  showDevices(site.devices || []);
+
+  async function write(method, url, body, tables) {
+    clearErrors(panel);
+    topError(panel, null);
+    const answer = await send(method, url, body);
+    if (!answer.ok) {
+      showRefusal(panel, answer, tables);
+      return null;
+    }
+    if (answer.data && Array.isArray(answer.data.devices)) showDevices(answer.data.devices);
+    return answer.data;
   }
   async function addDevice() {
     clearErrors(panel);
-    topError(panel, null);
     const list = adding.check() ? devices(panel, adding) : null;
     if (!list) return topError(panel, { key: "admin.fix_fields" });
-    const answer = await send("POST", `${path}/devices`, list[0]);
-    if (!answer.ok) return showRefusal(panel, answer, { "": adding });
-    done(answer);
+    if (await write("POST", `${path}/devices`, list[0], { "": adding })) {
+      adding.clear();
+      adding.add(null);
+    }
   }
   async function removeDevice(deviceId) {
-    const answer = await send("DELETE", `${path}/devices/${enc(deviceId)}`);
-    if (!answer.ok) return showRefusal(panel, answer);
-    done(answer);
+    await write("DELETE", `${path}/devices/${enc(deviceId)}`);
+  }
+  async function newBundle() {
+    const data = await write("POST", `${path}/bundle`);
+    if (data && data.bundle) fill(panel.querySelector("#bundle-holder"), bundleBox(data.bundle));
   }
   async function revoke() {
-    const answer = await send("POST", `${path}/revoke`);
-    if (!answer.ok) return showRefusal(panel, answer);
-    location.assign(adminURL({ id, saved: "1" }));
+    if (await write("POST", `${path}/revoke`)) location.assign(adminURL({ id, saved: "1" }));
   }
 }

@@ -9,7 +9,7 @@ import { getAll, getJSON } from "/js/api.js";
 import { can, currentUser } from "/js/auth.js";
 import { $, badge, emptyRow, fill, h, label, row, table, value } from "/js/dom.js";
 import { startPage } from "/js/shell.js";
-import { KINDS, access, kindsFor } from "/js/admin/kinds.js";
+import { KINDS, access, filesOf, kindsFor } from "/js/admin/kinds.js";
 import { check, clearErrors, fieldBox, readValue, refText, setValues, showError } from "/js/admin/form.js";
 import { rowTable } from "/js/admin/rows.js";
 import { send } from "/js/admin/send.js";
@@ -71,8 +71,11 @@ function fieldOf(name) {
 }
 
 function cell(rowData, column) {
-  const field = fieldOf(column);
-  const raw = rowData[column];
+  return shown(fieldOf(column), rowData[column]);
+}
+
+/** A value of a field as a list shows it: a reference by its code and name, an option by its label. */
+function shown(field, raw) {
   if (raw === null || raw === undefined) return label("common.none");
   if (field && field.type === "ref") {
     const referred = (state.refs.get(field.ref) || []).find((r) => r.id === raw);
@@ -160,10 +163,10 @@ function renderTools() {
     tools.push(
       picker,
       label("admin.import", undefined, "button", { type: "button", class: "button", id: "import", on: { click: () => picker.click() } }),
-      label("admin.template", undefined, "a", { class: "button", id: "template", href: `/api/v1/imports/${enc(state.kindName)}/template?format=xlsx`, download: "" }),
+      label("admin.template", undefined, "a", { class: "button", id: "template", href: `/api/v1/imports/${enc(filesOf(state.kindName))}/template?format=xlsx`, download: "" }),
     );
   }
-  if (!kind.noImport) tools.push(label("admin.export", undefined, "a", { class: "button", id: "export", href: `/api/v1/exports/${enc(state.kindName)}?format=xlsx`, download: "" }));
+  if (!kind.noImport) tools.push(label("admin.export", undefined, "a", { class: "button", id: "export", href: `/api/v1/exports/${enc(filesOf(state.kindName))}?format=xlsx`, download: "" }));
   fill($("#admin-tools"), ...tools);
 }
 
@@ -174,7 +177,7 @@ async function importFile(picker) {
   const box = $("#import-report");
   box.hidden = false;
   fill(box, label("admin.import_sending", { name: file.name }, "p", { class: "muted" }));
-  const answer = await send("POST", `/api/v1/imports/${enc(state.kindName)}?format=${xlsx ? "xlsx" : "csv"}`, file, xlsx ? XLSX : "text/csv");
+  const answer = await send("POST", `/api/v1/imports/${enc(filesOf(state.kindName))}?format=${xlsx ? "xlsx" : "csv"}`, file, xlsx ? XLSX : "text/csv");
   picker.value = "";
   const report = answer.data || {};
   if (answer.ok) {
@@ -220,7 +223,7 @@ function showRefusal(root, answer, tables = {}) {
     if (tables[""] && loc.length === 1) id = tables[""].inputId(0, name); // a one-row sub-form
     else if (loc.length === 1) id = `f-${name}`;
     else if (tables[""] && typeof name === "number") id = tables[""].inputId(name, place); // a list as the body
-    else if (tables[name] && typeof place === "number" && field) id = tables[name].inputId(place, field);
+    else if (tables[name] && typeof place === "number") id = tables[name].inputId(place, field);
     if (!id || !showError(root, id, { text: msg })) unplaced.push(`${loc.join(".")}: ${msg}`);
   }
   const message = [answer.message, ...unplaced].filter(Boolean).join("; ");
@@ -352,8 +355,13 @@ function listPanel(rowData, sub, initial) {
     topError(panel, null);
     fill(panel.querySelector(".saved"));
     if (!rows.check()) return topError(panel, { key: "admin.fix_fields" });
-    const answer = await send("PUT", `${rowPath(rowData.id)}/${sub.name}`, rows.values());
-    if (!answer.ok) return showRefusal(panel, answer, { [sub.name]: rows, "": rows });
+    const values = rows.values();
+    const wrap = sub.wrap;
+    // {member_ids: [...]} for a team's members; the rows themselves for the weekdays
+    const body = wrap ? { [wrap.key]: values.map((v) => v[wrap.field]) } : values;
+    const named = wrap ? { [wrap.key]: { inputId: (place) => rows.inputId(place, wrap.field) } } : { [sub.name]: rows, "": rows };
+    const answer = await send("PUT", `${rowPath(rowData.id)}/${sub.name}`, body);
+    if (!answer.ok) return showRefusal(panel, answer, named);
     fill(panel.querySelector(".saved"), label("admin.saved"));
   }
   return panel;
@@ -365,7 +373,7 @@ function itemsPanel(rowData, sub, initial) {
   const path = `${rowPath(rowData.id)}/${sub.name}`;
   const listed = initial.length
     ? initial.map((item) =>
-        row([...sub.fields.map((f) => value(item[f.name])), label("admin.remove_row", undefined, "button", { type: "button", class: "button", dataset: { remove: String(item.id) }, on: { click: () => remove(item.id) } })]),
+        row([...sub.fields.map((f) => shown(f, item[f.name])), label("admin.remove_row", undefined, "button", { type: "button", class: "button", dataset: { remove: String(item.id) }, on: { click: () => remove(item.id) } })]),
       )
     : [emptyRow(sub.fields.length + 1)];
   const panel = h(
