@@ -67,7 +67,7 @@ function renderIndex() {
 // --- the list ---------------------------------------------------------------------------------
 
 function fieldOf(name) {
-  return kind.fields.find((f) => f.name === name);
+  return [...kind.fields, ...(kind.shown || [])].find((f) => f.name === name);
 }
 
 function cell(rowData, column) {
@@ -109,14 +109,16 @@ function renderList() {
   state.page = Math.min(state.page, pages - 1);
   const slice = shown.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE);
   const user = currentUser();
-  const headers = [...kind.columns.map((c) => `admin.field.${c}`), "admin.status", "admin.actions"];
+  const archivable = !kind.noArchive;
+  const headers = [...kind.columns.map((c) => `admin.field.${c}`), ...(archivable ? ["admin.status"] : []), "admin.actions"];
   const body = slice.length
     ? slice.map((r) => {
         const allowed = access(state.kindName, can, user, r);
         const open = allowed.edit
           ? label("admin.edit", undefined, "a", { href: adminURL({ id: r.id }), class: "button", dataset: { edit: String(r.id) } })
           : label("admin.view_only", undefined, "span", { class: "muted" });
-        return row([...kind.columns.map((c) => cell(r, c)), r.archived_at ? badge("admin.archived", "idle") : badge("admin.active", "ok"), open], { dataset: { id: String(r.id) } });
+        const status = archivable ? [r.archived_at ? badge("admin.archived", "idle") : badge("admin.active", "ok")] : [];
+        return row([...kind.columns.map((c) => cell(r, c)), ...status, open], { dataset: { id: String(r.id) } });
       })
     : [emptyRow(headers.length)];
   fill($("#list"), table(headers, body, { id: "admin-table" }));
