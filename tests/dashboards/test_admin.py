@@ -250,8 +250,21 @@ def test_a_duplicate_code_is_shown_beside_the_code_field(
         assert page.locator("#f-code").get_attribute("aria-invalid") == "true"
         assert page.locator("#f-name-error").inner_text() == ""
         screenshot(w, "admin-refusal-tablet-en")
+
+        # an import with one bad row: none taken, the row and its column named on the page
+        template = api(live_hub, "GET", "/api/v1/imports/subdistricts/template?format=csv")
+        header = template.text.splitlines()[0]
+        rows = f"{header}\nSD90,测试导入街道\nbad code!,测试导入街道二\n"
+        file = {"name": "subdistricts.csv", "mimeType": "text/csv", "buffer": rows.encode()}
+        with page.expect_response(lambda r: "/api/v1/imports/" in r.url) as imported:
+            page.set_input_files("#import-file", files=[file])
+        assert imported.value.status == 422
+        errors = page.locator("#import-errors tbody tr")
+        errors.first.wait_for()
+        assert errors.count() == 1
+        assert errors.first.locator("td").first.inner_text() == "3"
         # the refusal is the one problem the page met
-        assert [p for p in w.problems if "409" not in p and "Failed to load" not in p] == []
-    assert [
-        s for s in live_hub.get("/api/v1/subdistricts")["data"] if s["name"] == "测试重复代码街道"
-    ] == []
+        refused = [p for p in w.problems if "409" in p or "422" in p or "Failed to load" in p]
+        assert len(refused) == len(w.problems)
+    names = {s["name"] for s in live_hub.get("/api/v1/subdistricts")["data"]}
+    assert not names & {"测试重复代码街道", "测试导入街道"}, "neither the refusal nor the import"
