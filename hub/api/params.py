@@ -125,7 +125,6 @@ def _wall_time(value: Any) -> time:
 LocalTimeIn = Annotated[
     time,
     PlainValidator(_wall_time),
-    PlainSerializer(lambda t: t.strftime("%H:%M:%S"), return_type=str),
     WithJsonSchema(
         {"type": "string", "pattern": WALL_TIME_PATTERN, "examples": ["07:00", "21:30:00"]}
     ),

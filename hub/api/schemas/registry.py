@@ -3,6 +3,7 @@ weekday hours and closures."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -159,8 +160,8 @@ class ClosureOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int = Field(examples=[3])
     venue_id: str = Field(examples=["venue-07"])
-    starts_on: Day = Field(examples=["2027-01-28"])
-    ends_on: Day = Field(examples=["2027-02-03"])
+    starts_on: date = Field(examples=["2027-01-28"])
+    ends_on: date = Field(examples=["2027-02-03"])
     reason: str = Field(examples=["春节"])
 
 
