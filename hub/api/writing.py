@@ -22,11 +22,34 @@ from hub.core.base import Archivable
 Row = TypeVar("Row")
 
 
+CHECK_KINDS = frozenset(
+    {
+        "reference",  # no such row
+        "archived",  # the row is archived: it may not be newly referred to
+        "duplicate",  # a code or id is taken
+        "conflict",  # a constraint met at commit (two writers at once)
+        "range",  # a value outside what the record allows (a period, a level)
+        "required",  # null for a field that cannot be empty
+        "rule",  # a rule across fields or rows (a grid's parent, overlapping periods)
+        "scope",  # outside the caller's scope
+        "forbidden",  # a field the caller's role may not change
+        "state",  # the row's state forbids it (a revoked site)
+        "device",  # a device spec
+        "broker",  # the MQTT broker refused
+        "setup",  # the hub lacks a setting the change needs (card keys)
+    }
+)
+"""The ``type`` of a refusal made by a route's own check, as opposed to pydantic's validation
+types: a request the schema allows may be refused only with one of these (the API contract
+test holds the routes to it)."""
+
+
 def field_error(
     field: str, msg: str, kind: str, code: int = 422, at: Sequence[int] = ()
 ) -> HTTPException:
-    """A refusal naming ``field`` of the body (``kind``: reference, archived, duplicate,
-    range, ...); ``at``: the index of its item, in a body that is a list."""
+    """A refusal naming ``field`` of the body; ``kind`` is one of :data:`CHECK_KINDS` (the API
+    contract test fails a route that refuses a schema-valid request with another); ``at``: the
+    index of its item, in a body that is a list."""
     return HTTPException(code, detail=[{"loc": ["body", *at, field], "msg": msg, "type": kind}])
 
 

@@ -42,7 +42,11 @@ from mqtt_contract.topics import ID_PATTERN
 router = APIRouter(
     tags=["sites"],
     dependencies=[Depends(require(Permission.SITES_WRITE))],
-    responses={**AUTHENTICATED, **refusals(404, 409), 502: {"description": "the broker refused"}},
+    responses={
+        **AUTHENTICATED,
+        **refusals(400, 404, 409),
+        502: {"description": "the broker refused"},
+    },
 )
 
 SitePath = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-01"])]
@@ -61,7 +65,7 @@ def _on_broker(settings: SettingsDep, change: Callable[[BrokerAccounts | None], 
             change(broker)
             return broker is not None
     except SiteError as exc:
-        raise field_error("site_id", str(exc), "site") from None
+        raise field_error("site_id", str(exc), "rule") from None
     except DeviceSpecError as exc:
         raise field_error("devices", str(exc), "device") from None
     except BrokerControlError as exc:
@@ -80,10 +84,19 @@ def _out(row: SiteAccount, broker_changed: bool) -> dict[str, Any]:
 
 
 def _site(session: SessionDep, site_id: str) -> SiteAccount:
+    """The site, active: 404 when there is none, 409 when it is revoked."""
+    row = session.get(SiteAccount, site_id)
+    if row is None:
+        raise field_error(
+            "site_id",
+            f"no site {site_id!r} in the registry",
+            "reference",
+            status.HTTP_404_NOT_FOUND,
+        )
     try:
         return active_site(session, site_id, "change")
     except SiteError as exc:
-        raise field_error("site_id", str(exc), "site", status.HTTP_404_NOT_FOUND) from None
+        raise field_error("site_id", str(exc), "state", status.HTTP_409_CONFLICT) from None
 
 
 @router.post(
@@ -99,7 +112,16 @@ def provision_site(session: SessionDep, settings: SettingsDep, body: SiteIn) -> 
     try:
         check_bundle_possible(settings)
     except SiteError as exc:
-        raise field_error("site_id", str(exc), "bundle") from None
+        raise field_error("site_id", str(exc), "setup") from None
+    existing = session.get(SiteAccount, body.site_id)
+    if existing is not None and (existing.state == "active" or not body.reinstate):
+        raise field_error(
+            "site_id",
+            f"site {body.site_id!r} is provisioned already ({existing.state}); a new bundle: "
+            f"POST /api/v1/sites/{body.site_id}/bundle; a revoked site: reinstate=true",
+            "duplicate",
+            status.HTTP_409_CONFLICT,
+        )
     issued: list[Credentials] = []
     reserved = (settings.mqtt_username, settings.broker_admin_username)
 
@@ -132,7 +154,7 @@ def issue_bundle(session: SessionDep, settings: SettingsDep, site_id: SitePath) 
     try:
         check_bundle_possible(settings)
     except SiteError as exc:
-        raise field_error("site_id", str(exc), "bundle") from None
+        raise field_error("site_id", str(exc), "setup") from None
     if not row.devices:
         raise field_error("devices", f"site {site_id!r} has no devices", "device")
     issued: list[Credentials] = []
@@ -179,16 +201,19 @@ def add_device(session: SessionDep, site_id: SitePath, body: DeviceIn) -> SiteAc
 
 @router.delete("/sites/{site_id}/devices/{device_id}", response_model=SiteAccountOut)
 def remove_device(session: SessionDep, site_id: SitePath, device_id: DevicePath) -> SiteAccountOut:
+    """Take the device off the site; asked again, it is gone already (idempotent). A site keeps
+    at least one device: its box needs one."""
     row = _site(session, site_id)
     devices = [d for d in row.devices if d["id"] != device_id]
-    if len(devices) == len(row.devices):
+    if not devices:  # a conflict with the site's state, as with a revoked site
         raise field_error(
             "device_id",
-            f"site {site_id} has no device {device_id}",
-            "reference",
-            status.HTTP_404_NOT_FOUND,
+            f"{device_id} is the last device of site {site_id}: its box needs one",
+            "state",
+            status.HTTP_409_CONFLICT,
         )
-    row = set_devices(session, site_id, devices)
+    if len(devices) < len(row.devices):
+        row = set_devices(session, site_id, devices)
     return SiteAccountOut.model_validate(_out(row, broker_changed=False))
 
 

@@ -134,7 +134,18 @@ def test_devices_are_added_and_removed(api: ApiServer) -> None:
     assert again.status_code == 409
     removed = api.http.delete("/api/v1/sites/centre-01/devices/reader-1")
     assert [d["id"] for d in removed.json()["devices"]] == ["reader-2"]
-    assert api.http.delete("/api/v1/sites/centre-01/devices/reader-1").status_code == 404
+    again_removed = api.http.delete("/api/v1/sites/centre-01/devices/reader-1")
+    assert again_removed.status_code == 200  # gone already: the same state
+    last = api.http.delete("/api/v1/sites/centre-01/devices/reader-2")
+    assert last.status_code == 409
+    assert last.json()["detail"][0]["loc"] == ["body", "device_id"]
+    assert api.http.post("/api/v1/sites/centre-99/revoke").status_code == 404
+    api.http.post("/api/v1/sites/centre-01/revoke")
+    assert api.http.post("/api/v1/sites/centre-01/bundle").status_code == 409  # revoked
+    duplicate = api.http.post(
+        "/api/v1/sites", json={"site_id": "centre-01", "kind": "centre", "devices": [READER]}
+    )
+    assert duplicate.status_code == 409
 
 
 def test_only_operators_provision(api: ApiServer, site_env: HubSettings) -> None:
