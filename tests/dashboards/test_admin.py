@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.dashboards.support import DashboardHub, open_page, screenshot, untranslated, watched
@@ -79,9 +80,13 @@ def ready(page: Page) -> None:
     page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_an_operator_registers_a_venue_with_hours_and_a_closure_and_provisions_its_site(
-    browser: Browser, live_hub: DashboardHub
+    browser: Browser, request: pytest.FixtureRequest, database: str
 ) -> None:
+    live_hub: DashboardHub = request.getfixturevalue(
+        "live_hub" if database == "sqlite" else "pg_hub"
+    )
     unit = live_hub.get("/api/v1/units", limit=1)["data"][0]["id"]
     community = live_hub.get("/api/v1/communities", limit=1)["data"][0]["id"]
     with watched(browser, login=live_hub) as w:
@@ -100,7 +105,7 @@ def test_an_operator_registers_a_venue_with_hours_and_a_closure_and_provisions_i
         page.fill("#f-alert_threshold_pct", "80")
         page.fill("#f-opens_at", "07:00")
         page.fill("#f-closes_at", "21:00")
-        screenshot(w, "admin-venue-new-desktop-zh-CN")
+        screenshot(w, f"admin-venue-new-desktop-zh-CN-{database}")
         page.locator("#save").click()
         page.locator("#saved").wait_for()
         assert f"id={NEW_VENUE}" in page.url
@@ -120,7 +125,7 @@ def test_an_operator_registers_a_venue_with_hours_and_a_closure_and_provisions_i
         page.locator("#closures-save").click()
         page.locator("#closures-list", has_text="春节闭馆").wait_for()
         ready(page)
-        screenshot(w, "admin-venue-edit-desktop-zh-CN")
+        screenshot(w, f"admin-venue-edit-desktop-zh-CN-{database}")
 
         page.locator("#provision").click()
         page.wait_for_url(f"**/admin?kind=sites&for={NEW_VENUE}")
@@ -136,7 +141,7 @@ def test_an_operator_registers_a_venue_with_hours_and_a_closure_and_provisions_i
         page.locator("#save").click()
         page.locator("#bundle-download").wait_for()
         assert page.locator("#bundle [data-i18n='admin.bundle_once']").is_visible()
-        screenshot(w, "admin-site-provisioned-desktop-zh-CN")
+        screenshot(w, f"admin-site-provisioned-desktop-zh-CN-{database}")
         with page.expect_download() as download:
             page.locator("#bundle-download").click()
         bundle = Path(download.value.path()).read_text(encoding="utf-8")
@@ -266,5 +271,19 @@ def test_a_duplicate_code_is_shown_beside_the_code_field(
         # the refusal is the one problem the page met
         refused = [p for p in w.problems if "409" in p or "422" in p or "Failed to load" in p]
         assert len(refused) == len(w.problems)
+        # archived: gone from the list unless asked for, and restored again
+        archived = live_hub.get("/api/v1/subdistricts")["data"][-1]
+        open_page(w, f"{live_hub.url}/admin?kind=subdistricts&id={archived['id']}")
+        page.locator("#archive").click()
+        page.locator("#restore").wait_for()
+        ready(page)
+        listed = page.locator(f"#admin-table tr[data-id='{archived['id']}']")
+        assert listed.count() == 0
+        page.locator("#archived").check()
+        listed.locator("[data-i18n='admin.archived']").wait_for()
+        page.locator("#restore").click()
+        page.locator("#archive").wait_for()
+        ready(page)
+        assert listed.count() == 1
     names = {s["name"] for s in live_hub.get("/api/v1/subdistricts")["data"]}
     assert not names & {"测试重复代码街道", "测试导入街道"}, "neither the refusal nor the import"
