@@ -178,11 +178,6 @@ export const KINDS = {
 
 export const KIND_NAMES = Object.keys(KINDS);
 
-/** The id of a row of this kind (sites' rows carry it as id too). */
-export function rowId(row) {
-  return row.id;
-}
-
 /** The name of a kind's imports, template and export (/api/v1/imports/NAME…). */
 export function filesOf(kindName) {
   return (KINDS[kindName] && KINDS[kindName].files) || kindName;

@@ -4,13 +4,16 @@
 // that names ["body", NAME, i, FIELD] lands beside its input.
 
 import { fill, h, label } from "/js/dom.js";
+import { t } from "/js/i18n.js";
 import { check, input, readValue, setValues } from "/js/admin/form.js";
 
 /** A row's cells: each input with its error line. */
 function cells(fields, prefix, refs, disabled) {
   return fields.map((field) => {
     const control = input(field, { prefix, refs, disabled });
-    control.setAttribute("data-i18n-attr", `aria-label:admin.field.${field.name}`);
+    // named for a screen reader by its column (apply() renames it on a language switch)
+    control.setAttribute("aria-label", t(`admin.field.${field.name}`));
+    control.dataset.i18nAttr = `aria-label:admin.field.${field.name}`;
     return h("td", {}, control, h("span", { class: "field-error", id: `${control.id}-error`, role: "alert" }));
   });
 }

@@ -6,6 +6,7 @@
 // a centre's form (&kind=sites&for=venue-07): the answer's edge bundle is offered once.
 
 import { getAll, getJSON } from "/js/api.js";
+import { t } from "/js/i18n.js";
 import { can, currentUser } from "/js/auth.js";
 import { $, badge, emptyRow, fill, h, label, row, table, value } from "/js/dom.js";
 import { startPage } from "/js/shell.js";
@@ -145,7 +146,6 @@ async function loadRows() {
 async function loadRefs() {
   const wanted = new Set();
   for (const field of [...kind.fields, ...(kind.subs || []).flatMap((s) => s.fields)]) if (field.type === "ref") wanted.add(field.ref);
-  if (kind.site) wanted.delete(state.kindName);
   await Promise.all(
     [...wanted].map(async (name) => {
       state.refs.set(name, name === state.kindName ? state.rows : await getAll(KINDS[name].path));
@@ -160,8 +160,7 @@ function renderTools() {
   const tools = [];
   if (allowed.create) tools.push(label("admin.new", undefined, "a", { class: "button primary", id: "new", href: adminURL({ new: "1" }) }));
   if (allowed.importing) {
-    const picker = h("input", { type: "file", id: "import-file", accept: ".csv,.xlsx,text/csv," + XLSX, class: "visually-hidden", on: { change: (e) => importFile(e.target) } });
-    picker.setAttribute("data-i18n-attr", "aria-label:admin.import");
+    const picker = h("input", { type: "file", id: "import-file", accept: ".csv,.xlsx,text/csv," + XLSX, class: "visually-hidden", "aria-label": t("admin.import"), dataset: { i18nAttr: "aria-label:admin.import" }, on: { change: (e) => importFile(e.target) } });
     tools.push(
       picker,
       label("admin.import", undefined, "button", { type: "button", class: "button", id: "import", on: { click: () => picker.click() } }),
