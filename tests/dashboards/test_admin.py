@@ -185,6 +185,9 @@ def test_a_venue_manager_of_another_unit_sees_no_form_and_the_hub_refuses(
         assert w.page.locator(".kind-list a").evaluate_all("as => as.map(a => a.id)") == [
             "kind-venue-registry"
         ]
+        open_page(w, hub.url + "/admin?kind=units")  # any other kind: not at all
+        w.page.locator("#admin-notice [data-i18n='auth.forbidden']").wait_for()
+        assert w.page.locator("#admin-table, #admin-form, #new").count() == 0
         open_page(w, hub.url + "/admin?kind=venue-registry&id=venue-01")
         w.page.locator("#admin-notice [data-i18n='admin.not_yours']").wait_for()
         assert w.page.locator("#admin-form").count() == 0
