@@ -168,7 +168,7 @@ export const KINDS = {
     path: "/api/v1/sites",
     write: "sites.write",
     columns: ["id", "name", "kind", "site_state"],
-    fields: [{ ...SITE_ID, name: "site_id" }, select("kind", { key: "site_kind", values: SITE_KINDS })],
+    fields: [{ ...SITE_ID, name: "site_id" }, select("kind", { key: "site_kind", values: SITE_KINDS }), { name: "reinstate", type: "bool" }],
     // shown in the list only: the hub's view of the site (docs/hub.md)
     shown: [select("site_state", { key: "site_state", values: ["never_seen", "online", "offline", "revoked"] })],
     noArchive: true,

@@ -111,7 +111,9 @@ async function newSite({ forId, adminURL, showRefusal, topError, formShell }) {
     fill(
       panel,
       h("h2", {}, label("admin.site_provisioned"), value(answer.data.site_id, "span", { class: "sub", id: "provisioned" })),
-      answer.data && answer.data.bundle ? bundleBox(answer.data.bundle) : null,
+      // the hub's word on the ports, e.g. one not under /dev/serial/by-id/ (docs/sites.md)
+      (answer.data.warnings || []).map((warning) => value(warning, "p", { class: "muted warning" })),
+      answer.data.bundle ? bundleBox(answer.data.bundle) : null,
       h("div", { class: "form-actions" }, label("admin.site_open", undefined, "a", { class: "button", href: `/site?id=${enc(body.site_id)}` }), label("admin.site_manage", undefined, "a", { class: "button", href: adminURL({ id: body.site_id }) })),
     );
   });
