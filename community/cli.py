@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hub.auth.cli:main",
         "add|list|revoke|token|login-link: users of the API and dashboard",
     ),
+    "audit": ("hub.audit.cli:main", "list|purge: the audit log of every change and export"),
 }
 
 USAGE = (

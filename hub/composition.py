@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hub.api import App, create_app
+from hub.audit.retention import RetentionJob
 from hub.commands.dispatcher import CommandDispatcher
 from hub.core.settings import HubSettings
 from hub.ingest import IngestStatus, IngestWorker
@@ -81,8 +82,8 @@ def build_ingest(
     settings: HubSettings, *, metrics: HubMetrics | None = None, **worker_options: Any
 ) -> HubIngest:
     """The ingest worker with attendance (in its transaction), occupancy and its alerts and the
-    sites' heartbeat history (after the commit, before the ack) and the telemetry sink (after
-    the ack) plugged in."""
+    sites' heartbeat history (after the commit, before the ack), the telemetry sink (after
+    the ack) and the audit log's retention job (with ``audit_retention_days``) plugged in."""
     worker = IngestWorker(settings, metrics=metrics, hooks=TRANSACTION_HOOKS, **worker_options)
     registry = worker.metrics.registry
     telemetry = make_sink(settings, registry)
@@ -106,6 +107,8 @@ def build_ingest(
             keep_h=settings.site_history_keep_h,
         )
     )
+    if settings.audit_retention_days is not None:  # unset: the audit log is kept forever
+        worker.add_service(RetentionJob(worker.engine, settings.audit_retention_days))
     return HubIngest(worker, occupancy, telemetry)
 
 

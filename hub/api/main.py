@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from hub.api.routes import (
     activities,
+    audit,
     auth,
     checkins,
     commands,
@@ -48,6 +49,7 @@ for _area in (
     reports,
     imports,
     exports,
+    audit,
 ):
     api_router.include_router(_area.router)
 

@@ -9,10 +9,11 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.core.base import Base
+from hub.core.settings import MIN_AUDIT_RETENTION_DAYS
 
 AUDIT_ACTIONS = ("create", "update", "archive", "restore", "delete", "export")
 AUDIT_SOURCES = ("api", "cli", "import", "system")
-MIN_RETENTION_DAYS = 180
+MIN_RETENTION_DAYS = MIN_AUDIT_RETENTION_DAYS
 """China's Cybersecurity Law (art. 21) asks network operators to keep such logs six months; on
 PostgreSQL the table's trigger refuses to delete a younger row, whatever the hub asks."""
 

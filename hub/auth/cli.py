@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.audit.console import console_session
 from hub.auth.roles import Role
 from hub.auth.users import (
     UserError,
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     try:
         upgrade(settings.database_url)
-        with Session(engine) as db:
+        with console_session(engine, PROG, argv) as db:
             return _run(db, args, settings)
     except UserError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

@@ -17,6 +17,11 @@ from sqlalchemy.engine import make_url
 from hub.core.broker_tls import tls_context
 from mqtt_contract.session import BrokerEndpoint, ProtocolName
 
+MIN_AUDIT_RETENTION_DAYS = 180
+"""The audit log is kept at least this long: China's Cybersecurity Law (art. 21) asks network
+operators to keep such logs six months (``hub.audit.models.MIN_RETENTION_DAYS``; on PostgreSQL
+the table's trigger enforces it too)."""
+
 
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
@@ -212,6 +217,23 @@ class HubSettings(BaseSettings):
     imports_at_once: int = Field(
         default=1, ge=1, le=16, description="roster imports parsed at once; more get 503"
     )
+    audit_retention_days: int | None = Field(
+        default=None,
+        le=36_500,
+        description="audit log rows older than this many days are purged (by the hub every few "
+        "hours, and by `community audit purge`); at least 180; unset: kept forever",
+    )
+
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _check_audit_retention(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_AUDIT_RETENTION_DAYS:
+            raise ValueError(
+                f"HUB_AUDIT_RETENTION_DAYS={value}: the audit log must be kept at least "
+                f"{MIN_AUDIT_RETENTION_DAYS} days (China's Cybersecurity Law, art. 21: six "
+                "months); leave it unset to keep it forever"
+            )
+        return value
 
     @field_validator("mqtt_url", "edge_mqtt_url")
     @classmethod

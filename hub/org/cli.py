@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
+from hub.audit.console import console_session
 from hub.core.card_keys import CardKeyError
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import settings_for_cli
@@ -53,7 +53,7 @@ def import_main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     try:
         upgrade(settings.database_url)
-        with Session(engine) as session:
+        with console_session(engine, parser.prog, argv, source="import") as session:
             report = import_roster(
                 session, args.kind, data, file_format, card_key=key, card_seal=seal
             )

@@ -14,10 +14,15 @@ from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from sqlalchemy.orm import Session
 
+from hub.audit import record_export
 from hub.org.assessment import Assessment
 
 ExportTable = Literal["members", "units", "communities"]
+ExportFormat = Literal["csv", "xlsx"]
+MEMBER_SHEET = "assessment.members"
+"""What the audit log names an export of the assessment's member sheet."""
 
 YES, NO = "是", "否"
 
@@ -93,6 +98,15 @@ def rows(assessment: Assessment, table: ExportTable) -> Iterator[list[object]]:
                 c.unknown_card_taps,
                 *(m.count for m in c.attendance_by_month),
             ]
+
+
+def log_member_sheet(session: Session, *, year: int, file_format: ExportFormat) -> None:
+    """The member sheet is personal data (names, whether each member served): who exported it,
+    for which year and in which format goes in the audit log, committed at once (a download
+    writes nothing else that would commit it)."""
+    detail = {"format": file_format, "year": year, "table": "members"}
+    record_export(session, what=MEMBER_SHEET, detail=detail)
+    session.commit()
 
 
 def to_csv(assessment: Assessment, table: ExportTable) -> bytes:

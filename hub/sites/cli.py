@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from hub.audit.console import console_session
 from hub.broker.mosquitto_conf import dynsec_plugin
 from hub.core.card_keys import CardKeyError, card_keys
 from hub.core.db import make_engine, upgrade
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     try:
         upgrade(settings.database_url)
-        with Session(engine, expire_on_commit=False) as session:
+        with console_session(engine, PROG, argv, expire_on_commit=False) as session:
             return _run(args, settings, session)
     except (SiteError, DeviceSpecError, BrokerControlError, CardKeyError) as exc:
         print(f"{PROG} {args.action}: {exc}", file=sys.stderr)

@@ -280,6 +280,7 @@ PATH_KEYS = {
     "site_id": ("sites", "id"),
     "command_id": ("edge_commands", "id"),
     "closure_id": ("venue_closures", "id"),
+    "entry_id": ("audit_log", "id"),
 }
 """Which stored keys fill each path parameter: a route with a new one fails until it is here."""
 NOT_CALLED = {"/api/v1/stream": "a live stream never ends; its events are the rows read here"}

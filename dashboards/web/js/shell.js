@@ -24,6 +24,7 @@ export const PAGES = [
   { id: "operations", path: "/operations", key: "nav.operations" },
   { id: "records", path: "/records", key: "nav.records" },
   { id: "admin", path: "/admin", key: "nav.admin" },
+  { id: "audit", path: "/audit", key: "nav.audit" },
 ];
 
 /** A page is for users with any of these permissions (none listed: everyone). */
@@ -36,6 +37,7 @@ const PAGE_NEEDS = {
   records: ["assessment.read", "venue_sharing.read"],
   // the admin pages: for whoever may change something (which kinds: js/admin/kinds.js)
   admin: ["organisation.write", "records.write", "registry.write", "venues.hours", "sites.write"],
+  audit: ["audit.read"],
 };
 
 /** What following each live topic needs (as the hub checks it). */

@@ -19,7 +19,7 @@ from hub.org.assessment import (
     build_assessment,
 )
 from hub.org.calendar import CITY_TZ
-from hub.org.export import ExportTable, to_csv, to_xlsx
+from hub.org.export import ExportTable, log_member_sheet, to_csv, to_xlsx
 
 router = APIRouter(
     prefix="/reports",
@@ -66,8 +66,11 @@ def assessment_csv(
     year: YearQuery,
     table: Annotated[ExportTable, Query(description="which table")] = "members",
 ) -> Response:
-    """The assessment as CSV: one table (members, units or communities)."""
+    """The assessment as CSV: one table (members, units or communities). An export of the
+    members is recorded in the audit log."""
     body = to_csv(build_assessment(session, year), table)
+    if table == "members":
+        log_member_sheet(session, year=year, file_format="csv")
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -81,8 +84,10 @@ def assessment_csv(
     responses={200: {"content": {XLSX: {}}, "description": "a workbook, a sheet per table"}},
 )
 def assessment_xlsx(session: SessionDep, year: YearQuery) -> Response:
-    """The assessment as an Excel workbook: communities, units and members."""
+    """The assessment as an Excel workbook: communities, units and members (recorded in the
+    audit log: the member sheet is personal data)."""
     body = to_xlsx(build_assessment(session, year))
+    log_member_sheet(session, year=year, file_format="xlsx")
     return Response(
         body,
         media_type=XLSX,

@@ -166,6 +166,13 @@ def _new_user(_: Context) -> dict[str, Any]:
     return {"username": f"new-user-{next(_codes)}", "role": "viewer"}
 
 
+def _audit_entry(ctx: Context) -> int:
+    """The newest entry of the audit log, after a change that makes one."""
+    ctx.as_operator("POST", "/api/v1/members", json=_member(ctx))
+    newest = ctx.as_operator("GET", "/api/v1/audit", params={"limit": 1}).json()["data"][0]
+    return int(newest["id"])
+
+
 def _own_token(ctx: Context) -> dict[str, str]:
     return {"token": ctx.secured.tokens[ctx.role]}
 
@@ -255,6 +262,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         P.SITES_WRITE, path={"site_id": _provisioned}
     ),
     ("GET", "/api/v1/dead-letters"): Example(P.DEAD_LETTERS_READ),
+    ("GET", "/api/v1/audit"): Example(P.AUDIT_READ, params={"table": "members"}),
+    ("GET", "/api/v1/audit/{entry_id}"): Example(P.AUDIT_READ, path={"entry_id": _audit_entry}),
     ("GET", "/api/v1/commands"): Example(P.COMMANDS_READ),
     ("GET", "/api/v1/commands/{command_id}"): Example(
         P.COMMANDS_READ, path={"command_id": _command_in_scope}
