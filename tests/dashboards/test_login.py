@@ -250,7 +250,7 @@ def test_each_role_sees_only_what_it_may_use(browser: Browser, hub: DashboardHub
     clerk = user_token(hub.settings.database_url, "records_staff")
     with watched(browser, login=hub, token=clerk) as w:
         open_page(w, hub.url + "/")
-        assert nav(w.page) == ["/", "/venues", "/checkins", "/records"]
+        assert nav(w.page) == ["/", "/venues", "/checkins", "/records", "/admin"]
         open_page(w, hub.url + "/checkins")
         options = w.page.locator("#centre option").evaluate_all("os => os.map(o => o.value)")
         assert options == ["", "centre-01", "centre-02"], "every centre, from the records"

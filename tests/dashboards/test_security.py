@@ -23,6 +23,8 @@ PAGES = (
     "/operations",
     "/site?id=centre-01",
     "/records",
+    "/admin?kind=venue-registry&new=1",
+    "/admin?kind=sites&for=venue-01",
 )
 
 
