@@ -161,6 +161,30 @@ def test_an_operator_registers_a_venue_with_hours_and_a_closure_and_provisions_i
     site = live_hub.get(f"/api/v1/sites/{NEW_VENUE}")
     assert site["kind"] == "venue"
     assert site["account"]["state"] == "active"
+    _every_write_is_in_the_audit_log(live_hub)
+
+
+def _every_write_is_in_the_audit_log(hub: DashboardHub) -> None:
+    """What the pages wrote, each row with the user, the request and its values."""
+    me = hub.get("/api/v1/me")["username"]
+
+    def entries(table: str) -> list[dict[str, Any]]:
+        found = hub.get("/api/v1/audit", table=table, actor=me, limit=100)["data"]
+        return [e for e in found if e["row_id"].split("/")[0] == NEW_VENUE]
+
+    (venue,) = entries("venues")
+    assert venue["action"] == "create"
+    assert venue["source"] == "api"
+    assert venue["request"] == "POST /api/v1/venue-registry"
+    assert (venue["after"]["capacity"], venue["after"]["alert_threshold_pct"]) == (200, 80)
+    hours = entries("venue_hours")
+    assert {e["row_id"] for e in hours} >= {f"{NEW_VENUE}/{day}" for day in range(6)}
+    assert all(e["after"] is not None for e in hours if e["action"] == "create")
+    closures = hub.get("/api/v1/audit", table="venue_closures", actor=me)["data"]
+    assert any(e["after"] and e["after"]["reason"] == "春节闭馆" for e in closures)
+    (account,) = entries("site_accounts")
+    assert account["action"] == "create"
+    assert account["after"]["password_hash"] == "(redacted)"
 
 
 def sub_rows(hub: DashboardHub, row: dict[str, Any], name: str) -> list[dict[str, Any]]:
