@@ -143,4 +143,6 @@ def test_seed_and_import_commands(
             ).all()
     finally:
         engine.dispose()
-    assert sources == [("venues", "import", "community import venues venues.xlsx")]
+    ((table, source, request),) = sources
+    assert (table, source) == ("venues", "import")
+    assert request == f"community import venues {tmp_path / 'venues.xlsx'} --database-url {url}"
