@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/community demo $(ARGS)
 
+# Bytecode is written even where the environment says not to: without the cache every pytest worker
+# compiles and assertion-rewrites ~470 modules again on each run (docs/benchmarks.md, "Test suite").
+test: export PYTHONDONTWRITEBYTECODE :=
+
 ## The whole check: lint, types, and every test against real services.
 test: install services lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,34 @@ def postgres_admin(*statements: str) -> None:
                 conn.execute(sa.text(statement))
     finally:
         admin.dispose()
+
+
+class DatabaseDropper:
+    """Drops the tests' PostgreSQL databases in a thread of its own. ``DROP DATABASE`` waits for
+    a checkpoint (up to seconds on a busy machine) that no test needs to wait for; ``close``
+    waits for the last drop and raises the first that failed."""
+
+    def __init__(self) -> None:
+        self._names: queue.Queue[str | None] = queue.Queue()
+        self._errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="database-dropper", daemon=True)
+        self._thread.start()
+
+    def drop(self, name: str) -> None:
+        self._names.put(name)
+
+    def close(self) -> None:
+        self._names.put(None)
+        self._thread.join()
+        if self._errors:
+            raise self._errors[0]
+
+    def _run(self) -> None:
+        while (name := self._names.get()) is not None:
+            try:
+                postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception as exc:  # reported by close(), at the end of the session
+                self._errors.append(exc)
 
 
 # Sites whose edges the test broker knows; username = site id, as in production.

@@ -122,10 +122,10 @@ def live_hub(
 
 @pytest.fixture
 def pg_hub(
-    postgres_url: str, mosquitto: MosquittoBroker, migrated: MigratedTemplates
+    migrated_postgres_url: str, mosquitto: MosquittoBroker, migrated: MigratedTemplates
 ) -> Iterator[DashboardHub]:
     """The same on PostgreSQL."""
-    running = _start(postgres_url, mosquitto, migrated)
+    running = _start(migrated_postgres_url, mosquitto, migrated)
     yield running
     running.close()
 

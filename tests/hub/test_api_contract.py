@@ -2,7 +2,8 @@
 the app in process (ASGI) on SQLite, seeded with the demo's city, as an operator.
 
 Left out: ``/api/v1/stream``, a server-sent event stream that never ends (its own tests are in
-test_stream.py). Write operations run too, on this module's throwaway database.
+test_stream.py). Write operations run too, on a throwaway database (one per
+worker).
 
 Two rules are added to schemathesis's own checks:
 
@@ -39,8 +40,6 @@ from hub.sites.service import add_site
 from hub.venues.models import VenueClosure
 from tests.hub.support import CARD_KEY, card_key_file
 from tests.users import bearer, user_token
-
-pytestmark = pytest.mark.xdist_group("api_contract")  # one worker seeds the city, once
 
 EXAMPLES_PER_OPERATION = 10
 # the demo city's structure, so every id an example names is there; a tenth of its people and
@@ -94,7 +93,9 @@ schema = schemathesis.openapi.from_dict(_openapi(), config=_CONFIG).exclude(path
 schema.app = LATE_APP
 
 
-@pytest.fixture(scope="module")
+# Session scope: each xdist worker seeds its city once, whichever of the operations it is given
+# (no xdist_group: the operations spread over the workers instead of queueing on one).
+@pytest.fixture(scope="session")
 def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('contract') / 'hub.db'}"
     upgrade(url)
