@@ -51,7 +51,7 @@ from hub.api.schemas.organisation import (
     VolunteerTeamPatch,
 )
 from hub.api.write_routes import Writes, add_writes, check
-from hub.api.writing import apply, check_references, commit, field_error
+from hub.api.writing import apply, commit, field_error
 from hub.auth import Permission
 from hub.org import registry
 from hub.org.models import (
@@ -262,7 +262,13 @@ def create_chair(session: SessionDep, alliance_id: AllianceId, body: ChairIn) ->
     """A unit of the alliance chairs it for a period: 201 with the alliance, its chairs in
     order. Periods of one alliance may not overlap (409 naming ``starts_on``)."""
     alliance = found(session, Alliance, alliance_id, "alliance")
-    check_references(session, {"alliance_id": (Alliance, alliance_id)})
+    if alliance.archived_at is not None:  # the alliance's state, not the request's fault
+        raise field_error(
+            "alliance_id",
+            f"alliance {alliance_id} is archived: restore it first",
+            "state",
+            status.HTTP_409_CONFLICT,
+        )
     chair = AllianceChair(alliance_id=alliance_id, **body.model_dump())
     check(session, _CHAIR, chair, body.model_dump())
     session.add(chair)
