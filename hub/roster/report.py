@@ -4,7 +4,7 @@ shares: references by code, duplicates within the file."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 RosterKind = Literal[
     "members",
@@ -19,19 +19,7 @@ RosterKind = Literal[
     "venues",
     "volunteer-teams",
 ]
-ROSTER_KINDS: tuple[RosterKind, ...] = (
-    "members",
-    "units",
-    "agreements",
-    "subdistricts",
-    "communities",
-    "grids",
-    "party-orgs",
-    "alliances",
-    "service-centres",
-    "venues",
-    "volunteer-teams",
-)
+ROSTER_KINDS: tuple[RosterKind, ...] = get_args(RosterKind)
 
 
 @dataclass(frozen=True, slots=True)
