@@ -44,7 +44,7 @@ from mqtt_contract.models import (
     receipt_of,
 )
 from mqtt_contract.topics import Command, EventKind
-from tests.services import ACCOUNTS, postgres_admin
+from tests.services import ACCOUNTS, POSTGRES_ADMIN_URL, postgres_admin
 from tests.users import bearer, user_token
 
 StartWorker = Callable[..., HubIngest]
@@ -295,11 +295,24 @@ class Outage:
             self._lock = sqlite3.connect(str(self.url.database), isolation_level=None)
             self._lock.execute("BEGIN EXCLUSIVE")
             return
-        postgres_admin(
-            f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false',
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{self.url.database}' AND pid <> pg_backend_pid()",
+        postgres_admin(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false')
+        # A connection that passed its startup check just before the ALTER is not yet in
+        # pg_stat_activity when a single terminate runs, and would outlive the outage: terminate
+        # until the database has had no backend for three rounds in a row.
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        terminate = sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = :name AND pid <> pg_backend_pid()"
         )
+        try:
+            with admin.connect() as conn:
+                quiet_rounds = 0
+                while quiet_rounds < 3:
+                    terminated = conn.execute(terminate, {"name": self.url.database}).scalar_one()
+                    quiet_rounds = quiet_rounds + 1 if terminated == 0 else 0
+                    time.sleep(0.02)
+        finally:
+            admin.dispose()
 
     def up(self) -> None:
         if not self._down:
