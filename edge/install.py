@@ -156,8 +156,9 @@ def map_ports(data: dict[str, Any], usb: Mapping[str, UsbIdentity], plan: Plan) 
         device["port"] = new_port.get(str(device.get("id")), device.get("port"))
     for port, ids in plan.unmapped.items():
         plan.warnings.append(
-            f"{', '.join(ids)}: no USB identity given and no adapter at {port} on this box; "
-            f"the port stays {port} (give --usb {ids[0]}=VID:PID:SERIAL for a stable name)"
+            f"{', '.join(ids)}: no USB identity given, and {port} is no USB adapter plugged "
+            f"into this box: the port stays {port} (give --usb {ids[0]}=VID:PID:SERIAL for a "
+            "stable name)"
         )
 
 
