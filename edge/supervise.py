@@ -29,7 +29,7 @@ def summary(agents: Sequence[EdgeAgent]) -> str:
             pending = f"{agent.outbox.stats().pending} pending"
         except Exception:  # a broken outbox is reported by problems(), not here
             pending = "outbox unreadable"
-        broker = "connected" if agent.publisher.connected else "broker not connected"
+        broker = "broker connected" if agent.publisher.connected else "broker not connected"
         parts.append(
             f"{agent.settings.site}: {len(agent.settings.devices)} device(s), {pending}, {broker}"
         )
