@@ -7,13 +7,14 @@ Pure text, no I/O: ``edge.install`` decides what goes in and where it is written
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from edge.usb_identity import UsbIdentity
+from edge.usb_identity import UsbIdentity, UsbIdentityError, identity
 
 SERVICE = "community-edge"
 USER = "community-edge"
@@ -43,15 +44,15 @@ def unit(executable: str, *, with_ca: bool) -> str:
             "Description=Community edge agent (card readers and venue sensors to the hub)",
             "Wants=network-online.target",
             "After=network-online.target",
-            "StartLimitIntervalSec=10min",
-            "StartLimitBurst=20",
+            # a box far away keeps trying (a broken USB hub, a full disk): never given up on
+            "StartLimitIntervalSec=0",
             "",
             "[Service]",
             "Type=notify",
             "NotifyAccess=main",
             f"WatchdogSec={WATCHDOG_S}s",
             "Restart=always",
-            "RestartSec=5s",
+            "RestartSec=10s",
             f"ExecStart={executable} edge --config ${{CREDENTIALS_DIRECTORY}}/edge.toml",
             *credentials,
             f"User={USER}",
@@ -149,6 +150,28 @@ def udev_rules(links: Sequence[Link]) -> str:
             ),
         ]
     return "\n".join(lines) + "\n"
+
+
+_RULE = re.compile(
+    r'SUBSYSTEM=="tty", ATTRS\{idVendor\}=="([^"]*)", ATTRS\{idProduct\}=="([^"]*)"'
+    r'(?:, ATTRS\{serial\}=="([^"]*)")?, SYMLINK\+="community/([a-z0-9][a-z0-9_-]{0,62})"'
+)
+
+
+def installed_links(rules: str) -> dict[str, UsbIdentity]:
+    """Name -> identity of the rules ``udev_rules`` wrote; a line it did not write (or one
+    edited into something unsafe) is left out."""
+    links: dict[str, UsbIdentity] = {}
+    for line in rules.splitlines():
+        match = _RULE.match(line)
+        if match is None:
+            continue
+        vendor, product, serial, name = match.groups()
+        try:
+            links[name] = identity(vendor, product, serial)
+        except UsbIdentityError:
+            continue
+    return links
 
 
 def _value(value: Any) -> str:

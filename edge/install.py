@@ -107,9 +107,16 @@ def _lines(devices: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     return lines
 
 
-def map_ports(data: dict[str, Any], usb: Mapping[str, UsbIdentity], plan: Plan) -> None:
-    """Each adapter (one port of the bundle) gets its identity from ``--usb`` or udev, and its
-    devices' ports become ``/dev/community/<first device id>``."""
+def map_ports(
+    data: dict[str, Any],
+    usb: Mapping[str, UsbIdentity],
+    plan: Plan,
+    kept: Mapping[str, UsbIdentity],
+) -> None:
+    """Each adapter (one port of the bundle) gets its identity from ``--usb``, else from udev
+    when it is plugged in at that port, else from the rule installed before under its name
+    (``kept``: a new bundle, or a reader replaced, leaves the other adapters' rules as they
+    were); its devices' ports become ``/dev/community/<first device id>``."""
     devices = data.get("devices")
     if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
         raise InstallError(f"{CONFIG_FILE}: devices must be a list of [[devices]] tables")
@@ -121,7 +128,7 @@ def map_ports(data: dict[str, Any], usb: Mapping[str, UsbIdentity], plan: Plan) 
             f"--usb {', '.join(unknown)}: no such device in the bundle (it has {', '.join(known)})"
         )
     new_port: dict[str, str] = {}
-    seen: dict[tuple[str, str], tuple[Link, UsbIdentity]] = {}
+    seen: list[Link] = []
     for port, ids in lines.items():
         given = {d: usb[d] for d in ids if d in usb}
         if len(given) > 1:
@@ -129,21 +136,21 @@ def map_ports(data: dict[str, Any], usb: Mapping[str, UsbIdentity], plan: Plan) 
                 f"{' and '.join(given)} share one line ({port}), so one adapter: give --usb once"
             )
         try:
-            found = next(iter(given.values()), None) or from_udev(Path(port))
+            found = next(iter(given.values()), None) or from_udev(Path(port)) or kept.get(ids[0])
         except UsbIdentityError as exc:
             raise InstallError(f"the adapter at {port} ({', '.join(ids)}): {exc}") from None
         if found is None:
             plan.unmapped[port] = ids
             continue
         link = Link(ids[0], found, tuple(ids))
-        clash = seen.get((found.vendor, found.product))
-        if clash is not None and (found.serial is None or clash[1].serial in (None, found.serial)):
+        clash = next((other for other in seen if _ambiguous(other.usb, found)), None)
+        if clash is not None:
             raise InstallError(
-                f"{', '.join(clash[0].devices)} and {', '.join(ids)} would match one adapter "
+                f"{', '.join(clash.devices)} and {', '.join(ids)} would match one adapter "
                 f"({found}): give each adapter's own serial (`udevadm info {port}` shows "
                 "ID_SERIAL_SHORT); two adapters without one cannot be told apart"
             )
-        seen[(found.vendor, found.product)] = (link, found)
+        seen.append(link)
         if found.serial is None:
             plan.warnings.append(
                 f"{link.name}: the adapter {found} has no serial number, so any adapter of that "
@@ -162,10 +169,18 @@ def map_ports(data: dict[str, Any], usb: Mapping[str, UsbIdentity], plan: Plan) 
         )
 
 
-def make_plan(bundle: Path, usb: Mapping[str, UsbIdentity]) -> Plan:
+def _ambiguous(a: UsbIdentity, b: UsbIdentity) -> bool:
+    """One rule would match the other's adapter: the same model, and no serial tells them apart."""
+    same_model = (a.vendor, a.product) == (b.vendor, b.product)
+    return same_model and (a.serial is None or b.serial is None or a.serial == b.serial)
+
+
+def make_plan(
+    bundle: Path, usb: Mapping[str, UsbIdentity], kept: Mapping[str, UsbIdentity] | None = None
+) -> Plan:
     data, ca = read_bundle(bundle)
     plan = Plan(site=str(data.get("site", "")), config="", ca=ca, links=[])
-    map_ports(data, usb, plan)
+    map_ports(data, usb, plan, kept or {})
     header = (
         f"Edge config of site {plan.site}, installed by `community edge install` from "
         f"{bundle.absolute()}.\nIt holds the site's broker password: root's, 0600; systemd hands "
@@ -247,7 +262,12 @@ def install(
     if not root.is_dir():
         raise InstallError(f"--root {root}: no such directory")
     executable = check_executable(executable, root)
-    plan = make_plan(bundle, usb)
+    rules = root / str(box_files.RULES_PATH).lstrip("/")
+    try:
+        kept = box_files.installed_links(rules.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        kept = {}
+    plan = make_plan(bundle, usb, kept)
     installed = installed_site(root)
     if installed is not None and installed != plan.site:
         raise InstallError(

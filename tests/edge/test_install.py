@@ -342,3 +342,34 @@ def test_without_root_it_needs_root_and_says_so(
     monkeypatch.setattr(install_cli.os, "geteuid", lambda: 1000)
     assert main(["install", str(bundle), "--exec", COMMUNITY]) == 2
     assert "needs root: run it with sudo, or give --root DIR" in capsys.readouterr().err
+
+
+def test_a_replaced_reader_and_a_new_bundle_keep_the_other_adapters_names(
+    bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "box"
+    root.mkdir()
+    assert main(["install", str(bundle), "--root", str(root), "--exec", COMMUNITY, *USB]) == 0
+    rules = under(root, "/etc/udev/rules.d/70-community-edge.rules")
+    gate = [line for line in rules.read_text().splitlines() if "community/gate-1" in line]
+
+    # The reader is swapped for another one: the installed config is a bundle of its own.
+    installed = str(root / "etc" / "community-edge")
+    new_reader = ["--usb", "reader-1=0403:6015:DN05XYZ1"]
+    assert main(["install", installed, "--root", str(root), "--exec", COMMUNITY, *new_reader]) == 0
+    text = rules.read_text()
+    assert (
+        'ATTRS{idProduct}=="6015", ATTRS{serial}=="DN05XYZ1", SYMLINK+="community/reader-1"' in text
+    )
+    assert "A10K3X9Q" not in text
+    assert [line for line in text.splitlines() if "community/gate-1" in line] == gate
+    settings = load_settings(root / "etc" / "community-edge" / "edge.toml")
+    assert [d.port for d in settings.devices] == ["/dev/community/reader-1"] + 2 * [
+        "/dev/community/gate-1"
+    ]
+
+    # A new bundle (new password) with no --usb: every adapter keeps its name.
+    capsys.readouterr()
+    assert main(["install", str(bundle), "--root", str(root), "--exec", COMMUNITY]) == 0
+    assert rules.read_text() == text
+    assert "no USB identity given" not in capsys.readouterr().err
