@@ -67,6 +67,7 @@ def unit(executable: str, *, with_ca: bool) -> str:
             "DeviceAllow=char-ttyUSB rw",
             "DeviceAllow=char-ttyACM rw",
             "DeviceAllow=char-ttyS rw",
+            "DeviceAllow=char-ttyAMA rw",  # a Raspberry Pi's UART
             "ProtectSystem=strict",
             "ProtectHome=yes",
             "PrivateTmp=yes",

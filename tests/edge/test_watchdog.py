@@ -23,6 +23,7 @@ from edge.config import load_settings
 from edge.sd_notify import Notifier, status_line
 from edge.supervise import supervise
 from firmware_sim.pty_port import PtyPort
+from tests.hub.support import wait_until
 from tests.services import ACCOUNTS
 
 
@@ -172,3 +173,21 @@ def test_the_notifier_follows_systemds_environment(notify: NotifySocket) -> None
     # A socket that went away: False, once logged, never raised.
     gone = Notifier({"NOTIFY_SOCKET": str(Path(notify.path).with_name("gone"))})
     assert not gone.send("WATCHDOG=1")
+
+
+def test_a_publisher_stuck_on_its_outbox_stops_turning(
+    tmp_path: Path, reader: PtyPort, mosquitto: MosquittoBroker
+) -> None:
+    """What ``problems`` reads as "the publisher has not turned": connected, its loop asks the
+    outbox what is due on every turn, so an outbox that hangs (a dying SD card) stops it."""
+    agent = EdgeAgent(load_settings(edge_config(tmp_path, reader.link, mosquitto.url)))
+    agent.start()
+    try:
+        wait_until(lambda: agent.publisher.connected, what="the agent to connect")
+        wait_until(lambda: agent.publisher.idle_s() < 0.6, what="the loop to turn")
+        with agent.outbox._lock:  # the outbox's one lock: every read and write waits on it
+            wait_until(lambda: agent.publisher.idle_s() > 1.0, what="the loop to stop turning")
+        wait_until(lambda: agent.publisher.idle_s() < 0.6, what="the loop to turn again")
+        assert agent.problems() == []
+    finally:
+        agent.stop()
