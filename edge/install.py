@@ -136,7 +136,11 @@ def map_ports(
                 f"{' and '.join(given)} share one line ({port}), so one adapter: give --usb once"
             )
         try:
-            found = next(iter(given.values()), None) or from_udev(Path(port)) or kept.get(ids[0])
+            found = (
+                next(iter(given.values()), None)
+                or from_udev(Path(port))
+                or next((kept[d] for d in ids if d in kept), None)
+            )
         except UsbIdentityError as exc:
             raise InstallError(f"the adapter at {port} ({', '.join(ids)}): {exc}") from None
         if found is None:
