@@ -17,7 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hub.server:main",
         "run the hub (ingest, API); 'community hub migrate' upgrades the database",
     ),
-    "edge": ("edge.cli:main", "run one site's edge agent: community edge --config FILE"),
+    "edge": (
+        "edge.cli:main",
+        "run one site's edge agent: --config FILE; 'community edge install BUNDLE' sets up a box",
+    ),
     "sim": ("firmware_sim.cli:main", "run simulated devices behind pty serial ports"),
     "seed": ("demo.seed_cli:main", "fill a database with a synthetic city: --seed N"),
     "import": ("hub.roster.cli:import_main", "import any registry kind from CSV or XLSX"),

@@ -10,6 +10,7 @@ committed is lost, and what was pending is sent again on the new connection.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -70,6 +71,10 @@ SIGN_WAIT_S = 5.0
 """How long the ``alert`` command waits for the signs to confirm what they show."""
 ALLOWLIST_WAIT_S = 5.0
 """How long ``allowlist.resend`` waits for the broker's retained list before answering."""
+PUBLISHER_STUCK_S = 30.0
+"""The publisher's loop turns every 0.5 s at least; this long without a turn, it is stuck."""
+RESTART_STUCK_S = 60.0
+"""A restart of the agent's parts (``config``, ``restart``) takes seconds; this long, it hangs."""
 
 
 class EdgeAgent:
@@ -89,6 +94,7 @@ class EdgeAgent:
             settings.site, self._journal, self._handlers(), self._publish_reply
         )
         self._rebuild = threading.Lock()  # one rebuild at a time, none during stop
+        self._rebuilding_since = 0.0
         self._build()
 
     def _build(self) -> None:
@@ -158,12 +164,42 @@ class EdgeAgent:
         """Stop the readers, pollers and publisher and start them again (on ``settings`` when
         given); the outbox, the boot and the command runner carry on."""
         with self._rebuild:
+            self._rebuilding_since = time.monotonic()
             log.info("restarting the agent's parts%s", " on new settings" if settings else "")
             self._stop_parts()
             if settings is not None:
                 self.settings = settings
             self._build()
             self._start_parts()
+
+    def problems(self) -> list[str]:
+        """What keeps this agent from doing its job, for the watchdog (``edge.supervise``):
+        a thread of its that ended, a publisher loop that stopped turning, an outbox that does
+        not answer. Not its devices: a pulled cable or a broker away is what the heartbeat
+        reports, and restarting the process would not bring them back."""
+        site = self.settings.site
+        if not self._rebuild.acquire(blocking=False):  # its parts are being restarted
+            busy = time.monotonic() - self._rebuilding_since
+            return [f"{site}: a restart has run {busy:.0f} s"] if busy > RESTART_STUCK_S else []
+        try:
+            found = [
+                f"{site}: card reader {r.device_id} stopped" for r in self.readers if not r.running
+            ]
+            found += [
+                f"{site}: the poller of {p.port} stopped" for p in self.pollers if not p.running
+            ]
+            if not self.commands.running:
+                found.append(f"{site}: the command runner stopped")
+            idle = self.publisher.idle_s()
+            if idle > PUBLISHER_STUCK_S:
+                found.append(f"{site}: the publisher has not turned for {idle:.0f} s")
+        finally:
+            self._rebuild.release()
+        try:
+            self.outbox.stats()
+        except sqlite3.Error as exc:
+            found.append(f"{site}: the outbox does not answer: {exc}")
+        return found
 
     def _start_parts(self) -> None:
         self.publisher.start()

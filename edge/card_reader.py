@@ -104,6 +104,11 @@ class CardReader:
             if thread.is_alive():
                 log.warning("card reader %s did not stop within %.1f s", self.device_id, timeout_s)
 
+    @property
+    def running(self) -> bool:
+        """Its thread is alive (it never ends on an error, only on ``stop``)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def health(self) -> DeviceHealth:
         with self._lock:
             self._forget_old_errors(time.monotonic())

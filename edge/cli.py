@@ -1,4 +1,7 @@
-"""``community edge --config FILE``: run one site's edge agent until SIGTERM or Ctrl-C."""
+"""``community edge --config FILE``: run one site's edge agent until SIGTERM or Ctrl-C.
+
+``community edge install BUNDLE``: set this box up to run it as a service (``edge.install``).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,17 @@ from pathlib import Path
 
 from edge.agent import EdgeAgent
 from edge.config import ConfigError, load_settings
+from edge.install_cli import main as install_main
 from edge.outbox import OutboxError
+from edge.sd_notify import Notifier
+from edge.supervise import supervise
 
 log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is not None and argv[:1] == ["install"]:
+        return install_main(argv[1:])
     parser = argparse.ArgumentParser(prog="community edge", description=__doc__)
     parser.add_argument(
         "--config",
@@ -52,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     for agent in agents:
         agent.start()
-    stop.wait()
+    supervise(agents, stop, Notifier())
     log.info("stopping")
     for agent in agents:
         agent.stop()

@@ -148,6 +148,10 @@ class CommandRunner:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def offer(self, payload: bytes) -> None:
         """From paho's thread: queue a request's bytes, never block, never raise."""
         if len(payload) > MAX_REQUEST_BYTES:

@@ -149,6 +149,11 @@ class ModbusPoller:
             self._soon.add(device_id)
         self._wakeup.set()
 
+    @property
+    def running(self) -> bool:
+        """Its thread is alive (it never ends on an error, only on ``stop``)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def health(self) -> list[DeviceHealth]:
         connected = self._port.is_open
         port_errors = self._port.errors

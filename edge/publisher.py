@@ -76,6 +76,7 @@ class Publisher:
         self._thread = threading.Thread(
             target=self._run, name=f"publisher-{config.site}", daemon=True
         )
+        self._tick = time.monotonic()  # each turn of the loop: how the watchdog sees it alive
 
         self._client = persistent_client(config.session)
         self._client.max_inflight_messages_set(config.inflight_window)
@@ -93,6 +94,13 @@ class Publisher:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    def idle_s(self) -> float:
+        """Seconds since the loop last turned (it turns at least every 0.5 s when well);
+        ``inf`` when its thread has ended."""
+        if not self._thread.is_alive():
+            return float("inf")
+        return time.monotonic() - self._tick
 
     def start(self) -> None:
         self._tls = connect_async(self._client, self._config.endpoint, self._config.session)
@@ -200,6 +208,7 @@ class Publisher:
         next_heartbeat = time.monotonic()
         next_purge = time.monotonic()
         while not self._stop.is_set():
+            self._tick = time.monotonic()
             self._wake.wait(timeout=0.5)
             self._wake.clear()
             try:
