@@ -4,6 +4,7 @@ and every client is told to resync, which fetches the current state instead."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -22,8 +23,8 @@ from hub.live.feed import LiveEvent, LiveFeed, LiveTopic
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = 1000
-_Item = tuple[Sequence[Record], WriteResult] | list[str]
-"""A committed batch, or the venues whose live occupancy was recomputed."""
+_Item = tuple[Sequence[Record], WriteResult] | list[str] | None
+"""A committed batch, the venues whose live occupancy was recomputed, or None: stop now."""
 _POLL_S = 0.2
 
 
@@ -64,6 +65,8 @@ class LivePublisher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
+        with contextlib.suppress(queue.Full):  # a full queue: the poll notices within _POLL_S
+            self._queue.put_nowait(None)  # wakes the thread at once (every API shutdown waits)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -74,6 +77,8 @@ class LivePublisher:
                 item = self._queue.get(timeout=_POLL_S)
             except queue.Empty:
                 continue
+            if item is None:
+                break
             if self._lost.is_set():
                 self._lost.clear()
                 log.warning("the live stream fell behind ingest; clients will fetch afresh")
