@@ -19,6 +19,7 @@ from hub.backup.cli import backup_main, restore_main
 from hub.composition import build_store
 from hub.core.db import head_revision, make_engine, upgrade
 from hub.ingest.decode import decode
+from hub.tables import Base
 from tests.hub.org.test_seed import SMALL
 from tests.hub.support import CARD_KEY, CARDS, bays, counter, event_topic
 from tests.hub.test_api import inbound
@@ -27,24 +28,31 @@ from tests.services import POSTGRES_ADMIN_URL, DatabaseDropper, postgres_admin
 from tests.users import user_token
 
 Digests = dict[str, tuple[int, str]]
+ALEMBIC_VERSION = sa.Table(
+    "alembic_version", sa.MetaData(), sa.Column("version_num", sa.String(32), primary_key=True)
+)
 
 
 def digests(database_url: str) -> Digests:
-    """Each table's row count and a SHA-256 of its rows in primary-key order."""
+    """Each table's row count and a SHA-256 of its rows in primary-key order (the tables as the
+    code declares them, and alembic_version)."""
     engine = make_engine(database_url)
+    found: Digests = {}
     try:
-        inspector = sa.inspect(engine)
-        found: Digests = {}
         with engine.connect() as conn:
-            for name in inspector.get_table_names():
-                table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+            # every table the code declares (PostgreSQL may list partitions besides)
+            assert {*Base.metadata.tables, "alembic_version"} <= set(
+                sa.inspect(conn).get_table_names()
+            )
+            tables = [*Base.metadata.sorted_tables, ALEMBIC_VERSION]
+            for table in tables:
                 key = list(table.primary_key.columns) or list(table.columns)
                 digest = hashlib.sha256()
                 count = 0
                 for row in conn.execute(sa.select(table).order_by(*key)):
                     digest.update(repr(tuple(row)).encode())
                     count += 1
-                found[name] = (count, digest.hexdigest())
+                found[table.name] = (count, digest.hexdigest())
     finally:
         engine.dispose()
     return found
