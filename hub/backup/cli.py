@@ -114,6 +114,11 @@ def restore_main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace what the database holds (else it must be empty)",
     )
+    parser.add_argument(
+        "--no-privileges",
+        action="store_true",
+        help="PostgreSQL: leave out the backup's GRANTs (to roles this server has not)",
+    )
     _common(parser)
     args = parser.parse_args(argv)
     try:
@@ -168,7 +173,7 @@ def _restore(
     else:
         found = postgres.restore(
             settings.database_url, manifest, data, clean=bool(present), progress=_say,
-            bin_dir=args.pg_bin,
+            bin_dir=args.pg_bin, privileges=not args.no_privileges,
         )  # fmt: skip
     problems = compare_counts(manifest.tables, found)
     if problems:

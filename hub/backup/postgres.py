@@ -230,6 +230,7 @@ def restore(
     clean: bool,
     progress: Progress,
     bin_dir: Path | None,
+    privileges: bool = True,
 ) -> dict[str, int]:
     """Restore ``data`` in one transaction: a failure leaves the database as it was. With
     ``clean``, over what is there: first what the backup has not (a newer schema's tables,
@@ -249,6 +250,8 @@ def restore(
     restore_argv = [tool.path, "--verbose", "--no-owner", "--file=-"]
     if clean:
         restore_argv += ["--clean", "--if-exists"]
+    if not privileges:  # grants to roles this server may not have (grafana_reader)
+        restore_argv.append("--no-privileges")
     psql_argv = [psql.path, "--no-psqlrc", "--quiet", "--single-transaction"]
     psql_argv += ["--set=ON_ERROR_STOP=1", "--file=-", f"--dbname={uri}"]
     _pipe([*restore_argv, str(data)], psql_argv, prelude, env, progress)

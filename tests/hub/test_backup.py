@@ -213,7 +213,9 @@ def test_an_older_backup_is_restored_then_migrated(
     assert upgrade(database_url) == head_revision()
     capsys.readouterr()
 
-    assert restore_main([str(out), "--force", "--database-url", database_url]) == 0
+    assert (
+        restore_main([str(out), "--force", "--no-privileges", "--database-url", database_url]) == 0
+    )
     said = capsys.readouterr().out
     assert "community hub migrate" in said
     engine = make_engine(database_url)
