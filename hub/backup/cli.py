@@ -29,7 +29,7 @@ from hub.core.settings import settings_for_cli
 
 BACKUP_PROG = "community backup"
 RESTORE_PROG = "community restore"
-NAME_PATTERN = "hub-*.backup"
+NAME_PATTERN = "hub-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.backup"
 MAX_KEEP = 10_000
 
 

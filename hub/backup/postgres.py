@@ -307,6 +307,8 @@ def _pipe(
         reader.join()
     if not psql_alive or (restored and psql.returncode != 0):
         detail = "\n  ".join(psql_errors[-10:]) or f"psql's exit status {psql.returncode}"
+        if "role" in detail and "does not exist" in detail:
+            detail += "\n(create the role first, or restore with --no-privileges)"
         raise BackupError(f"the restore failed (nothing was changed):\n  {detail}")
     if not restored:
         detail = "\n  ".join(restore_errors[-10:]) or f"exit status {pg_restore.returncode}"

@@ -230,3 +230,39 @@ def test_an_older_backup_is_restored_then_migrated(
             assert conn.execute(sa.text("SELECT id FROM sites")).scalars().all() == ["centre-01"]
     finally:
         engine.dispose()
+
+
+def test_a_failed_postgres_restore_changes_nothing(
+    migrated_postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A restore that fails half way (a GRANT to a role this server has not: psql stops at it,
+    after the tables and their rows) rolls back whole; --no-privileges then restores."""
+    url = migrated_postgres_url
+    role = f"yp_gone_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE ROLE "{role}"'))
+            conn.execute(sa.text(f'GRANT SELECT ON sites TO "{role}"'))
+        assert backup_main(["--out", str(tmp_path / "b.backup"), "--database-url", url]) == 0
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'REVOKE SELECT ON sites FROM "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))
+            conn.execute(
+                sa.text("INSERT INTO sites (id, first_seen, state) VALUES ('after', now(), 'ok')")
+            )
+        before = digests(url)
+        capsys.readouterr()
+        assert restore_main([str(tmp_path / "b.backup"), "--force", "--database-url", url]) == 1
+        err = capsys.readouterr().err
+        assert "nothing was changed" in err
+        assert f'role "{role}" does not exist' in err
+        assert "--no-privileges" in err
+        assert digests(url) == before
+
+        args = [str(tmp_path / "b.backup"), "--force", "--no-privileges", "--database-url", url]
+        assert restore_main(args) == 0
+        assert digests(url)["sites"][0] == before["sites"][0] - 1  # the row made after the backup
+    finally:
+        engine.dispose()
+        postgres_admin(f'DROP ROLE IF EXISTS "{role}"')
