@@ -143,8 +143,15 @@ def test_backup_wipe_restore_finds_every_row(
     shelf = tmp_path / "backups"
     shelf.mkdir()
 
-    assert backup_main(["--out", str(shelf), "--database-url", database_url]) == 0
-    (backup,) = shelf.glob("hub-*.backup")
+    older = [shelf / f"hub-2026010{day}T020000Z.backup" for day in (1, 2)]
+    for path in older:
+        path.write_bytes(b"an older night's backup")
+    args = ["--out", str(shelf), "--keep", "2", "--database-url", database_url]
+    assert backup_main(args) == 0
+    kept = sorted(shelf.glob("hub-*.backup"))
+    assert kept[0] == older[1]  # the newest two are kept: the older night's and this one
+    assert len(kept) == 2
+    backup = kept[1]
     assert backup.stat().st_mode & 0o077 == 0
     out = capsys.readouterr().out
     assert f"{sum(n for n, _ in before.values())} rows" in out
@@ -266,3 +273,26 @@ def test_a_failed_postgres_restore_changes_nothing(
     finally:
         engine.dispose()
         postgres_admin(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_pg_dump_missing_or_older_than_the_server_is_a_clear_error(
+    migrated_postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "backups"
+    out.mkdir()
+    empty = tmp_path / "no-client"
+    empty.mkdir()
+    args = ["--out", str(out), "--database-url", migrated_postgres_url]
+    assert backup_main([*args, "--pg-bin", str(empty)]) == 1
+    assert "pg_dump is not installed" in capsys.readouterr().err
+    # no pg_dump older than the server runs here: one that says it is (its --version is all the
+    # check reads before refusing)
+    old = tmp_path / "old-client"
+    old.mkdir()
+    (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    (old / "pg_dump").chmod(0o755)
+    assert backup_main([*args, "--pg-bin", str(old)]) == 1
+    err = capsys.readouterr().err
+    assert "is version 9, older than the server" in err
+    assert "postgresql-client-" in err
+    assert list(out.iterdir()) == []  # nothing that looks like a backup
