@@ -23,7 +23,7 @@ from hub.backup.inventory import (
 from hub.backup.manifest import DATA_MEMBER, BackupError, Manifest
 from hub.core.private_files import create_private, make_private_dir
 
-_PAGES_PER_STEP = 4096  # 16 MiB at 4 KiB a page: the writer waits at most one step
+_PAGES_PER_STEP = 4096  # 16 MiB at 4 KiB a page, for a restore's progress lines
 _BUSY_SECONDS = 30
 
 
@@ -43,7 +43,12 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress: Progress) -> None:
+def _copy(
+    source: sqlite3.Connection, target: sqlite3.Connection, progress: Progress, *, live: bool
+) -> None:
+    """Copy every page. From a ``live`` database (the hub writing) in one step: SQLite restarts a
+    stepwise backup whenever another connection writes to its source, so a busy hub could keep it
+    from ever finishing; one step reads one snapshot (WAL: the writer is not blocked meanwhile)."""
     shown = [-1]
 
     def step(_status: int, remaining: int, total: int) -> None:
@@ -52,7 +57,13 @@ def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress: Prog
             shown[0] = percent // 10
             progress(f"copied {percent}% of {total} pages")
 
-    source.backup(target, pages=_PAGES_PER_STEP, progress=step)
+    if live:
+        total = int(source.execute("PRAGMA page_count").fetchone()[0])
+        progress(f"copying {total} pages")
+        source.backup(target, pages=-1)
+        progress("copied")
+    else:
+        source.backup(target, pages=_PAGES_PER_STEP, progress=step)
 
 
 def dump(database_url: str, work: Path, progress: Progress) -> tuple[Manifest, Path]:
@@ -62,7 +73,7 @@ def dump(database_url: str, work: Path, progress: Progress) -> tuple[Manifest, P
     data = work / DATA_MEMBER["sqlite"]
     try:
         with _connect(path) as source, _connect(create_private(data)) as copy:
-            _copy(source, copy, progress)
+            _copy(source, copy, progress, live=True)
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal
             revision = sqlite_revision(copy)
             counts = sqlite_counts(copy, progress)
@@ -112,7 +123,7 @@ def restore(database_url: str, data: Path, progress: Progress) -> dict[str, int]
     try:
         make_private_dir(path.parent)
         with _connect(data) as source, _connect(create_private(path)) as target:
-            _copy(source, target, progress)
+            _copy(source, target, progress, live=False)
             target.execute("PRAGMA journal_mode=WAL")  # the hub's mode (hub.core.db)
             return sqlite_counts(target, lambda _line: None)
     except sqlite3.Error as exc:

@@ -7,8 +7,10 @@ import hashlib
 import io
 import json
 import tarfile
+import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,10 @@ from hub.backup.cli import backup_main, restore_main
 from hub.composition import build_store
 from hub.core.db import head_revision, make_engine, upgrade
 from hub.ingest.decode import decode
+from hub.ingest.models import Site
 from hub.tables import Base
 from tests.hub.org.test_seed import SMALL
-from tests.hub.support import CARD_KEY, CARDS, bays, counter, event_topic
+from tests.hub.support import CARD_KEY, CARDS, bays, counter, event_topic, wait_until
 from tests.hub.test_api import inbound
 from tests.migrated import MigratedTemplates
 from tests.services import POSTGRES_ADMIN_URL, DatabaseDropper, postgres_admin
@@ -296,3 +299,50 @@ def test_pg_dump_missing_or_older_than_the_server_is_a_clear_error(
     assert "is version 9, older than the server" in err
     assert "postgresql-client-" in err
     assert list(out.iterdir()) == []  # nothing that looks like a backup
+
+
+def test_a_backup_taken_while_the_hub_writes_is_one_moment(
+    database_url: str,
+    migrated: MigratedTemplates,
+    wiped_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Rows keep arriving while the backup runs: its manifest's counts and its data are the same
+    moment (the restore, which compares them table by table, succeeds), and the moment is one the
+    database went through."""
+    migrated.migrate(database_url)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def write() -> None:
+        engine = make_engine(database_url)
+        try:
+            while not stop.is_set():
+                with engine.begin() as conn:
+                    conn.execute(
+                        sa.insert(Site.__table__).values(
+                            id=f"site-{len(written)}", first_seen=datetime.now(UTC), state="unknown"
+                        )
+                    )
+                written.append(1)
+        finally:
+            engine.dispose()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        wait_until(lambda: len(written) >= 20, what="the first rows")
+        at_start = len(written)
+        assert (
+            backup_main(["--out", str(tmp_path / "live.backup"), "--database-url", database_url])
+            == 0
+        )
+    finally:
+        stop.set()
+        writer.join()
+    capsys.readouterr()
+    assert restore_main([str(tmp_path / "live.backup"), "--database-url", wiped_url]) == 0
+    assert "as in the backup" in capsys.readouterr().out
+    restored = digests(wiped_url)["sites"][0]
+    assert at_start <= restored <= len(written)
