@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "add|list|revoke|token|login-link: users of the API and dashboard",
     ),
     "audit": ("hub.audit.cli:main", "list|purge: the audit log of every change and export"),
+    "backup": ("hub.backup.cli:backup_main", "--out FILE|DIR: back up the hub's database"),
+    "restore": (
+        "hub.backup.cli:restore_main",
+        "FILE [--force] | --check FILE: restore or verify a backup",
+    ),
 }
 
 USAGE = (

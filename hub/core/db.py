@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,12 +102,26 @@ def upgrade(database_url: str, revision: str = "head") -> str | None:
         if postgres:  # several hub processes may start at once
             connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
             connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (copy, DROP, rename); with foreign keys on,
+            # the DROP deletes the old table's rows first, and every ON DELETE CASCADE or SET
+            # NULL pointing at it fires (0010 rebuilt venues: venue_occupancy and capacity_alerts
+            # lost every row).
+            # The pragma is a no-op inside a transaction: it goes first, before any write.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         try:
             config.attributes["connection"] = connection
+            before = MigrationContext.configure(connection).get_current_revision()
             command.upgrade(config, revision)
+            if sqlite and MigrationContext.configure(connection).get_current_revision() != before:
+                _check_foreign_keys(connection)  # a scan of every table: only after a change
             connection.commit()
             current = MigrationContext.configure(connection).get_current_revision()
         finally:
+            if sqlite:
+                connection.rollback()  # no-op after the commit; the pragma needs no transaction
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             if postgres:
                 connection.execute(
                     text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID}
@@ -118,3 +132,14 @@ def upgrade(database_url: str, revision: str = "head") -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """With SQLite's foreign keys off during the migrations, check them before committing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise RuntimeError(
+            f"the migrations left {len(broken)} rows whose foreign keys point nowhere, the first "
+            f"in {table} (rowid {rowid}) to {parent}: restore the backup made before upgrading"
+        )
