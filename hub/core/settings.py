@@ -1,7 +1,7 @@
 """The hub's settings: one class, read from ``HUB_*`` environment variables.
 
-No secret has a default outside demo mode: a production hub without a broker password refuses to
-start instead of connecting with a guessable one.
+No secret has a default outside demo mode, and production is the default mode: a hub without a
+broker password refuses to start instead of connecting with a guessable one.
 """
 
 from __future__ import annotations
@@ -125,7 +125,12 @@ class HubSettings(BaseSettings):
     site_history_keep_h: float = Field(
         default=24.0, gt=0, le=24 * 31, description="and keeps it this long"
     )
-    mode: Literal["demo", "production"] = "demo"
+    mode: Literal["demo", "production"] = Field(
+        default="production",
+        description="production unless said otherwise: a forgotten setting must not give a hub "
+        "that takes an anonymous broker or sends its session cookie over plain HTTP; only "
+        "`community demo` and an explicit HUB_MODE=demo relax it",
+    )
     metrics_public: bool = Field(
         default=False,
         description="serve /metrics without a token (for a Prometheus on a trusted network); "

@@ -9,6 +9,7 @@ from hub.core.settings import HubSettings
 
 
 def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_MODE", "demo")  # the defaults of everything else, without secrets
     settings = HubSettings()
     assert settings.database_url == "sqlite:///data/hub.db"
     assert settings.mqtt_protocol == "5"
@@ -59,11 +60,12 @@ def test_production_needs_a_broker_password(monkeypatch: pytest.MonkeyPatch) -> 
 )
 def test_invalid_settings_say_what_is_wrong(field: str, value: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        HubSettings.model_validate({field: value})
+        HubSettings.model_validate({"mode": "demo", field: value})
 
 
 def test_description_hides_the_database_password() -> None:
     settings = HubSettings(
+        mode="demo",
         database_url="postgresql+psycopg://hub:topsecret@db.example/hub",
         mqtt_password=SecretStr("brokersecret"),
     )
@@ -71,3 +73,27 @@ def test_description_hides_the_database_password() -> None:
     assert "topsecret" not in text
     assert "brokersecret" not in text
     assert "db.example/hub" in text
+
+
+def test_the_default_mode_is_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forgotten HUB_MODE is production: secrets required, the cookie Secure, no city-wide
+    card hashes; only an explicit HUB_MODE=demo relaxes it."""
+    for name in ("HUB_MODE", "HUB_MQTT_PASSWORD", "HUB_CARD_KEY", "HUB_CARD_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValidationError, match="production mode needs a broker password"):
+        HubSettings()
+    settings = HubSettings(
+        mqtt_password=SecretStr("s3cret"),
+        card_key=SecretStr("a-card-key-of-24-bytes!!"),
+        card_private_key_file="/etc/yp/card-key",
+    )
+    assert settings.mode == "production"
+    assert settings.session_cookie_secure
+    assert not settings.accepts_city_card_hash
+    monkeypatch.setenv("HUB_MODE", "demo")
+    demo = HubSettings()
+    assert (demo.mode, demo.session_cookie_secure, demo.accepts_city_card_hash) == (
+        "demo",
+        False,
+        True,
+    )
