@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -85,7 +87,7 @@ def test_the_default_mode_is_production(monkeypatch: pytest.MonkeyPatch) -> None
     settings = HubSettings(
         mqtt_password=SecretStr("s3cret"),
         card_key=SecretStr("a-card-key-of-24-bytes!!"),
-        card_private_key_file="/etc/yp/card-key",
+        card_private_key_file=Path("/etc/yp/card-key"),
     )
     assert settings.mode == "production"
     assert settings.session_cookie_secure
@@ -97,3 +99,42 @@ def test_the_default_mode_is_production(monkeypatch: pytest.MonkeyPatch) -> None
         False,
         True,
     )
+
+
+def test_secrets_come_from_files_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HUB_SECRETS_DIR (compose's /run/secrets): each file named after its variable."""
+    (tmp_path / "hub_mqtt_password").write_text("from-a-file\n")
+    (tmp_path / "hub_card_key").write_text("a-card-key-of-24-bytes!!\n")
+    monkeypatch.setenv("HUB_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_CARD_PRIVATE_KEY_FILE", "/etc/yp/card-key")
+    for name in ("HUB_MODE", "HUB_MQTT_PASSWORD", "HUB_CARD_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = HubSettings()
+    assert settings.mqtt_password == SecretStr("from-a-file")
+    assert settings.card_key_bytes() == b"a-card-key-of-24-bytes!!"
+    monkeypatch.setenv("HUB_MQTT_PASSWORD", "from-the-environment")
+    assert HubSettings().mqtt_password == SecretStr("from-the-environment")
+    monkeypatch.setenv("HUB_SECRETS_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(ValidationError, match=r"HUB_SECRETS_DIR=.*nowhere: not a directory"):
+        HubSettings()
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("127.0.0.1,::1", True),
+        ("172.28.80.2", True),
+        ("172.28.80.0/28, 10.0.0.5", True),
+        ("*", True),
+        ("proxy.example", False),
+        ("172.28.80.0/33", False),
+    ],
+)
+def test_the_proxies_the_hub_believes_are_addresses_or_networks(value: str, accepted: bool) -> None:
+    if accepted:
+        assert HubSettings(mode="demo", forwarded_allow_ips=value).forwarded_allow_ips == value
+    else:
+        with pytest.raises(ValidationError, match=r"HUB_FORWARDED_ALLOW_IPS: .* not an address"):
+            HubSettings(mode="demo", forwarded_allow_ips=value)
