@@ -221,6 +221,14 @@ def _list(session: Session) -> int:
     return 0
 
 
+def _listener(text: str) -> str:
+    """Mosquitto's ``PORT [ADDRESS]``, checked before anything is written."""
+    port, _, address = text.strip().partition(" ")
+    if not port.isdigit() or not 0 < int(port) < 65_536 or " " in address.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not `PORT [ADDRESS]`")
+    return text.strip()
+
+
 def broker_config_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="community broker-config",
@@ -246,6 +254,7 @@ def broker_config_main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--tls-listener",
+        type=_listener,
         default=str(TLS_PORT),
         metavar="'PORT [ADDRESS]'",
         help=f"with --tls-dir: that listener (default {TLS_PORT})",
