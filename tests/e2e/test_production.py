@@ -84,7 +84,9 @@ class ProductionCity:
     reader: CardReaderSim
     edge: EdgeSite
     hub: Program
-    database_url: str
+    internal_url: str
+    internal_root: Path
+    """The same Caddyfile with ``HUB_TLS=internal``: Caddy's own CA, for a closed network."""
 
 
 class Caddy:
@@ -142,6 +144,7 @@ def city(
 def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCity:
     broker_port, tls_port, hub_port = free_port(), free_port(), free_port()
     http_port, https_port = free_port(), free_port()
+    internal_http, internal_https = free_port(), free_port()
     # The secret files, as deploy/init-secrets.sh makes them and compose mounts them.
     secrets = tmp / "run-secrets"
     make_private_dir(secrets)
@@ -211,6 +214,17 @@ def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCit
         },
     )
     started.append(caddy)
+    internal = Caddy(
+        tmp / "caddy-internal",
+        {
+            "HUB_SITE_ADDRESS": f"localhost:{internal_https}",
+            "HUB_TLS": "internal",
+            "HUB_UPSTREAM": f"127.0.0.1:{hub_port}",
+            "HUB_HTTP_PORT": str(internal_http),
+            "HUB_HTTPS_PORT": str(internal_https),
+        },
+    )
+    started.append(internal)
     url = f"https://localhost:{https_port}"
     trust = ssl.create_default_context(cafile=certs.ca_cert)
 
@@ -237,7 +251,17 @@ def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCit
     started.append(edge.program)
     home = trusting_home(tmp / "browser-home", certs.ca_cert)
     return ProductionCity(
-        url, f"http://localhost:{http_port}", certs, token, home, reader, edge, hub, database_url
+        url,
+        f"http://localhost:{http_port}",
+        certs,
+        token,
+        home,
+        reader,
+        edge,
+        hub,
+        f"https://localhost:{internal_https}",
+        # where Caddy keeps its internal CA (compose: the caddy-data volume, /data/caddy/...)
+        tmp / "caddy-internal" / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt",
     )
 
 
@@ -267,6 +291,13 @@ def test_an_operator_logs_in_over_https_and_sees_a_tap_arrive_over_mqtt_tls(
     assert (moved.scheme, moved.hostname, moved.path) == ("https", "localhost", "/checkins")
     api = httpx.Client(base_url=city.url, verify=ca, headers=bearer(city.token), timeout=10)
     assert api.get("/healthz").headers["strict-transport-security"].startswith("max-age=")
+    # The same file on a closed network: Caddy's internal CA, whose root a browser is given.
+    wait_for(city.internal_root.exists, 30, "Caddy's internal CA")
+    closed = ssl.create_default_context(cafile=city.internal_root)
+    health = httpx.get(city.internal_url + "/healthz", verify=closed, timeout=10)
+    assert health.json() == {"status": "ok"}
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(city.internal_url + "/healthz", verify=ca, timeout=10)  # another CA's
     # The hub believes the proxy's X-Forwarded-Proto: an address it makes is https://.
     slash = api.get("/api/v1/checkins/", follow_redirects=False)
     assert slash.status_code == 307
