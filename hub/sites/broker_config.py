@@ -128,9 +128,11 @@ def _tls_lines(tls: BrokerCertificates, listener: str) -> list[str]:
     if not port.isdigit() or not 0 < int(port) < 65_536:
         raise ValueError(f"--tls-listener {listener!r}: not `PORT [ADDRESS]`")
     return [
-        # a city's broker: the hub's persistent session keeps up to this many messages while the
-        # hub restarts (Mosquitto's default, 1000, would drop the rest until the edges resend)
+        # a city's broker (the edges dial it over TLS): the hub's persistent session keeps up to
+        # this many messages while the hub restarts (Mosquitto's default, 1000, would drop the
+        # rest until the edges resend), saved to disk every minute rather than every half hour
         "max_queued_messages 100000",
+        "autosave_interval 60",
         "set_tcp_nodelay true",
         *tls_listener_lines(tls, int(port), bind.strip() or None),
     ]
