@@ -16,7 +16,7 @@ import ssl
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -132,16 +132,16 @@ def city(
     name = f"yp_test_{uuid.uuid4().hex[:12]}"
     postgres_admin(f'CREATE DATABASE "{name}"')
     database_url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
-    started: list[object] = []
+    stops: list[Callable[[], None]] = []
     try:
-        yield _start(tmp, database_url, started)
+        yield _start(tmp, database_url, stops)
     finally:
-        for thing in reversed(started):
-            getattr(thing, "close", getattr(thing, "kill", None))()
+        for stop in reversed(stops):
+            stop()
         database_dropper.drop(name)
 
 
-def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCity:
+def _start(tmp: Path, database_url: str, stops: list[Callable[[], None]]) -> ProductionCity:
     broker_port, tls_port, hub_port = free_port(), free_port(), free_port()
     http_port, https_port = free_port(), free_port()
     internal_http, internal_https = free_port(), free_port()
@@ -197,12 +197,14 @@ def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCit
         tmp / "mosquitto", conf + "\n".join(private_process_lines()), broker_port
     )
     broker.start()
-    started.append(broker)
+    stops.append(broker.stop)
 
-    hub = Program("hub", ["hub", "--http-port", str(hub_port)], {}, tmp / "hub.log")
-    hub.env = env  # Program adds os.environ; these already are it, less every HUB_ variable
+    # the test's environment less every HUB_ variable: nothing from outside sets its mode
+    hub = Program(
+        "hub", ["hub", "--http-port", str(hub_port)], env, tmp / "hub.log", inherit_env=False
+    )
     hub.start()
-    started.append(hub)
+    stops.append(hub.stop)
     caddy = Caddy(
         tmp / "caddy",
         {
@@ -213,7 +215,7 @@ def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCit
             "HUB_HTTPS_PORT": str(https_port),
         },
     )
-    started.append(caddy)
+    stops.append(caddy.close)
     internal = Caddy(
         tmp / "caddy-internal",
         {
@@ -224,7 +226,7 @@ def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCit
             "HUB_HTTPS_PORT": str(internal_https),
         },
     )
-    started.append(internal)
+    stops.append(internal.close)
     url = f"https://localhost:{https_port}"
     trust = ssl.create_default_context(cafile=certs.ca_cert)
 
@@ -242,13 +244,13 @@ def _start(tmp: Path, database_url: str, started: list[object]) -> ProductionCit
     wait_for(ready, 60, "the hub through the proxy, connected to the broker over TLS")
 
     reader = CardReaderSim(tty)
-    started.append(reader)
+    stops.append(reader.close)
     edge = EdgeSite(SITE, bundle, f"mqtts://localhost:{tls_port}")
     edge.program = Program(
         "edge", ["edge", "--config", str(bundle / "edge.toml")], {}, tmp / "edge.log"
     )
     edge.program.start()
-    started.append(edge.program)
+    stops.append(edge.program.stop)
     home = trusting_home(tmp / "browser-home", certs.ca_cert)
     return ProductionCity(
         url,
