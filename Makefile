@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SERVICES ?= postgresql mosquitto chromium victoria-metrics
+SERVICES ?= postgresql mosquitto chromium victoria-metrics caddy
 
 .PHONY: install demo test lint typecheck unit services bench clean
 

@@ -130,6 +130,9 @@ class _Hub:
                 log_config=None,
                 access_log=False,
                 lifespan="on",
+                # behind the TLS proxy: believe its X-Forwarded-Proto/-For, and no one else's
+                proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
             )
             self.server = uvicorn.Server(config)
 

@@ -1,17 +1,24 @@
 """The hub's settings: one class, read from ``HUB_*`` environment variables.
 
-No secret has a default outside demo mode: a production hub without a broker password refuses to
-start instead of connecting with a guessable one.
+No secret has a default outside demo mode, and production is the default mode: a hub without a
+broker password refuses to start instead of connecting with a guessable one.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 from sqlalchemy.engine import make_url
 
 from hub.core.broker_tls import tls_context
@@ -95,6 +102,19 @@ class HubSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65_535)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        max_length=2000,
+        description="comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-Proto and X-Forwarded-For the hub believes (the scheme and client address "
+        "it then sees); `*` trusts any, only where nothing but the proxy can reach the hub's port",
+    )
+    secrets_dir: Path | None = Field(
+        default=None,
+        description="a directory of secret files, each named after its variable in lower case "
+        "(`hub_mqtt_password`, `hub_card_key`, `hub_database_url`): compose's /run/secrets; a "
+        "variable set in the environment wins over its file",
+    )
     heartbeat_timeout_s: float = Field(
         default=30.0, gt=0, description="a site or device not heard from for this long is offline"
     )
@@ -125,7 +145,12 @@ class HubSettings(BaseSettings):
     site_history_keep_h: float = Field(
         default=24.0, gt=0, le=24 * 31, description="and keeps it this long"
     )
-    mode: Literal["demo", "production"] = "demo"
+    mode: Literal["demo", "production"] = Field(
+        default="production",
+        description="production unless said otherwise: a forgotten setting must not give a hub "
+        "that takes an anonymous broker or sends its session cookie over plain HTTP; only "
+        "`community demo` and an explicit HUB_MODE=demo relax it",
+    )
     metrics_public: bool = Field(
         default=False,
         description="serve /metrics without a token (for a Prometheus on a trusted network); "
@@ -223,6 +248,43 @@ class HubSettings(BaseSettings):
         description="audit log rows older than this many days are purged (by the hub every few "
         "hours, and by `community audit purge`); at least 180; unset: kept forever",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then ``HUB_*`` variables, then the files of ``HUB_SECRETS_DIR``: secrets
+        stay out of the environment, where ``docker inspect`` and /proc would show them."""
+        secrets_dir = os.environ.get("HUB_SECRETS_DIR")
+        if not secrets_dir or not Path(secrets_dir).is_dir():
+            return (init_settings, env_settings)  # a bad directory is named by its validator
+        return (init_settings, env_settings, SecretsSettingsSource(settings_cls, secrets_dir))
+
+    @field_validator("secrets_dir")
+    @classmethod
+    def _check_secrets_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"HUB_SECRETS_DIR={value}: not a directory")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_forwarded_allow_ips(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"HUB_FORWARDED_ALLOW_IPS: {entry!r} is not an address, a network or *"
+                ) from None
+        return value
 
     @field_validator("audit_retention_days")
     @classmethod

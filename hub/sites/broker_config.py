@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hub.broker.acl import BrokerAcl, contract_acl, edge_client_ids
 from hub.broker.dynsec import PasswordHash, dynsec_config, hash_password, parse_hash, write_config
 from hub.broker.mosquitto_conf import mosquitto_conf
+from hub.broker.tls import TLS_PORT, BrokerCertificates, tls_listener_lines
 from hub.core.private_files import make_private_dir, write_private
 from hub.core.settings import HubSettings
 from hub.sites.models import SiteAccount
@@ -99,8 +100,12 @@ def write_broker_dir(
     listener: str,
     plugin: str,
     persistence_dir: Path | None = None,
+    tls: BrokerCertificates | None = None,
+    tls_listener: str = str(TLS_PORT),
 ) -> tuple[Path, Path]:
-    """``mosquitto.conf`` and ``dynamic-security.json`` in ``out`` (0700, files 0600)."""
+    """``mosquitto.conf`` and ``dynamic-security.json`` in ``out`` (0700, files 0600); with
+    ``tls`` a second listener (``tls_listener``, Mosquitto's ``PORT [ADDRESS]``) on those
+    certificates (their paths as the broker sees them), the one edges dial."""
     make_private_dir(out)
     directory = out.absolute()
     dynsec_path, conf_path = directory / DYNSEC_FILE, directory / CONF_FILE
@@ -112,6 +117,22 @@ def write_broker_dir(
             plugin=plugin,
             dynsec_file=dynsec_path,
             persistence_dir=persistence_dir or directory,
+            extra=_tls_lines(tls, tls_listener) if tls else (),
         ),
     )
     return conf_path, dynsec_path
+
+
+def _tls_lines(tls: BrokerCertificates, listener: str) -> list[str]:
+    port, _, bind = listener.partition(" ")
+    if not port.isdigit() or not 0 < int(port) < 65_536:
+        raise ValueError(f"--tls-listener {listener!r}: not `PORT [ADDRESS]`")
+    return [
+        # a city's broker (the edges dial it over TLS): the hub's persistent session keeps up to
+        # this many messages while the hub restarts (Mosquitto's default, 1000, would drop the
+        # rest until the edges resend), saved to disk every minute rather than every half hour
+        "max_queued_messages 100000",
+        "autosave_interval 60",
+        "set_tcp_nodelay true",
+        *tls_listener_lines(tls, int(port), bind.strip() or None),
+    ]

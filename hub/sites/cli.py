@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from hub.audit.console import console_session
 from hub.broker.mosquitto_conf import dynsec_plugin
+from hub.broker.tls import TLS_PORT, certificate_paths
 from hub.core.card_keys import CardKeyError, card_keys
 from hub.core.db import make_engine, upgrade
 from hub.core.settings import HubSettings, settings_for_cli
@@ -220,6 +221,14 @@ def _list(session: Session) -> int:
     return 0
 
 
+def _listener(text: str) -> str:
+    """Mosquitto's ``PORT [ADDRESS]``, checked before anything is written."""
+    port, _, address = text.strip().partition(" ")
+    if not port.isdigit() or not 0 < int(port) < 65_536 or " " in address.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not `PORT [ADDRESS]`")
+    return text.strip()
+
+
 def broker_config_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="community broker-config",
@@ -236,6 +245,20 @@ def broker_config_main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--plugin", help="mosquitto_dynamic_security.so (default: found here)")
     parser.add_argument("--persistence-dir", type=Path, help="default: DIR")
+    parser.add_argument(
+        "--tls-dir",
+        type=Path,
+        metavar="CERTS",
+        help="add the TLS listener edges dial, on the files of `community broker-certs --out "
+        "CERTS` (ca.crt, server.crt, server.key) at this path as the broker sees it",
+    )
+    parser.add_argument(
+        "--tls-listener",
+        type=_listener,
+        default=str(TLS_PORT),
+        metavar="'PORT [ADDRESS]'",
+        help=f"with --tls-dir: that listener (default {TLS_PORT})",
+    )
     args = parser.parse_args(argv)
     settings = settings_for_cli(args.database_url, parser.prog)
     if settings is None:
@@ -259,6 +282,8 @@ def broker_config_main(argv: list[str] | None = None) -> int:
             listener=args.listener,
             plugin=plugin,
             persistence_dir=args.persistence_dir,
+            tls=certificate_paths(args.tls_dir.absolute()) if args.tls_dir else None,
+            tls_listener=args.tls_listener,
         )
     except (SiteError, ValueError, OSError, SQLAlchemyError) as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)

@@ -168,8 +168,10 @@ def test_provisioning_has_no_secret_and_points_where_compose_mounts() -> None:
     text = (GRAFANA / "provisioning" / "datasources" / "datasources.yaml").read_text()
     for ds in DATASOURCES:
         for value in (ds.get("secureJsonData") or {}).values():
-            assert re.fullmatch(r"\$\{[A-Z_]+\}", value), "secrets come from the environment"
-    assert "password:" not in text.replace("password: ${GRAFANA_PG_PASSWORD}", "")
+            assert re.fullmatch(r"\$__file\{/run/secrets/[a-z_]+\}", value), "secrets are files"
+    assert "password:" not in text.replace(
+        "password: $__file{/run/secrets/grafana_pg_password}", ""
+    )
     assert {ds["jsonData"].get("version") for ds in DATASOURCES if ds["type"] == "influxdb"} == {
         "Flux"
     }
@@ -184,11 +186,16 @@ def test_provisioning_has_no_secret_and_points_where_compose_mounts() -> None:
     env = grafana["environment"]
     used = set(re.findall(r"\$\{([A-Z_]+)\}", text))
     assert used <= set(env), f"not set for Grafana: {used - set(env)}"
-    for key in ("GF_SECURITY_ADMIN_PASSWORD", "INFLUX_READ_TOKEN", "GRAFANA_PG_PASSWORD"):
-        assert ":?" in env[key], f"{key} must be required, not defaulted"
-    influx = compose["services"]["influxdb"]["environment"]
+    # each file the datasources read is a secret compose gives Grafana (a missing file is an
+    # error of compose's, not a default)
+    mounted = {f"/run/secrets/{s}" for s in grafana["secrets"]}
+    assert set(re.findall(r"\$__file\{([^}]+)\}", text)) <= mounted
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] in mounted
+    influx = compose["services"]["influxdb"]
     for key in ("DOCKER_INFLUXDB_INIT_PASSWORD", "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"):
-        assert ":?" in influx[key]
+        assert key not in influx["environment"]
+        path = influx["environment"][f"{key}_FILE"]
+        assert path.removeprefix("/run/secrets/") in influx["secrets"]
 
 
 def _expand_macros(query: str, start: datetime, end: datetime) -> str:

@@ -64,8 +64,19 @@ def wait_for(
 class Program:
     """A ``community`` subprocess whose output goes to a log file the test can show."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        inherit_env: bool = True,
+    ) -> None:
+        """``env`` is added to the test's environment, or with ``inherit_env=False`` is the
+        whole of the program's."""
         self.name, self.args, self.env, self.log_path = name, args, env, log_path
+        self.inherit_env = inherit_env
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -74,7 +85,7 @@ class Program:
             log.flush()
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "community", *self.args],
-                env={**os.environ, **self.env},
+                env={**os.environ, **self.env} if self.inherit_env else self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

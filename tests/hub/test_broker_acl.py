@@ -1,8 +1,8 @@
 """Broker identity and ACL against a real Mosquitto configured exactly as the project does it.
 
 Two configurations: the demo's (``demo.cli.start_broker``, a private Mosquitto) and the compose
-file's (its ``mosquitto-accounts`` command run on a ``mosquitto_passwd`` file, its
-``mosquitto_conf`` run natively with only the port, the paths and the user swapped). In both an
+file's (its ``broker-config`` service's command run natively on the site registry, the
+``mosquitto.conf`` it writes run with only the ports, the paths and the user swapped). In both an
 edge cannot write any downlink, cannot replace a retained one, cannot connect with the hub's or
 another site's client id, and nobody gets in without the right password.
 
@@ -13,8 +13,8 @@ timed and nothing waits for an absence.
 
 from __future__ import annotations
 
+import os
 import queue
-import shutil
 import subprocess
 import sys
 import uuid
@@ -90,53 +90,73 @@ def demo_broker(workdir: Path) -> Iterator[Deployment]:
 
 @contextmanager
 def compose_broker(workdir: Path) -> Iterator[Deployment]:
+    """The compose file's broker: its ``broker-config`` service's command run natively on a
+    registry with two sites (provisioned by the demo's path, their passwords read from their
+    bundles), with the service's secrets as compose mounts them; Mosquitto then runs on what it
+    wrote with only the ports, the paths and the user swapped."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    accounts_service = compose["services"]["mosquitto-accounts"]
+    service = compose["services"]["broker-config"]
+    plugin = dynsec_plugin()
+    assert plugin is not None
     mounts = {
-        "/secrets/mosquitto.passwd": workdir / "mosquitto.passwd",
         "/mosquitto/data": workdir / "data",
         "/mosquitto/certs": workdir / "certs",
+        "/usr/lib/mosquitto_dynamic_security.so": Path(plugin),
     }
-    (workdir / "data").mkdir()
-    # The operator's step for TLS (docs/security.md): the names the hub and the edges dial.
+    # The operator's step for TLS (docs/deployment.md): the names the hub and the edges dial.
     certs = ensure_certificates(mounts["/mosquitto/certs"], ["mosquitto", "localhost"])
+    creds, settings, bundles = demo_sites(workdir / "registry", [SITE, OTHER])
+    edges = {}
+    for site, bundle in bundles.items():
+        password = load_edge_settings(bundle).mqtt.password
+        assert password is not None
+        edges[site] = password.get_secret_value()
+    secrets = workdir / "run-secrets"
+    secrets.mkdir()
+    admin = settings.broker_admin_password
+    assert admin is not None
+    for name, value in {
+        "hub_database_url": settings.database_url,
+        "hub_mqtt_password": creds["hub_password"],
+        "hub_broker_admin_password": admin.get_secret_value(),
+    }.items():
+        assert name in service["secrets"]
+        (secrets / name).write_text(value + "\n")
 
     def native(text: str) -> str:
         for inside, outside in mounts.items():
             text = text.replace(inside, str(outside))
         return text
 
-    # The operator's step, with the real tool: one entry for the hub, one per site.
-    passwords = {"hub": "hub-secret", SITE: "s1-secret", OTHER: "s2-secret"}
-    mosquitto_passwd = shutil.which("mosquitto_passwd")
-    assert mosquitto_passwd is not None, "mosquitto_passwd (Debian: mosquitto) is needed"
-    mounts["/secrets/mosquitto.passwd"].touch()
-    for user, password in passwords.items():
-        passwd_file = str(mounts["/secrets/mosquitto.passwd"])
-        subprocess.run([mosquitto_passwd, "-b", passwd_file, user, password], check=True)
-    command = accounts_service["command"]
-    assert command[:2] == ["python", "-m"]
-    subprocess.run([sys.executable, *(native(arg) for arg in command[1:])], check=True, cwd=ROOT)
+    command = service["command"]
+    assert command[:2] == ["community", "broker-config"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(service["environment"])
+    env["HUB_SECRETS_DIR"] = str(secrets)
+    done = subprocess.run(
+        [sys.executable, "-m", "community", *(native(arg) for arg in command[1:])],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
 
-    port = free_port()
-    plugin = dynsec_plugin()
-    assert plugin is not None
-    conf = native(compose["configs"]["mosquitto_conf"]["content"])
+    port, tls_port = free_port(), free_port()
+    conf = (mounts["/mosquitto/data"] / "mosquitto.conf").read_text()
     assert "listener 1883\n" in conf
-    assert "/usr/lib/mosquitto_dynamic_security.so" in conf
     conf = conf.replace("listener 1883\n", f"listener {port} 127.0.0.1\n")
-    tls_port = free_port()
     assert "listener 8883\n" in conf
     conf = conf.replace("listener 8883\n", f"listener {tls_port} 127.0.0.1\n")
-    conf = conf.replace("/usr/lib/mosquitto_dynamic_security.so", plugin)
     # The image's entrypoint hands /mosquitto to Mosquitto's user; natively it runs as us.
-    broker = MosquittoProcess(workdir, conf + "\n".join(private_process_lines()), port)
+    broker = MosquittoProcess(workdir / "run", conf + "\n".join(private_process_lines()), port)
     broker.start()
     try:
         yield Deployment(
             broker.url,
-            ("hub", passwords["hub"]),
-            {s: passwords[s] for s in (SITE, OTHER)},
+            (settings.mqtt_username, creds["hub_password"]),
+            edges,
             f"mqtts://localhost:{tls_port}",
             certs.ca_cert,
         )

@@ -236,9 +236,9 @@ def test_a_status_since_is_not_stored_so_no_window_applies() -> None:
 
 
 def test_the_window_comes_from_the_settings() -> None:
-    settings = HubSettings(event_max_age_days=2, event_max_future_s=0)
+    settings = HubSettings(mode="demo", event_max_age_days=2, event_max_future_s=0)
     assert TimeWindow.of(settings) == TimeWindow(timedelta(days=2), timedelta(0))
-    defaults = TimeWindow.of(HubSettings())
+    defaults = TimeWindow.of(HubSettings(mode="demo"))
     assert defaults == TimeWindow(timedelta(days=400), timedelta(seconds=300))
 
 

@@ -156,15 +156,21 @@ def test_ingest_only_runs_and_stops_on_sigterm(
     assert hub_process.process.wait(15) == 0
 
 
-def test_production_without_a_broker_password_refuses_to_start(tmp_path: Path) -> None:
+def test_a_hub_without_hub_mode_is_production_and_refuses_to_start_without_secrets(
+    tmp_path: Path,
+) -> None:
+    """Safe by default: no HUB_MODE is production, which has no default secret; the refusal
+    names what is missing and the way out, and nothing was started (no database made)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_MODE"] = "production"
     done = subprocess.run(
-        [sys.executable, "-m", "hub.server", "--database-url", f"sqlite:///{tmp_path}/h.db"],
+        [sys.executable, "-m", "community", "hub", "--database-url", f"sqlite:///{tmp_path}/h.db"],
         env=env,
         capture_output=True,
         timeout=30,
         check=False,
     )
     assert done.returncode == 2
-    assert b"HUB_MQTT_PASSWORD" in done.stderr
+    assert done.stderr.startswith(b"community hub: invalid settings\n")
+    assert b"production mode needs a broker password: set HUB_MQTT_PASSWORD" in done.stderr
+    assert b"HUB_MODE=demo" in done.stderr
+    assert not (tmp_path / "h.db").exists()

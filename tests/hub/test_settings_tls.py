@@ -22,6 +22,7 @@ def test_the_ca_file_goes_with_every_connection(
     ca = ensure_certificates(tmp_path, ["mqtt.example"]).ca_cert
     monkeypatch.setenv("HUB_MQTT_URL", "mqtts://mqtt.example")
     monkeypatch.setenv("HUB_MQTT_CA_FILE", str(ca))
+    monkeypatch.setenv("HUB_MODE", "demo")  # no secrets needed to read the broker's settings
     settings = HubSettings()
     assert (settings.broker.port, settings.broker.tls, settings.broker.ca_file) == (8883, True, ca)
     assert f"(CA {ca})" in settings.describe()
@@ -43,12 +44,14 @@ def test_a_ca_file_that_cannot_be_used_says_why(
         ca = tmp_path / "garbage.pem"
         ca.write_text(content)
     with pytest.raises(ValidationError, match=message):
-        HubSettings(mqtt_url=url, mqtt_ca_file=ca)
+        HubSettings(mode="demo", mqtt_url=url, mqtt_ca_file=ca)
 
 
 def test_a_missing_ca_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match=r"CA file .*nowhere\.pem: cannot read it"):
-        HubSettings(mqtt_url="mqtts://mqtt.example", mqtt_ca_file=tmp_path / "nowhere.pem")
+        HubSettings(
+            mode="demo", mqtt_url="mqtts://mqtt.example", mqtt_ca_file=tmp_path / "nowhere.pem"
+        )
 
 
 def _production(url: str) -> HubSettings:
@@ -78,7 +81,7 @@ def test_production_warns_of_a_plain_broker_on_another_machine(url: str, warned:
     if warning:
         assert url.removeprefix("mqtt://") in warning
         assert "without TLS" in warning
-    demo = HubSettings(mqtt_url=url)
+    demo = HubSettings(mode="demo", mqtt_url=url)
     assert demo.plain_broker_warning() is None
 
 

@@ -34,9 +34,9 @@ def _ages_left(engine: sa.Engine, rows: dict[int, int]) -> list[int]:
 
 def test_a_retention_below_180_days_is_refused_with_the_reason() -> None:
     with pytest.raises(ValidationError, match="kept at least 180 days"):
-        HubSettings(audit_retention_days=179)
-    assert HubSettings(audit_retention_days=180).audit_retention_days == 180
-    assert HubSettings().audit_retention_days is None  # kept forever
+        HubSettings(mode="demo", audit_retention_days=179)
+    assert HubSettings(mode="demo", audit_retention_days=180).audit_retention_days == 180
+    assert HubSettings(mode="demo").audit_retention_days is None  # kept forever
     with pytest.raises(ValueError, match="at least 180 days"):
         purge(sa.create_engine("sqlite://"), 30)
 

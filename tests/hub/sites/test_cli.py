@@ -241,3 +241,16 @@ def test_broker_config_needs_both_passwords(
     assert code == 1
     assert "HUB_MQTT_PASSWORD and HUB_BROKER_ADMIN_PASSWORD" in err
     assert not (env / "broker").exists()
+
+
+def test_broker_config_refuses_a_tls_listener_that_is_not_a_port(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        community(
+            ["broker-config", "--out", str(env / "broker"), "--tls-dir", str(env / "certs"),
+             "--tls-listener", "eighty-eight"]
+        )  # fmt: skip
+    assert stopped.value.code == 2
+    assert "--tls-listener: 'eighty-eight' is not `PORT [ADDRESS]`" in capsys.readouterr().err
+    assert not (env / "broker").exists()
