@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "add|list|revoke|token|login-link: users of the API and dashboard",
     ),
     "audit": ("hub.audit.cli:main", "list|purge: the audit log of every change and export"),
+    "retention": ("hub.retention.cli:main", "status|run: what the hub keeps and for how long"),
 }
 
 USAGE = (
