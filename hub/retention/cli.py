@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         if args.action == "run":
             results = run(engine, kinds(settings))
+            if not results:
+                print(f"{PROG} run: another process is running it now; nothing done")
+                return 1
             for name, result in results.items():
                 print(
                     f"{name:<17} before {_time(result.cutoff)}: {result.rows} rows deleted, "

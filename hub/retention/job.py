@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -21,6 +22,27 @@ FIRST_RUN_S = 300.0
 its edges send, and a short-lived one (a test, a migration check) purges nothing."""
 
 
+LOCK_KEY = 0x7970_7265_7465_6E00  # "ypreten": one PostgreSQL advisory lock for the job
+"""Several hub workers on one database (a shared subscription) each run the job: one at a time
+purges; the others find the lock taken and skip that run."""
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[bool]:
+    if engine.dialect.name != "postgresql":
+        yield True  # SQLite: one writer at a time anyway
+        return
+    with engine.connect() as conn:
+        got = bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+                conn.commit()
+
+
 def run(
     engine: Engine,
     kinds: Sequence[Kind],
@@ -28,7 +50,18 @@ def run(
     *,
     now: datetime | None = None,
 ) -> dict[str, PurgeResult]:
-    """Purge every kind; one that fails is logged and counted, and the others still run."""
+    """Purge every kind; one that fails is logged and counted, and the others still run. Nothing
+    (an empty result) if another process is running it on the same PostgreSQL database."""
+    with _exclusive(engine) as mine:
+        if not mine:
+            log.info("retention: another process is running it; skipped")
+            return {}
+        return _run(engine, kinds, metrics, now)
+
+
+def _run(
+    engine: Engine, kinds: Sequence[Kind], metrics: RetentionMetrics | None, now: datetime | None
+) -> dict[str, PurgeResult]:
     started = time.monotonic()
     results: dict[str, PurgeResult] = {}
     for kind in kinds:

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from hub.auth.roles import Role
+from hub.auth.users import add_user_without_token, issue_login_code
 from hub.composition import build_ingest, build_store
 from hub.core import partitions
 from hub.core.settings import HubSettings
@@ -24,7 +26,7 @@ from hub.org.assessment import build_assessment
 from hub.org.models import ServiceCentre
 from hub.retention import kinds
 from hub.retention.cli import main as retention_main
-from hub.retention.job import RetentionJob, run
+from hub.retention.job import LOCK_KEY, RetentionJob, run
 from hub.venues.occupancy import GateReading
 from hub.venues.reports import venue_sharing
 from hub.venues.service import OccupancyService
@@ -117,6 +119,10 @@ def test_a_purge_keeps_what_the_reports_need_and_lets_personal_data_go(
     )
     new_letter = DeadLetterRecord("yp/v1/x", b"[", 1, DeadLetterKind.NOT_JSON, "not JSON", NOW)
     store.write([old_letter, new_letter])
+    with Session(engine) as session:
+        add_user_without_token(session, "ops", Role.OPERATOR)
+        issue_login_code(session, "ops", timedelta(hours=1), now=NOW)
+        issue_login_code(session, "ops", timedelta(minutes=10), now=NOW - timedelta(days=2))
 
     if _partitioned(engine):  # the rows sit in the default partition until theirs is made
         with engine.begin() as conn:
@@ -182,6 +188,7 @@ def test_a_purge_keeps_what_the_reports_need_and_lets_personal_data_go(
     assert sharing_before[0][0].visits > 0
 
     assert _count(engine, "SELECT count(*) FROM dead_letters") == 1
+    assert _count(engine, "SELECT count(*) FROM login_codes") == 1  # the one not expired
 
     value = registry.get_sample_value
     assert results["checkins"].cutoff == datetime(2026, 1, 1, tzinfo=partitions.CITY_TZ)
@@ -263,6 +270,15 @@ def test_the_command_shows_and_runs_and_the_hub_exports_the_figures(
     assert retention_main(["status", *url]) == 0
     lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()}
     assert lines["checkins"][5] == "0"
+
+    if engine.dialect.name == "postgresql":  # another hub worker holds the job's lock
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+            conn.commit()
+            assert retention_main(["run", *url]) == 1
+            assert "another process is running it" in capsys.readouterr().out
+            conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+            conn.commit()
 
     ingest = build_ingest(db_settings)
     try:
