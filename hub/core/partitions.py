@@ -110,6 +110,8 @@ def create_partition(conn: Connection, table: str, start: datetime, unit: Unit) 
     qualified = f'"{SCHEMA}"."{name}"'
     default = f'"{SCHEMA}"."{table}_default"'
     bounds = f"device_time >= {_literal(start)} AND device_time < {_literal(end)}"
+    # no insert may land in the default partition between the move and the attach
+    conn.exec_driver_sql(f"LOCK TABLE {default} IN EXCLUSIVE MODE")
     conn.exec_driver_sql(
         f'CREATE TABLE {qualified} (LIKE "{table}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'
     )
