@@ -326,7 +326,9 @@ class Attendance(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, doc="the check-in's")
     centre_id: Mapped[str] = mapped_column(ForeignKey("service_centres.id"))
     device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    card_hash: Mapped[str] = mapped_column(String(64))
+    card_hash: Mapped[str | None] = mapped_column(
+        String(64), doc="the tap's card; cleared when retention removes the raw check-in"
+    )
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"), index=True)
     community_id: Mapped[int] = mapped_column(

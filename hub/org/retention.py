@@ -3,7 +3,8 @@ kept until the annual dual-reporting assessment of its year is over, then reduce
 
 The assessment (``hub.org.assessment``) and every report read ``attendance``, never
 ``checkins``: a purge first matches any check-in at a centre that has no attendance yet (a
-centre registered after its first taps), then the raw rows go and the attendance stays.
+centre registered after its first taps) and clears the card hash of those taps' attendance, then
+the raw rows go and the attendance (member, centre, activity, time) stays.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, update
 
 from hub.core.retention import Cutoff, Kind
 from hub.ingest.models import Checkin
 from hub.org.attendance import record_missing_attendance
 from hub.org.calendar import CITY_TZ, year_bounds
+from hub.org.models import Attendance
 
 
 def checkin_cutoff(after_year_days: int) -> Cutoff:
@@ -34,7 +36,15 @@ def checkin_cutoff(after_year_days: int) -> Cutoff:
 
 
 def _reduce_to_attendance(conn: Connection, before: datetime) -> int:
-    return record_missing_attendance(conn, before=before)
+    """Match what has no attendance yet, and clear the card hash the attendance rows of those
+    taps carry: no report reads it (unknown cards are counted by their missing member)."""
+    matched = record_missing_attendance(conn, before=before)
+    conn.execute(
+        update(Attendance)
+        .where(Attendance.at < before, Attendance.card_hash.is_not(None))
+        .values(card_hash=None)
+    )
+    return matched
 
 
 def checkin_kind(after_year_days: int) -> Kind:

@@ -162,6 +162,8 @@ def test_a_purge_keeps_what_the_reports_need_and_lets_personal_data_go(
     # ... reduced to attendance: every row stays, and the late centre's tap became one
     assert _count(engine, "SELECT count(*) FROM attendance") == attendance_before + 1
     assert _count(engine, "SELECT count(*) FROM attendance WHERE centre_id = 'centre-02'") == 1
+    # ... and the attendance of those taps no longer carries the card: 2026's still does
+    assert _count(engine, "SELECT count(*) FROM attendance WHERE card_hash IS NOT NULL") == 2
     with Session(engine) as session:
         after = build_assessment(session, 2025)
     # what the assessment of 2025 says is what it said before (the late centre's community

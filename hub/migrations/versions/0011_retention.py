@@ -2,7 +2,8 @@
 are partitioned by ``device_time`` (check-ins by month, counter and bay readings by day).
 
 Attendance no longer points at ``checkins`` by foreign key (its ``ON DELETE CASCADE`` would take
-the attendance with the raw check-in that retention removes). On PostgreSQL each event table is
+the attendance with the raw check-in that retention removes), and its card hash may be ``NULL``
+(retention clears it with the raw check-in). On PostgreSQL each event table is
 made again as a partitioned table with the same columns, indexes and device foreign key, its
 partitions in the schema ``partitions`` with a default one (``hub.core.partitions``), and its rows
 copied over: its primary key becomes ``(event_id, device_time)``, since a unique constraint of a
@@ -102,6 +103,7 @@ def _unpartition(table: str) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("attendance") as batch:
         batch.drop_constraint(ATTENDANCE_FK, type_="foreignkey")
+        batch.alter_column("card_hash", existing_type=sa.String(64), nullable=True)
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(f'CREATE SCHEMA IF NOT EXISTS "{partitions.SCHEMA}"')
@@ -110,6 +112,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # a hash retention cleared is not known any more: '' stands for it
+    op.execute("UPDATE attendance SET card_hash = '' WHERE card_hash IS NULL")
+    with op.batch_alter_table("attendance") as batch:
+        batch.alter_column("card_hash", existing_type=sa.String(64), nullable=False)
     if op.get_bind().dialect.name == "postgresql":
         for table in partitions.PARTITIONED:
             _unpartition(table)
