@@ -104,7 +104,7 @@ def delete_in_batches(
                     target = key[0].in_([r[0] for r in rows])
                 else:
                     target = sql_tuple(*key).in_([tuple(r) for r in rows])
-                conn.execute(delete(table).where(target))
+                conn.execute(delete(table).where(target, where))  # prunes partitions
         removed += len(rows)
         if len(rows) < batch:
             return removed
