@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "hub.backup.cli:restore_main",
         "FILE [--force] | --check FILE: restore or verify a backup",
     ),
+    "retention": ("hub.retention.cli:main", "status|run: what the hub keeps and for how long"),
 }
 
 USAGE = (

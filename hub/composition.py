@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hub.api import App, create_app
-from hub.audit.retention import RetentionJob
 from hub.commands.dispatcher import CommandDispatcher
 from hub.core.settings import HubSettings
 from hub.ingest import IngestStatus, IngestWorker
@@ -24,10 +23,12 @@ from hub.ingest.events import Record, WriteResult
 from hub.ingest.hooks import TransactionHook
 from hub.ingest.store import RecordStore
 from hub.live import LiveFeed, LivePublisher
-from hub.metrics import CommandMetrics, HubMetrics
+from hub.metrics import CommandMetrics, HubMetrics, RetentionMetrics
 from hub.org.allowlist_publisher import AllowlistPublisher
 from hub.org.attendance import match_new_checkins
 from hub.org.cards import learn_new_cards
+from hub.retention import kinds as retention_kinds
+from hub.retention.job import RetentionJob
 from hub.sites.history import HeartbeatHistory
 from hub.telemetry.influx import InfluxSink, make_sink
 from hub.venues.service import OccupancyService
@@ -83,7 +84,7 @@ def build_ingest(
 ) -> HubIngest:
     """The ingest worker with attendance (in its transaction), occupancy and its alerts and the
     sites' heartbeat history (after the commit, before the ack), the telemetry sink (after
-    the ack) and the audit log's retention job (with ``audit_retention_days``) plugged in."""
+    the ack) and the retention job (every kind of data, ``hub.retention``) plugged in."""
     worker = IngestWorker(settings, metrics=metrics, hooks=TRANSACTION_HOOKS, **worker_options)
     registry = worker.metrics.registry
     telemetry = make_sink(settings, registry)
@@ -107,8 +108,14 @@ def build_ingest(
             keep_h=settings.site_history_keep_h,
         )
     )
-    if settings.audit_retention_days is not None:  # unset: the audit log is kept forever
-        worker.add_service(RetentionJob(worker.engine, settings.audit_retention_days))
+    worker.add_service(
+        RetentionJob(
+            worker.engine,
+            retention_kinds(settings),
+            RetentionMetrics(registry),
+            interval_s=settings.retention_interval_h * 3600,
+        )
+    )
     return HubIngest(worker, occupancy, telemetry)
 
 

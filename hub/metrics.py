@@ -146,3 +146,37 @@ class CommandMetrics:
         self.expired = Counter(
             "hub_commands_expired", "Commands with no answer by their deadline", registry=registry
         )
+
+
+class RetentionMetrics:
+    """The retention job's (``hub.retention``): what it removed, per kind, and its last run."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.rows = Counter(
+            "hub_retention_rows_purged",
+            "Rows deleted by retention, per kind (rows of dropped partitions are not counted)",
+            ["kind"],
+            registry=registry,
+        )
+        self.partitions = Counter(
+            "hub_retention_partitions_dropped",
+            "Partitions dropped by retention, per kind (PostgreSQL)",
+            ["kind"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "hub_retention_failures",
+            "Retention runs of a kind that failed (tried again at the next run)",
+            ["kind"],
+            registry=registry,
+        )
+        self.last_run = Gauge(
+            "hub_retention_last_run_timestamp_seconds",
+            "When the last retention run ended (Unix time)",
+            registry=registry,
+        )
+        self.duration = Gauge(
+            "hub_retention_last_run_duration_seconds",
+            "How long the last retention run took",
+            registry=registry,
+        )

@@ -1,6 +1,6 @@
 """How long the audit log is kept: rows older than the retention are deleted, in bounded batches,
-by the hub's periodic job and by ``community audit purge``; nothing is deleted unless the setting
-(``HUB_AUDIT_RETENTION_DAYS``) asks for it.
+by the hub's retention job (``hub.retention``) and by ``community audit purge``; nothing is
+deleted unless the setting (``HUB_AUDIT_RETENTION_DAYS``) asks for it.
 
 On PostgreSQL the table's trigger (migration 0010) lets only rows older than 180 days go,
 whatever is asked: the purge never asks for younger ones, and reads the same clock as the
@@ -9,19 +9,13 @@ trigger, so a hub whose clock runs ahead of the database's does not trip it.
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, func, true
 
 from hub.audit.models import MIN_RETENTION_DAYS, AuditEntry
-
-log = logging.getLogger(__name__)
-
-PURGE_BATCH = 5_000
-"""Rows deleted per transaction: a first purge of years of log holds no lock for long."""
-PURGE_INTERVAL_S = 6 * 3600.0
+from hub.core.retention import PURGE_BATCH, Kind, delete_in_batches
 
 
 def check_retention(days: int) -> int:
@@ -39,13 +33,11 @@ def cutoff(days: int, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) - timedelta(days=check_retention(days))
 
 
-def _older_than(engine: Engine, before: datetime) -> ColumnElement[bool]:
-    condition = AuditEntry.at < before
+def _legal(engine: Engine) -> ColumnElement[bool]:
+    """The trigger's own test, on the database's clock (PostgreSQL); else always true."""
     if engine.dialect.name == "postgresql":
-        # the trigger's own test, on the database's clock
-        legal = func.now() - timedelta(days=MIN_RETENTION_DAYS)
-        condition = condition & (AuditEntry.at < legal)
-    return condition
+        return AuditEntry.at < func.now() - timedelta(days=MIN_RETENTION_DAYS)
+    return true()
 
 
 def purge(
@@ -53,47 +45,25 @@ def purge(
 ) -> int:
     """Delete the audit rows older than ``days`` (at least ``MIN_RETENTION_DAYS``), ``batch``
     rows a transaction; how many went."""
-    older = _older_than(engine, cutoff(days, now))
-    removed = 0
-    while True:
-        with engine.begin() as conn:
-            ids = list(
-                conn.scalars(
-                    select(AuditEntry.id).where(older).order_by(AuditEntry.id).limit(batch)
-                )
-            )
-            if ids:
-                conn.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids)))
-        removed += len(ids)
-        if len(ids) < batch:
-            return removed
+    table = cast(Table, AuditEntry.__table__)
+    return delete_in_batches(
+        engine, table, (AuditEntry.at < cutoff(days, now)) & _legal(engine), batch
+    )
 
 
-class RetentionJob:
-    """Purges the audit log every ``interval_s`` (first at start) on a thread of its own; a
-    failure is logged and tried again at the next interval."""
+def audit_kind(days: int) -> Kind:
+    """The audit log as one of retention's kinds (``hub.retention``)."""
+    check_retention(days)
+    table = cast(Table, AuditEntry.__table__)
 
-    def __init__(self, engine: Engine, days: int, *, interval_s: float = PURGE_INTERVAL_S) -> None:
-        self._engine = engine
-        self._days = check_retention(days)
-        self._interval_s = interval_s
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hub-audit-retention", daemon=True)
+    def kind_cutoff(conn: Connection, now: datetime) -> datetime:
+        return cutoff(days, now)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                removed = purge(self._engine, self._days)
-                if removed:
-                    log.info("audit log: %d rows older than %d days purged", removed, self._days)
-            except Exception:
-                log.exception("audit log purge failed; trying again in %.0f s", self._interval_s)
-            self._stopping.wait(self._interval_s)
+    return Kind(
+        name="audit_log",
+        table=table,
+        time=table.c.at,
+        cutoff=kind_cutoff,
+        setting="HUB_AUDIT_RETENTION_DAYS",
+        also=_legal,
+    )

@@ -249,6 +249,41 @@ class HubSettings(BaseSettings):
         "hours, and by `community audit purge`); at least 180; unset: kept forever",
     )
 
+    retain_checkins_after_year_days: int = Field(
+        default=90,
+        ge=0,
+        le=366,
+        description="raw check-ins (card hash, place, time) of a year are kept this many days "
+        "into the next, until its dual-reporting assessment is done, then reduced to attendance "
+        "(docs/retention.md)",
+    )
+    retain_readings_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="raw counter and bay readings are kept this many days once their occupancy "
+        "rollups exist (a reading still waiting for its rollup is kept)",
+    )
+    retain_dead_letters_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="messages that did not validate are kept this many days, raw",
+    )
+    retain_sessions_days: int = Field(
+        default=0,
+        ge=0,
+        le=365,
+        description="expired dashboard sessions and login codes go this many days after they "
+        "expired (0: at the next run)",
+    )
+    retention_interval_h: float = Field(
+        default=6.0,
+        gt=0,
+        le=24 * 7,
+        description="how often the hub's retention job runs (first at start)",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

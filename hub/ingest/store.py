@@ -15,7 +15,19 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, bindparam, case, exc, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    case,
+    delete,
+    exc,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.core.bulk import BulkInsert
@@ -130,7 +142,10 @@ class RecordStore:
         if not events:
             return set()
         bulk, stmt = _event_insert(conn.dialect.name, table)
-        return set(conn.execute(stmt, bulk.params([_event_row(r) for r in events])).scalars())
+        inserted = set(conn.execute(stmt, bulk.params([_event_row(r) for r in events])).scalars())
+        if conn.dialect.name == "postgresql" and inserted:
+            inserted -= _undo_reused_ids(conn, table, events, inserted)
+        return inserted
 
     def _settle(
         self,
@@ -309,10 +324,45 @@ def _device_upsert(dialect: str) -> tuple[BulkInsert, Any]:
 def _event_insert(dialect: str, table: EventTable) -> tuple[BulkInsert, Any]:
     """Built once per dialect and table: this runs for every batch."""
     bulk = BulkInsert(dialect, table, [c.name for c in table.__table__.columns])
-    stmt = bulk.insert.on_conflict_do_nothing(index_elements=[table.event_id]).returning(
+    stmt = bulk.insert.on_conflict_do_nothing(index_elements=_event_key(dialect, table)).returning(
         table.event_id
     )
     return bulk, stmt
+
+
+def _event_key(dialect: str, table: EventTable) -> list[Any]:
+    """The unique index a redelivered event meets. On PostgreSQL the event tables are
+    partitioned by device time (migration 0011), and a partitioned table's unique key must hold
+    it: ``(event_id, device_time)``. A redelivery is the edge's stored event, device time and
+    all, so it meets its row there as it does ``event_id`` alone on SQLite."""
+    if dialect == "postgresql":
+        return [table.event_id, table.device_time]
+    return [table.event_id]
+
+
+def _undo_reused_ids(
+    conn: Connection, table: EventTable, events: list[EventRecord], inserted: set[UUID]
+) -> set[UUID]:
+    """On PostgreSQL a row is unique by ``(event_id, device_time)``: an id already recorded with
+    another device time is not a redelivery but another event reusing it. Its new row is taken
+    out again, so that it is settled as a clash (a dead letter), as on SQLite."""
+    reused: set[UUID] = set()
+    for chunk in _chunks(sorted(inserted), _SELECT_CHUNK):
+        query = (
+            select(table.event_id)
+            .where(table.event_id.in_(chunk))
+            .group_by(table.event_id)
+            .having(func.count() > 1)
+        )
+        reused |= set(conn.execute(query).scalars())
+    for record in events:
+        if record.event.id in reused:
+            conn.execute(
+                delete(table).where(
+                    table.event_id == record.event.id, table.device_time == record.event.ts
+                )
+            )
+    return reused
 
 
 def _unique_events(records: Iterable[EventRecord]) -> list[EventRecord]:

@@ -115,10 +115,13 @@ def match_new_checkins(conn: Connection, new_events: Sequence[EventRecord]) -> N
         record_attendance(conn, ids)
 
 
-def record_missing_attendance(conn: Connection) -> int:
-    """Match every check-in at a centre that has no attendance yet (after a bulk load, or when a
-    centre is registered after its first taps arrived). Safe to run any time."""
+def record_missing_attendance(conn: Connection, before: datetime | None = None) -> int:
+    """Match every check-in at a centre (tapped ``before``, if given) that has no attendance yet
+    (after a bulk load, when a centre is registered after its first taps arrived, before
+    retention removes the raw check-ins). Safe to run any time."""
     missing = ~exists().where(Attendance.event_id == Checkin.event_id)
+    if before is not None:
+        missing = missing & (Checkin.device_time < before)
     return _insert(conn, missing)
 
 

@@ -311,7 +311,9 @@ class Attendance(Base):
     the activity open at that centre then (``NULL``: a walk-in service).
 
     One row per check-in event id, so a replayed check-in cannot count twice. ``local_date`` and
-    ``month`` are the tap's day and month in Asia/Shanghai, for year and month boundaries.
+    ``month`` are the tap's day and month in Asia/Shanghai, for year and month boundaries. It
+    outlives the raw check-in (no foreign key to it): retention removes the raw row once its year's
+    assessment is done (``hub.org.retention``), and the reports read this one.
     """
 
     __tablename__ = "attendance"
@@ -321,12 +323,12 @@ class Attendance(Base):
         Index("ix_attendance_centre_at", "centre_id", "at"),
     )
 
-    event_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("checkins.event_id", ondelete="CASCADE"), primary_key=True
-    )
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, doc="the check-in's")
     centre_id: Mapped[str] = mapped_column(ForeignKey("service_centres.id"))
     device_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    card_hash: Mapped[str] = mapped_column(String(64))
+    card_hash: Mapped[str | None] = mapped_column(
+        String(64), doc="the tap's card; cleared when retention removes the raw check-in"
+    )
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"), index=True)
     community_id: Mapped[int] = mapped_column(

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 
 from hub.audit.cli import main as audit_main
 from hub.audit.models import MIN_RETENTION_DAYS
-from hub.audit.retention import RetentionJob, purge
+from hub.audit.retention import audit_kind, purge
 from hub.core.settings import HubSettings
+from hub.retention.job import RetentionJob
 from hub.server import main as hub_main
 from tests.hub.audit.support import add_entry, entries
 from tests.hub.support import wait_until
@@ -86,7 +87,7 @@ def test_the_command_purges_only_when_the_setting_is_set(
 
 def test_the_hubs_job_purges_at_its_start(engine: sa.Engine) -> None:
     rows = _aged(engine)
-    job = RetentionJob(engine, 365)
+    job = RetentionJob(engine, [audit_kind(365)], interval_s=3600, first_run_s=0)
     job.start()
     try:
         wait_until(lambda: _ages_left(engine, rows) == [10, 179, 181, 200], 10, "the purge")
@@ -94,16 +95,17 @@ def test_the_hubs_job_purges_at_its_start(engine: sa.Engine) -> None:
         job.stop()
 
 
-def test_the_hub_runs_the_job_only_with_the_setting(db_settings: HubSettings) -> None:
+def test_the_hubs_job_purges_the_audit_log_only_with_the_setting(db_settings: HubSettings) -> None:
     from hub.composition import build_ingest  # noqa: PLC0415 - the whole hub, for this test only
 
-    def services(settings: HubSettings) -> list[str]:
+    def kinds(settings: HubSettings) -> list[str]:
         worker = build_ingest(settings)
         try:
-            return [type(s).__name__ for s in worker.worker._services]
+            (job,) = [s for s in worker.worker._services if isinstance(s, RetentionJob)]
+            return [kind.name for kind in job.kinds]
         finally:
             worker.worker.engine.dispose()
 
-    assert "RetentionJob" not in services(db_settings)
+    assert "audit_log" not in kinds(db_settings)
     kept = db_settings.model_copy(update={"audit_retention_days": 365})
-    assert "RetentionJob" in services(kept)
+    assert "audit_log" in kinds(kept)
