@@ -38,6 +38,7 @@ from hub.backup.inventory import (
 )
 from hub.backup.manifest import DATA_MEMBER, BackupError, Manifest
 from hub.core.db import make_engine
+from hub.core.partitions import SCHEMA as PARTITION_SCHEMA
 
 _VERSION = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
 _DUMPING = re.compile(r"dumping contents of table \"?([\w.\"]+)")
@@ -246,6 +247,10 @@ def restore(
     prelude = _leftovers(database_url, entries) if clean else []
     for line in prelude:
         progress(f"{line.split(' CASCADE')[0].lower()}: not in the backup")
+    if clean:
+        # --clean drops a partition's primary key before the partition, which PostgreSQL
+        # refuses for a key inherited from its parent; the backup makes the schema again
+        prelude.append(f"DROP SCHEMA IF EXISTS {PARTITION_SCHEMA} CASCADE")
     uri, env = _libpq(database_url)
     restore_argv = [tool.path, "--verbose", "--no-owner", "--file=-"]
     if clean:
