@@ -18,6 +18,7 @@ from hub.api.dashboard import add_dashboard
 from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
 from hub.api.main import IMPORTS_PREFIX, api_router
+from hub.api.rate_limit import RateLimiter
 from hub.api.routes import health, metrics
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
@@ -74,6 +75,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.live = live
     app.state.live_publisher = publisher
+    app.state.rate_limiter = RateLimiter()
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
     app.include_router(health.router)  # unversioned: /healthz, /metrics
     app.include_router(metrics.router)

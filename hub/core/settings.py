@@ -151,6 +151,19 @@ class HubSettings(BaseSettings):
         "that takes an anonymous broker or sends its session cookie over plain HTTP; only "
         "`community demo` and an explicit HUB_MODE=demo relax it",
     )
+    public_rate_per_minute: float = Field(
+        default=60.0,
+        gt=0,
+        le=60_000,
+        description="requests a minute one client address may keep up on the routes anyone may "
+        "call (the public venue pages, a resident's request); past it, 429 with Retry-After",
+    )
+    public_rate_burst: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="requests one client address may make at once after a quiet spell",
+    )
     metrics_public: bool = Field(
         default=False,
         description="serve /metrics without a token (for a Prometheus on a trusted network); "
