@@ -130,7 +130,12 @@ def test_a_page_that_loses_the_hub_says_so_and_reconnects_by_itself(
         client.publish(topics.event("centre-01", "reader-1", EventKind.CHECKIN), fresh.to_bytes())
         w.page.wait_for_selector(f'tr[data-event-id="{fresh.id}"]', timeout=LIVE_MS)
         assert _same_page(w.page), "no reload"
-        assert w.problems == []
+        # while the hub was away the page's reconnects were refused (how many depends on the
+        # timing); nothing else may have gone wrong
+        refused = f"{live_hub.url}/api/v1/stream"
+        assert [
+            p for p in w.problems if not (refused in p and "net::ERR_CONNECTION_REFUSED" in p)
+        ] == []
 
 
 def test_a_reading_changes_the_venue_card_and_page_live(

@@ -42,7 +42,9 @@ USB = ["--usb", "reader-1=0403:6001:A10K3X9Q", "--usb", "sign-1=1A86:7523:5A7B0C
 def make_bundle(out: Path, devices: list[dict[str, Any]], site: str = "venue-01") -> Path:
     """A bundle as `community site bundle` writes it, with the broker's CA."""
     certs = ensure_certificates(out.parent / f"{out.name}-certs", ["mqtt.example"])
-    settings = HubSettings(mqtt_url="mqtts://mqtt.example:8883", mqtt_ca_file=certs.ca_cert)
+    settings = HubSettings(
+        mode="demo", mqtt_url="mqtts://mqtt.example:8883", mqtt_ca_file=certs.ca_cert
+    )
     row = SiteAccount(site_id=site, kind="venue", venue_id=site, devices=devices)
     credentials = Credentials(site, PASSWORD, 1)
     write_bundle(out, row, credentials, settings, CARD_KEYS, install_dir=Path("/srv/bundle"))
