@@ -1,5 +1,6 @@
 """Simplified Chinese by default; the switch turns every visible label English without a reload,
-and the choice is remembered."""
+and the choice is remembered. Each page is also checked and photographed at desktop width in
+both languages here (test_pages.check_and_photograph), rather than loaded twice more there."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.dashboards.support import (
     untranslated,
     watched,
 )
-from tests.dashboards.test_pages import PAGES
+from tests.dashboards.test_pages import PAGES, check_and_photograph
 
 CATALOGUES = ROOT / "dashboards" / "web" / "i18n"
 ZH = json.loads((CATALOGUES / "zh-CN.json").read_text(encoding="utf-8"))
@@ -50,6 +51,7 @@ def test_the_switch_changes_every_visible_label_and_is_remembered(
             open_page(w, hub.url + path)
             page = w.page
             assert page.evaluate("document.documentElement.lang") == "zh-CN", "the default"
+            check_and_photograph(w, name, "desktop", "zh-CN")
             before = labels(page)
             assert before, f"{name} shows no labels"
             charts_before = page.evaluate(CHART_TEXT_JS)
@@ -72,6 +74,7 @@ def test_the_switch_changes_every_visible_label_and_is_remembered(
             page.reload()
             page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
             assert page.evaluate("document.documentElement.lang") == "en", "remembered"
+            check_and_photograph(w, name, "desktop", "en")
             _switch(page, "zh-CN")
             assert page.title() == ZH[f"page.{name}.title"]
             assert [label["text"] for label in labels(page)] == [b["text"] for b in before]
