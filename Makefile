@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SERVICES ?= postgresql mosquitto chromium victoria-metrics caddy
 
-.PHONY: install demo test lint typecheck unit services bench clean
+.PHONY: install demo test suite lint typecheck unit services bench clean
 
 install: $(VENV)/.installed
 
@@ -19,10 +19,16 @@ demo: install
 
 # Bytecode is written even where the environment says not to: without the cache every pytest worker
 # compiles and assertion-rewrites ~470 modules again on each run (docs/benchmarks.md, "Test suite").
-test: export PYTHONDONTWRITEBYTECODE :=
+test suite: export PYTHONDONTWRITEBYTECODE :=
 
-## The whole check: lint, types, and every test against real services.
-test: install services lint typecheck
+## The whole check: lint, types, and every test against real services. The static checks run
+## beside the suite, not before it: they want a core for under a minute, and the suite's workers
+## leave a quarter of the cores idle while they wait on services (docs/benchmarks.md, "Test suite").
+test: install services
+	@$(MAKE) --no-print-directory -j3 lint typecheck suite
+
+# The suite alone, once `make test` has installed and started what it needs.
+suite:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Install (when missing) and start the services the tests need; fails if one cannot be had.
