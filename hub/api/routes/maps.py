@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -43,9 +43,7 @@ async def put_map_outlines(request: Request, session: SessionDep, principal: Wri
     try:
         doc, vertices = outlines.parse(body)
     except outlines.OutlinesError as err:
-        raise HTTPException(
-            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(err)
-        ) from None
+        raise HTTPException(status_code=422, detail=str(err)) from None
     await run_in_threadpool(_store, session, doc, vertices, principal.username)
     return OutlinesOut(features=len(doc["features"]), vertices=vertices)
 
