@@ -221,11 +221,10 @@ class CapacityAlertRecord(Base):
 
 class MapOutlines(Base):
     """The outlines the city uploaded for the venue maps (sub-districts, communities) as one
-    GeoJSON FeatureCollection of polygons, checked on the way in (``hub.venues.outlines``); one
-    row, ``id`` 1, replaced whole by each upload."""
+    GeoJSON FeatureCollection of polygons, checked on the way in (``hub.venues.outlines``): the
+    row ``id`` 1, replaced whole by each upload (``hub.venues.outlines.store``)."""
 
     __tablename__ = "map_outlines"
-    __table_args__ = (CheckConstraint("id = 1", name="single"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     geojson: Mapped[str] = mapped_column(Text)

@@ -29,8 +29,7 @@ def upgrade() -> None:
         sa.Column("vertices", sa.Integer(), nullable=False),
         sa.Column("uploaded_at", UTC_DATETIME, nullable=False),
         sa.Column("uploaded_by", sa.String(64), nullable=False),
-        sa.CheckConstraint("id = 1", name="ck_map_outlines_single"),
-        sa.PrimaryKeyConstraint("id", name="pk_map_outlines"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_map_outlines")),
     )
 
 
