@@ -15,6 +15,7 @@ from hub.core.db import make_engine
 from hub.org.models import Member
 from tests.dashboards.support import (
     CITY_SEED,
+    STAFF_VIEWPORTS,
     VIEWPORTS,
     DashboardHub,
     open_page,
@@ -46,7 +47,7 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+@pytest.mark.parametrize("viewport", STAFF_VIEWPORTS)
 def test_each_page_loads_cleanly_and_is_photographed(
     browser: Browser, hub: DashboardHub, viewport: str
 ) -> None:
