@@ -37,9 +37,9 @@ PAGES = (
     "/checkins?site=centre-01",
     "/operations",
     "/site?id=centre-01",
-    "/records",
     "/public",
     "/public/venues/venue-01",
+    "/records",  # last: the test goes on on this page
 )
 
 INJECTED_JS = """() => ({

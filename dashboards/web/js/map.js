@@ -114,7 +114,7 @@ export function drawMap(el, venues, { tileUrl = null, outlines = { features: [] 
     dot.dataset.venue = venue.id;
     dot.dataset.level = venue.level;
     const title = svg("title", {});
-    title.textContent = `${venue.name} · ${t(`public.level.${venue.level}`)}`;
+    title.textContent = [venue.name, t(`public.level.${venue.level}`)].join(t("common.dot"));
     dot.append(title);
     if (href) {
       const link = svg("a", { href: href(venue) });
