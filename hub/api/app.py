@@ -80,6 +80,7 @@ def create_app(
     app.state.live = live
     app.state.live_publisher = publisher
     app.state.rate_limiter = RateLimiter()
+    app.state.public_venues = public.recent_venues()
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
     app.include_router(health.router)  # unversioned: /healthz, /metrics
     app.include_router(metrics.router)

@@ -9,6 +9,7 @@ Anyone may call these, by design: each answer is rate-limited per client address
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,7 +17,7 @@ import segno
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from hub.api.cache import cached
+from hub.api.cache import Recent, cached
 from hub.api.dashboard.static import web_root
 from hub.api.deps import SessionDep
 from hub.api.errors import refusals
@@ -37,6 +38,8 @@ pages = APIRouter(prefix=PAGES_PREFIX, dependencies=[_limit], include_in_schema=
 
 VenueId = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
 JSON = "application/json"
+RECENT_S = 1.0
+"""How long one reading of the venues serves every caller (levels lag the hub by this much)."""
 
 
 def _out(v: public.PublicVenue) -> PublicVenueOut:
@@ -62,11 +65,34 @@ def _out(v: public.PublicVenue) -> PublicVenueOut:
     )
 
 
-def _one(session: SessionDep, venue_id: str) -> public.PublicVenue:
-    found = public.venues(session.connection(), datetime.now(UTC), venue_id)
-    if not found:
+@dataclass(frozen=True)
+class _Reading:
+    venues: dict[str, PublicVenueOut]
+    body: bytes
+    """The list's answer, serialised once."""
+
+
+def recent_venues() -> Recent[_Reading]:
+    """For ``app.state.public_venues``: one reading serves every caller for ``RECENT_S``."""
+    return Recent(RECENT_S)
+
+
+def _reading(request: Request, session: SessionDep) -> _Reading:
+    def read() -> _Reading:
+        venues = {v.id: _out(v) for v in public.venues(session.connection(), datetime.now(UTC))}
+        rows = list(venues.values())
+        body = PublicVenuesOut(data=rows, count=len(rows)).model_dump_json().encode()
+        return _Reading(venues, body)
+
+    recent: Recent[_Reading] = request.app.state.public_venues
+    return recent.get(read)
+
+
+def _one(request: Request, session: SessionDep, venue_id: str) -> PublicVenueOut:
+    found = _reading(request, session).venues.get(venue_id)
+    if found is None:
         raise HTTPException(status_code=404, detail=f"no venue {venue_id}")
-    return found[0]
+    return found
 
 
 def base_url(request: Request) -> str:
@@ -79,15 +105,13 @@ def base_url(request: Request) -> str:
 @router.get("/venues", response_model=PublicVenuesOut)
 def list_public_venues(request: Request, session: SessionDep) -> Response:
     """Every venue open to residents (not archived): where, when, open now, how full."""
-    rows = [_out(v) for v in public.venues(session.connection(), datetime.now(UTC))]
-    body = PublicVenuesOut(data=rows, count=len(rows)).model_dump_json().encode()
-    return cached(request, body, JSON)
+    return cached(request, _reading(request, session).body, JSON)
 
 
 @router.get("/venues/{venue_id}", response_model=PublicVenueOut, responses=_REFUSALS)
 def get_public_venue(request: Request, session: SessionDep, venue_id: VenueId) -> Response:
     """One venue, as in the list."""
-    return cached(request, _out(_one(session, venue_id)).model_dump_json().encode(), JSON)
+    return cached(request, _one(request, session, venue_id).model_dump_json().encode(), JSON)
 
 
 @router.get(
@@ -97,7 +121,7 @@ def get_public_venue(request: Request, session: SessionDep, venue_id: VenueId) -
 )
 def get_venue_qr(request: Request, session: SessionDep, venue_id: VenueId) -> Response:
     """A QR code (SVG) that opens the venue's public page, for printing at its gate."""
-    venue = _one(session, venue_id)
+    venue = _one(request, session, venue_id)
     url = f"{base_url(request)}{PAGES_PREFIX}/venues/{venue.id}"
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=8, border=4, title=url)
