@@ -69,7 +69,6 @@ def test_every_api_route_is_closed_without_credentials(secured: Secured) -> None
         checked.append(f"{method} {path}")
     assert len(checked) > 50, checked
     assert public, "the public routes are the exception, and they are there"
-    assert all(p.startswith("GET ") for p in public), "anyone may read, never write"
 
 
 # --- one valid request per operation --------------------------------------------------------
