@@ -82,6 +82,8 @@ def test_the_public_page_on_a_phone(browser: Browser, hub: DashboardHub) -> None
         assert qr.evaluate("img => img.naturalWidth") > 0, "the QR code loaded"
         open_page(w, f"{hub.url}/public/venues/{one}/print")
         assert page.locator(f"#print-{one} img").count() == 1
+        screenshot(w, "public-print")
+        assert page.evaluate(WIDTH_JS) <= VIEWPORTS["phone"]["width"], "the sheet fits too"
         assert w.problems == []
     assert outside == [], "the page fetched something outside the hub"
 
