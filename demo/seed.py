@@ -399,6 +399,11 @@ class _City:
                     "opens_at": time(rng.choice((6, 7, 8)), 0),
                     "closes_at": time(rng.choice((20, 21, 22)), 0),
                     "alert_threshold_pct": 90.0,
+                    # spread over Yuanping's centre, from n alone (the generator's sequence,
+                    # and so the rest of the city, stays as it was)
+                    "latitude": round(38.700 + (n * 37 % 61) / 1000, 4),
+                    "longitude": round(112.680 + (n * 53 % 83) / 1000, 4),
+                    "public_count": n % 3 == 0,
                 },
             )
         kinds = ["station"] * len(self.community_ids) + ["alliance"] * len(self.community_ids)

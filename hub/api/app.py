@@ -17,14 +17,15 @@ from hub.api.body_limit import BodyLimit
 from hub.api.dashboard import add_dashboard
 from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
-from hub.api.main import IMPORTS_PREFIX, api_router
+from hub.api.main import IMPORTS_PREFIX, OUTLINES_PATH, api_router
 from hub.api.rate_limit import RateLimiter
-from hub.api.routes import health, metrics
+from hub.api.routes import health, metrics, public
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
 from hub.live import LiveFeed, LivePublisher
 from hub.metrics import HubMetrics
+from hub.venues import outlines
 
 
 def _version() -> str:
@@ -65,9 +66,12 @@ def create_app(
     app.add_middleware(  # added first: the middlewares added after it also wrap its 413
         BodyLimit,
         default=settings.body_max_bytes,
-        limits=[(IMPORTS_PREFIX, settings.import_max_bytes)],
+        limits=[
+            (IMPORTS_PREFIX, settings.import_max_bytes),
+            (OUTLINES_PATH, outlines.MAX_BYTES),
+        ],
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, tile_url=settings.map_tile_url)
     add_error_handlers(app)
     app.state.settings = settings
     app.state.engine = engine
@@ -76,10 +80,13 @@ def create_app(
     app.state.live = live
     app.state.live_publisher = publisher
     app.state.rate_limiter = RateLimiter()
+    app.state.public_venues = public.recent_venues()
     app.state.metrics = ingest.metrics if ingest is not None else HubMetrics()
     app.include_router(health.router)  # unversioned: /healthz, /metrics
     app.include_router(metrics.router)
     app.include_router(api_router)
+    app.include_router(public.router)  # anyone, by design: /public/v1, rate-limited
+    app.include_router(public.pages)
     add_dashboard(app)
     return app
 

@@ -45,7 +45,9 @@ _MEANING = {
     403: "the role may not do this, or not for this centre or unit",
     404: "no such record",
     409: "conflicts with a record there (a code, a card or a name is taken)",
+    413: "the body is larger than the route takes",
     422: "a parameter or the body is refused; `detail` names it",
+    429: "too many requests from this address: `Retry-After` says when to try again",
 }
 
 

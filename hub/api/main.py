@@ -16,6 +16,7 @@ from hub.api.routes import (
     exports,
     imports,
     live,
+    maps,
     members,
     organisation,
     organisation_writes,
@@ -39,6 +40,7 @@ for _area in (
     commands,
     dead_letters,
     venues,
+    maps,
     stream,
     live,
     organisation,
@@ -55,5 +57,7 @@ for _area in (
 
 IMPORTS_PREFIX = f"{API_PREFIX}{imports.router.prefix}/"
 """Where roster files are posted (a larger body limit than the rest)."""
+OUTLINES_PATH = f"{API_PREFIX}{maps.OUTLINES_PATH}"
+"""Where the map's outlines are put (a larger body limit than the rest)."""
 
-__all__ = ["API_PREFIX", "IMPORTS_PREFIX", "api_router"]
+__all__ = ["API_PREFIX", "IMPORTS_PREFIX", "OUTLINES_PATH", "api_router"]

@@ -11,9 +11,14 @@
 - ``X-Content-Type-Options: nosniff``: an answer is only ever what its type says.
 
 A header the application set itself is left as it is.
+
+With ``HUB_MAP_TILE_URL`` set, the pages may also load images from that one origin (the city's
+tile server, for the venue maps) and nothing else from it: ``img-src 'self' data: ORIGIN``.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,11 +66,27 @@ COMMON = {
 DOCS_PATH = "/docs"
 
 
+def tile_origin(tile_url: str | None) -> str | None:
+    """The scheme and host of the tile URL template (``https://tiles.example.cn``)."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def page_policy(tile_url: str | None = None) -> str:
+    origin = tile_origin(tile_url)
+    if origin is None:
+        return PAGE_POLICY
+    return PAGE_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
 class SecurityHeaders:
     """Adds the headers above to every HTTP response of the wrapped app."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, tile_url: str | None = None) -> None:
         self.app = app
+        self.page_policy = page_policy(tile_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +98,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 html = headers.get("content-type", "").startswith("text/html")
-                policy = (DOCS_POLICY if docs else PAGE_POLICY) if html else OTHER_POLICY
+                policy = (DOCS_POLICY if docs else self.page_policy) if html else OTHER_POLICY
                 headers.setdefault("Content-Security-Policy", policy)
                 for name, value in COMMON.items():
                     headers.setdefault(name, value)

@@ -35,7 +35,8 @@ class Permission(StrEnum):
     units, alliances and their chairs, agreements and their menus, volunteer teams and their
     members; import them."""
     REGISTRY_WRITE = "registry.write"
-    """Create, update and archive service centres and venues (every field)."""
+    """Create, update and archive service centres and venues (every field); upload the venue
+    maps' outlines."""
     VENUE_HOURS_WRITE = "venues.hours"
     """A venue's opening hours, closures, capacity and alert threshold (a venue manager: its
     own unit's venues only)."""

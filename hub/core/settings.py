@@ -164,6 +164,21 @@ class HubSettings(BaseSettings):
         le=10_000,
         description="requests one client address may make at once after a quiet spell",
     )
+    public_base_url: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="the address residents reach the hub at (https://venues.example.cn), for the "
+        "venues' QR codes; behind a proxy the hub cannot guess it. Unset: the request's own",
+    )
+    map_tile_url: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[^\s]*\{z\}[^\s]*$",
+        description="the city's raster tile server as a URL template with {z}, {x} and {y} "
+        "(https://tiles.example.cn/{z}/{x}/{y}.png); the maps' pages may load images from its "
+        "origin and nowhere else. Unset: no tiles, the venues over the uploaded outlines",
+    )
     metrics_public: bool = Field(
         default=False,
         description="serve /metrics without a token (for a Prometheus on a trusted network); "

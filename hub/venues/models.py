@@ -217,3 +217,18 @@ class CapacityAlertRecord(Base):
     occupancy_at_clear: Mapped[int | None] = mapped_column(Integer)
     raised_published_at: Mapped[datetime | None]
     cleared_published_at: Mapped[datetime | None]
+
+
+class MapOutlines(Base):
+    """The outlines the city uploaded for the venue maps (sub-districts, communities) as one
+    GeoJSON FeatureCollection of polygons, checked on the way in (``hub.venues.outlines``): the
+    row ``id`` 1, replaced whole by each upload (``hub.venues.outlines.store``)."""
+
+    __tablename__ = "map_outlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    geojson: Mapped[str] = mapped_column(Text)
+    features: Mapped[int] = mapped_column(Integer)
+    vertices: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime]
+    uploaded_by: Mapped[str] = mapped_column(String(64))

@@ -56,6 +56,8 @@ def _settings(
         # the seeded readers' one heartbeat keeps them online for the whole session, however
         # slowly a loaded machine runs it: the pages' labels must not change under a test
         heartbeat_timeout_s=86_400,
+        # every page test reads the public routes (the venue maps) from one address
+        public_rate_burst=10_000,
     )
 
 

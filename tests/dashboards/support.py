@@ -64,7 +64,11 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 CITY = ZoneInfo("Asia/Shanghai")
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "tablet": {"width": 768, "height": 1024}}
+VIEWPORTS = {
+    "desktop": {"width": 1440, "height": 900},
+    "tablet": {"width": 768, "height": 1024},
+    "phone": {"width": 390, "height": 844},  # the public page's; staff pages: desk and tablet
+}
 
 CENTRES = ("centre-01", "centre-02", "centre-03")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

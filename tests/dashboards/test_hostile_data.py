@@ -37,7 +37,9 @@ PAGES = (
     "/checkins?site=centre-01",
     "/operations",
     "/site?id=centre-01",
-    "/records",
+    "/public",
+    "/public/venues/venue-01",
+    "/records",  # last: the test goes on on this page
 )
 
 INJECTED_JS = """() => ({
@@ -83,7 +85,7 @@ def test_markup_in_names_topics_and_payloads_stays_text(
         for path in PAGES:
             open_page(w, live_hub.url + path)
             assert_inert(w.page, path)
-            if path.startswith("/venue"):
+            if path.startswith(("/venue", "/public")):
                 assert HOSTILE in w.page.locator("body").inner_text(), f"{path}: name not shown"
         w.page.locator("#tab-sharing").click()
         w.page.locator("#sharing-table", has_text=HOSTILE).wait_for()

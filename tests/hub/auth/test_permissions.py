@@ -34,6 +34,9 @@ from tests.users import bearer, user_token
 
 OPEN = {"/healthz", "/api/v1/session"}
 """Routes anyone may call (health for load balancers, logging in and out)."""
+PUBLIC_PREFIX = "/public/v1/"
+"""The one prefix anyone may call, by design: the public venue pages (no personal data,
+rate-limited; docs/security.md)."""
 
 CSV = "text/csv"
 
@@ -50,14 +53,22 @@ def test_every_api_route_is_closed_without_credentials(secured: Secured) -> None
     """Every operation of the OpenAPI schema under /api/ and /metrics, called with no
     credentials (path parameters filled with anything: the check comes before them), is 401."""
     checked = []
+    public = []
     for method, path in _operations(secured):
-        if not (path.startswith("/api/") or path == "/metrics") or path in OPEN:
+        if path.startswith(PUBLIC_PREFIX):
+            public.append(f"{method} {path}")
+            continue
+        assert path.startswith("/api/") or path in {"/metrics", "/healthz"}, (
+            f"{method} {path}: neither under /api/ nor the public prefix"
+        )
+        if path in OPEN:
             continue
         concrete = re.sub(r"\{[^}]+\}", "1", path)
         response = secured.api.http.request(method, concrete)
         assert response.status_code == 401, f"{method} {path}: {response.status_code}"
         checked.append(f"{method} {path}")
     assert len(checked) > 50, checked
+    assert public, "the public routes are the exception, and they are there"
 
 
 # --- one valid request per operation --------------------------------------------------------
@@ -341,6 +352,17 @@ def _export(kind: str, permission: Permission) -> tuple[tuple[str, str], Example
 P = Permission
 ORG, RECORDS = P.ORGANISATION_READ, P.RECORDS_READ
 VENUE: dict[str, Value] = {"venue_id": UNIT_VENUES[0]}
+_RING = [[112.70, 38.72], [112.72, 38.72], [112.72, 38.74], [112.70, 38.72]]
+OUTLINES = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [_RING]},
+        }
+    ],
+}
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/healthz"): Example(None, anyone=True),
     ("GET", "/metrics"): Example(P.SYSTEM_READ),
@@ -392,6 +414,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         },
         also=(P.COMMANDS_SEND,),  # the other operations: test_only_operators_send_any_command
     ),
+    ("GET", "/public/v1/venues"): Example(None, anyone=True),
+    ("GET", "/public/v1/venues/{venue_id}"): Example(None, path=VENUE, anyone=True),
+    ("GET", "/public/v1/venues/{venue_id}/qr.svg"): Example(None, path=VENUE, anyone=True),
+    ("GET", "/public/v1/map"): Example(None, anyone=True),
+    ("GET", "/public/v1/map/outlines"): Example(None, anyone=True),
+    ("PUT", "/api/v1/map/outlines"): Example(P.REGISTRY_WRITE, json=OUTLINES),
     ("GET", "/api/v1/venues"): Example(P.VENUES_READ),
     ("GET", "/api/v1/venues/{venue_id}"): Example(P.VENUES_READ, path=VENUE),
     ("GET", "/api/v1/venues/{venue_id}/occupancy"): Example(P.VENUES_READ, path=VENUE),

@@ -4,6 +4,7 @@
 
 import { getAll, getJSON } from "/js/api.js";
 import { $, badge, debounce, fill, fmt, h, label, value } from "/js/dom.js";
+import { drawMap } from "/js/map.js";
 import { startPage } from "/js/shell.js";
 
 const KINDS = ["sports_ground", "car_park", "other"];
@@ -12,6 +13,9 @@ const state = {
   venues: new Map(), // id -> venue
   subdistrictOf: new Map(), // community id -> subdistrict id
   subdistricts: [],
+  places: new Map(), // id -> the public view of a venue (its coordinates and level)
+  tileUrl: null,
+  outlines: { features: [] },
   kind: params.get("kind") || "",
   subdistrict: params.get("subdistrict") || "",
   alerting: params.get("alerting") === "true",
@@ -84,6 +88,16 @@ function render() {
     stat("venues.stat.reporting", fmt("int", reporting), reporting < shown.length ? "warn" : "ok", "stat-reporting"),
   );
   fill($("#venues"), ...(shown.length ? shown.map(card) : [label("venues.none", undefined, "p", { class: "muted" })]));
+  const places = shown.map((v) => state.places.get(v.id)).filter(Boolean);
+  drawMap($("#venue-map"), places, { tileUrl: state.tileUrl, outlines: state.outlines, href: (v) => `/venue?id=${encodeURIComponent(v.id)}` });
+}
+
+/** Coordinates and levels as the public page shows them, so both maps colour alike. */
+async function loadPlaces() {
+  const [places, map, outlines] = await Promise.all([getJSON("/public/v1/venues"), getJSON("/public/v1/map"), getJSON("/public/v1/map/outlines")]);
+  state.places = new Map(places.data.map((p) => [p.id, p]));
+  state.tileUrl = map.tile_url;
+  state.outlines = outlines;
 }
 
 function renderFilters() {
@@ -108,7 +122,7 @@ function remember() {
 }
 
 async function load() {
-  const [venues, communities, subdistricts] = await Promise.all([getAll("/api/v1/venues"), getAll("/api/v1/communities"), getAll("/api/v1/subdistricts")]);
+  const [venues, communities, subdistricts] = await Promise.all([getAll("/api/v1/venues"), getAll("/api/v1/communities"), getAll("/api/v1/subdistricts"), loadPlaces()]);
   state.venues = new Map(venues.map((v) => [v.id, v]));
   state.subdistrictOf = new Map(communities.map((c) => [c.id, c.subdistrict_id]));
   state.subdistricts = subdistricts;
