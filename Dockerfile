@@ -12,7 +12,14 @@ COPY hub ./hub
 COPY community ./community
 COPY firmware-sim ./firmware-sim
 COPY dashboards/web ./dashboards/web
-RUN pip install --no-cache-dir ".[${EXTRAS}]" && useradd --system --uid 10001 community
+# The hub's image carries pg_dump/pg_restore/psql for `community backup` and `restore`: Debian
+# bookworm's client is PostgreSQL 15, the compose file's server.
+RUN if [ "${EXTRAS}" = hub ]; then \
+        apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+RUN pip install --no-cache-dir ".[${EXTRAS}]" && useradd --system --uid 10001 community \
+    && install -d -o community -m 0700 /backups
 USER community
 EXPOSE 8000
 CMD ["community", "hub"]
