@@ -141,7 +141,9 @@ def _post(message: Message, target: Target, timeout_s: float) -> str:
     else:
         raise ChannelError(f"unknown channel kind {target.kind!r}")
     with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
-        response = client.post(target.target, params=params, content=body, headers=headers)
+        # merged, not replaced: the robot's URL carries its access token in the query
+        url = httpx.URL(target.target).copy_merge_params(params)
+        response = client.post(url, content=body, headers=headers)
     text = response.text
     if response.status_code // 100 != 2:
         raise ChannelError(f"HTTP {response.status_code}: {text}")

@@ -23,6 +23,8 @@ from hub.org.calendar import CITY_TZ
 
 D = NotificationDelivery
 BATCH = 50
+DIGEST_WINDOW = timedelta(hours=6)
+"""A digest is made from its time to this much later; missed, what it gathers waits a day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +112,8 @@ def dispatch_due(engine: Engine, policy: Policy, now: datetime, observe: Observe
 
 
 def make_digests(engine: Engine, now: datetime) -> int:
-    """Each digest user whose digest time has come today (city time) gets one message per
-    channel gathering what waited for it; how many digests were made."""
+    """Each digest user whose digest time has come today (city time, within ``DIGEST_WINDOW``)
+    gets one message per channel gathering what waited for it; how many digests were made."""
     local = now.astimezone(CITY_TZ)
     today = local.date().isoformat()
     p = NotificationPrefs
@@ -123,8 +125,11 @@ def make_digests(engine: Engine, now: datetime) -> int:
             )
         ).all()
     for user in users:
-        if local.time().replace(tzinfo=None) < user.digest_at:
-            continue
+        due = local.replace(
+            hour=user.digest_at.hour, minute=user.digest_at.minute, second=0, microsecond=0
+        )
+        if not due <= local < due + DIGEST_WINDOW:
+            continue  # before its time, or long past it (a hub that was down): tomorrow's
         with engine.begin() as conn:
             took = conn.execute(
                 update(p)

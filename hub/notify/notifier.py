@@ -23,7 +23,7 @@ from hub.notify.channels import Outcome, Smtp
 from hub.notify.dispatcher import Policy, dispatch_due, make_digests, queue_state
 from hub.notify.events import NotifyEvent
 from hub.notify.guard import allowed_hosts
-from hub.notify.models import Notification
+from hub.notify.models import Notification, NotificationPrefs
 from hub.notify.record import record
 from hub.notify.sources import SOURCES, Thresholds
 
@@ -142,6 +142,8 @@ class Notifier:
             except queue.Empty:
                 break
         with self.engine.connect() as conn:
+            if conn.scalar(select(NotificationPrefs.user_id).limit(1)) is None:
+                return 0  # nobody subscribed: nothing to tell, and no write beside ingest
             for source in SOURCES:
                 events += source(conn, now, self.thresholds)
             keys = [e.dedup_key for e in events]
