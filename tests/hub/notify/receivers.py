@@ -146,7 +146,9 @@ class Mailbox:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(  # noqa: N802  (aiosmtpd calls it by this name)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         with self._lock:
             self.messages.append(
                 message_from_bytes(envelope.original_content or b"", policy=policy.default)

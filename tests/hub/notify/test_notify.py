@@ -153,8 +153,10 @@ def test_a_capacity_alert_notifies_once_and_its_clearing_once(
             hub.turn()
             hub.turn()
         (raised,) = at("/dingtalk", tag)
-        assert "venue-n1" in str(raised["markdown"]) and "人数预警" in str(raised["markdown"])
-        assert len(mails()) == 1 and "人数预警" in mails()[0]
+        assert "venue-n1" in str(raised["markdown"])
+        assert "人数预警" in str(raised["markdown"])
+        assert len(mails()) == 1
+        assert "人数预警" in mails()[0]
         assert len(at("/wecom", f"mine-{tag}")) == 1
         assert [r.problems for r in robots.at("/dingtalk") if tag in r.query["access_token"]] == [
             []
@@ -172,7 +174,8 @@ def test_a_capacity_alert_notifies_once_and_its_clearing_once(
         for hub in hubs:
             hub.turn()
         assert "预警解除" in str(at("/dingtalk", tag)[1]["markdown"])
-        assert len(at("/dingtalk", tag)) == 2 and len(mails()) == 2
+        assert len(at("/dingtalk", tag)) == 2
+        assert len(mails()) == 2
         assert len(at("/wecom", f"mine-{tag}")) == 2
         assert at("/wecom", f"other-{tag}") == [], "another unit's manager hears nothing"
         assert all(
@@ -233,7 +236,8 @@ def test_a_receiver_down_gets_it_when_back_and_one_answering_500_ends_failed(
 
     notifier.turn()  # records the emitted event and tries at once
     turned_until(down, lambda s: s[1] >= 2)  # refused twice while down
-    assert state(down)[0] == "pending" and "ConnectError" in str(state(down)[2])
+    assert state(down)[0] == "pending"
+    assert "ConnectError" in str(state(down)[2])
     back = start_robots(port)
     try:
         turned_until(down, lambda s: s[0] == "sent")
@@ -247,7 +251,8 @@ def test_a_receiver_down_gets_it_when_back_and_one_answering_500_ends_failed(
         back.close()
     turned_until(broken, lambda s: s[0] != "pending")
     assert state(broken)[:2] == ("failed", 4)
-    assert "HTTP 500" in str(state(broken)[2]) and "receiver broken" in str(state(broken)[2])
+    assert "HTTP 500" in str(state(broken)[2])
+    assert "receiver broken" in str(state(broken)[2])
     m = notifier.metrics
     assert m.failed.labels("webhook")._value.get() == 1
     assert m.sent.labels("webhook")._value.get() == 1
@@ -309,7 +314,8 @@ def test_quiet_hours_hold_messages_and_the_digest_gathers_them(
     notifier.emit(overdue(4, "critical"))
     notifier.turn()
     notifier.turn()
-    assert len(quiet()) == 1 and "服务事项 4" in quiet()[0], "only the critical one at night"
+    assert len(quiet()) == 1, "only the critical one at night"
+    assert "服务事项 4" in quiet()[0]
     assert digests() == []
     clock.now = city(4, 7, 1)
     notifier.turn()
@@ -319,7 +325,8 @@ def test_quiet_hours_hold_messages_and_the_digest_gathers_them(
     notifier.turn()
     notifier.turn()
     (digest,) = digests()
-    assert all(f"服务事项 {n} 已逾期" in digest for n in (1, 2, 3, 4)) and "每日汇总" in digest
+    assert all(f"服务事项 {n} 已逾期" in digest for n in (1, 2, 3, 4))
+    assert "每日汇总" in digest
     assert all(
         r.problems == [] for r in robots.at("/dingtalk") if r.query["access_token"] == f"dg-{tag}"
     )
@@ -352,7 +359,8 @@ def test_a_hanging_receiver_does_not_slow_ingest(
         centre = edge("centre-01")  # type: ignore[operator]
         centre.publish_events([checkin(seq) for seq in range(1, 51)])
         wait_until(lambda: db.count("checkins") == 50, what="ingest while the receiver hangs")
-        assert not robots.release.is_set() and len(robots.at("/hang")) == 1
+        assert not robots.release.is_set()
+        assert len(robots.at("/hang")) == 1
         assert deliveries(worker.worker.engine) == [
             ("service_request_overdue", "pending", 0, None)
         ], "the call was still in flight while all 50 were ingested"
