@@ -17,6 +17,7 @@ from hub.api.routes import (
     imports,
     live,
     members,
+    notifications,
     organisation,
     organisation_writes,
     registry,
@@ -50,6 +51,7 @@ for _area in (
     exports,
     audit,
     organisation_writes,
+    notifications,
 ):
     api_router.include_router(_area.router)
 
