@@ -43,6 +43,7 @@ PAGES = {
     "records": "/records",
     "admin": "/admin?kind=venue-registry",
     "audit": "/audit",
+    "notifications": "/notifications",
 }
 
 
@@ -57,7 +58,7 @@ def test_each_page_loads_cleanly_and_is_photographed(
                 open_page(w, hub.url + path)
                 assert w.page.evaluate("document.documentElement.lang") == lang
                 state = w.page.locator("#live-state").get_attribute("data-state")
-                static = {"records", "admin", "audit"}
+                static = {"records", "admin", "audit", "notifications"}
                 assert state == ("idle" if name in static else "open"), "not live"
                 assert untranslated(w.page) == [], f"{name}: text outside the catalogues"
                 width = w.page.evaluate("document.documentElement.scrollWidth")
