@@ -73,7 +73,8 @@ def fan_out(conn: Connection, notification_id: int, event: NotifyEvent, now: dat
     deliveries = []
     for user in users:
         scope = Scope(Role(user.role), user.centre_id, user.unit_id)
-        if event.kind not in (user.events or []) or not sees(scope, event, venue_unit):
+        events = user.events if isinstance(user.events, list) else []
+        if event.kind not in events or not sees(scope, event, venue_unit):
             continue
         state, due = "pending", now
         if user.digest:

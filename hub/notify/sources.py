@@ -146,9 +146,11 @@ def offline(conn: Connection, now: datetime, t: Thresholds) -> list[NotifyEvent]
 
 
 def dead_letter_surge(conn: Connection, now: datetime, t: Thresholds) -> list[NotifyEvent]:
-    """One notification per window (aligned to the epoch) with ``surge`` dead letters or more."""
+    """``surge`` dead letters or more within the last window: at most one notification per
+    window (its key is the window, aligned to the epoch, that ``now`` is in)."""
     window = t.surge_window.total_seconds()
-    start = datetime.fromtimestamp(now.timestamp() // window * window, UTC)
+    start = now - t.surge_window
+    bucket = datetime.fromtimestamp(now.timestamp() // window * window, UTC)
     count = conn.scalar(
         select(func.count()).select_from(DeadLetter).where(DeadLetter.received_at >= start)
     )
@@ -157,7 +159,7 @@ def dead_letter_surge(conn: Connection, now: datetime, t: Thresholds) -> list[No
     return [
         NotifyEvent(
             kind=EventKind.DEAD_LETTER_SURGE,
-            key=start.isoformat(),
+            key=bucket.isoformat(),
             title=f"【死信激增】{local(start)} 起已有 {count} 条",
             body=f"自 {local(start)} 起收到 {count} 条无法解析的消息(阈值 {t.surge})。",
             at=now,

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from hub.api.auth import require
 from hub.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
-from hub.api.errors import AUTHENTICATED
+from hub.api.errors import AUTHENTICATED, refusals
+from hub.api.params import RecordId
 from hub.api.schemas import Page
 from hub.api.schemas.notifications import (
     ChannelIn,
@@ -50,7 +51,7 @@ def get_settings(session: SessionDep, principal: Own) -> SettingsOut:
     return _settings(session, principal.user_id)
 
 
-@router.put("/me/notification-settings", response_model=SettingsOut)
+@router.put("/me/notification-settings", response_model=SettingsOut, responses=refusals(400))
 def put_settings(body: PrefsIn, session: SessionDep, principal: Own) -> SettingsOut:
     if (body.quiet_from is None) != (body.quiet_to is None):
         raise field_error("quiet_to", "quiet hours need both a start and an end", "rule")
@@ -67,7 +68,10 @@ def put_settings(body: PrefsIn, session: SessionDep, principal: Own) -> Settings
 
 
 @router.post(
-    "/me/notification-channels", response_model=ChannelOut, status_code=status.HTTP_201_CREATED
+    "/me/notification-channels",
+    response_model=ChannelOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(400),
 )
 def add_channel(
     body: ChannelIn, session: SessionDep, settings: SettingsDep, principal: Own
@@ -105,15 +109,21 @@ def add_channel(
     return _channel_out(channel)
 
 
-@router.delete("/me/notification-channels/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_channel(channel_id: int, session: SessionDep, principal: Own) -> None:
+@router.delete(
+    "/me/notification-channels/{channel_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=refusals(404),
+)
+def delete_channel(channel_id: RecordId, session: SessionDep, principal: Own) -> None:
     session.delete(_own_channel(session, principal, channel_id))
     session.commit()
 
 
-@router.post("/me/notification-channels/{channel_id}/test", response_model=TestOut)
+@router.post(
+    "/me/notification-channels/{channel_id}/test", response_model=TestOut, responses=refusals(404)
+)
 def send_test(
-    channel_id: int, session: SessionDep, settings: SettingsDep, principal: Own
+    channel_id: RecordId, session: SessionDep, settings: SettingsDep, principal: Own
 ) -> TestOut:
     """Send a test message now (with the hub's timeout) and say what the receiver answered."""
     channel = _own_channel(session, principal, channel_id)
@@ -196,7 +206,7 @@ def _settings(session: SessionDep, user_id: int) -> SettingsOut:
         .order_by(NotificationChannel.id)
     )
     return SettingsOut(
-        events=[e for e in prefs.events or [] if e in SUBSCRIBABLE],
+        events=[e for e in _events(prefs.events) if e in SUBSCRIBABLE],
         quiet_from=prefs.quiet_from,
         quiet_to=prefs.quiet_to,
         critical_in_quiet=prefs.critical_in_quiet,
@@ -205,6 +215,10 @@ def _settings(session: SessionDep, user_id: int) -> SettingsOut:
         channels=[_channel_out(c) for c in channels],
         available_events=list(SUBSCRIBABLE),
     )
+
+
+def _events(stored: object) -> list[str]:
+    return [e for e in stored if isinstance(e, str)] if isinstance(stored, list) else []
 
 
 def mask(kind: str, target: str) -> str:

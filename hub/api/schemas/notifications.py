@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from hub.api.params import LocalTime, LocalTimeIn
 from hub.notify.events import SUBSCRIBABLE
 
 EventName = Literal[
@@ -26,11 +27,11 @@ class PrefsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[EventName] = Field(default_factory=list, max_length=len(SUBSCRIBABLE))
-    quiet_from: time | None = Field(default=None, description="city time (Asia/Shanghai)")
-    quiet_to: time | None = None
-    critical_in_quiet: bool = Field(default=True, description="critical ones come all the same")
-    digest: bool = Field(default=False, description="one message a day instead of each")
-    digest_at: time = Field(default=time(8, 0), description="city time")
+    quiet_from: LocalTimeIn | None = Field(default=None, description="city time (Asia/Shanghai)")
+    quiet_to: LocalTimeIn | None = None
+    critical_in_quiet: StrictBool = Field(default=True, description="critical ones all the same")
+    digest: StrictBool = Field(default=False, description="one message a day instead of each")
+    digest_at: LocalTimeIn = Field(default=time(8, 0), description="city time")
 
 
 class ChannelIn(BaseModel):
@@ -59,7 +60,13 @@ class ChannelOut(BaseModel):
     created_at: datetime
 
 
-class SettingsOut(PrefsIn):
+class SettingsOut(BaseModel):
+    events: list[str]
+    quiet_from: LocalTime | None
+    quiet_to: LocalTime | None
+    critical_in_quiet: bool
+    digest: bool
+    digest_at: LocalTime
     channels: list[ChannelOut]
     available_events: list[str]
 

@@ -20,8 +20,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from hub.auth import Role
+from hub.commands.models import EdgeCommand
 from hub.composition import build_store
 from hub.core.settings import HubSettings
+from hub.ingest.models import DeadLetter, Device, Site
 from hub.notify.events import EventKind, NotifyEvent
 from hub.notify.guard import UnsafeTargetError, allowed_hosts, check_webhook_url
 from hub.notify.notifier import Notifier
@@ -383,3 +385,64 @@ def test_the_ssrf_guard_allows_only_listed_hosts() -> None:
     ):
         with pytest.raises(UnsafeTargetError):
             check_webhook_url(bad, hosts)
+
+
+def test_offline_edges_and_readers_dead_letter_surges_and_failed_commands_notify_once(
+    engine: Engine, db_settings: HubSettings, mailbox: Mailbox
+) -> None:
+    register_venue(engine, "venue-s1")
+    subscriber(engine, Role.OPERATOR, [("email", "ops@example.org", None)])
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    long_ago, just_now = now - timedelta(hours=2), now - timedelta(seconds=5)
+    with Session(engine) as db:
+        db.add_all(
+            [
+                Site(id="venue-s1", first_seen=long_ago, last_seen=long_ago, state="online"),
+                Site(id="centre-x", first_seen=long_ago, last_seen=just_now, state="online"),
+            ]
+        )
+        db.flush()  # the sites before their devices
+        db.add_all(
+            [
+                Device(site_id="centre-x", id="reader-1", first_seen=long_ago, last_seen=just_now),
+                Device(site_id="centre-x", id="reader-2", first_seen=long_ago, last_seen=long_ago),
+                EdgeCommand(
+                    id=uuid.uuid4(),
+                    site_id="venue-s1",
+                    op="restart",
+                    args={},
+                    state="expired",
+                    reason="no reply",
+                    created_at=now - timedelta(minutes=5),
+                    deadline=now - timedelta(minutes=1),
+                    finished_at=now - timedelta(minutes=1),
+                ),
+                *[
+                    DeadLetter(
+                        received_at=now - timedelta(seconds=n),
+                        topic="x",
+                        payload=b"?",
+                        size=1,
+                        reason_kind="decode",
+                        reason="junk",
+                    )
+                    for n in range(3)
+                ],
+            ]
+        )
+        db.commit()
+    settings = notify_settings(db_settings, mailbox, notify_dead_letter_surge=3)
+    notifier = Notifier(engine, settings, CollectorRegistry(), clock=Clock(now))
+    assert notifier.watch() == 4
+    assert notifier.watch() == 0, "the same outages, surge and command: nothing new"
+    with engine.connect() as conn:
+        rows = {
+            (r.kind, r.venue_id, r.centre_id)
+            for r in conn.execute(text("SELECT kind, venue_id, centre_id FROM notifications"))
+        }
+    assert rows == {
+        ("site_offline", "venue-s1", None),  # a venue's edge: its manager may hear of it
+        ("device_offline", None, None),  # reader-2 silent while its edge is online
+        ("command_failed", "venue-s1", None),
+        ("dead_letter_surge", None, None),
+    }
