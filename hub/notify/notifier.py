@@ -118,6 +118,7 @@ class Notifier:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._recorded = 0
 
     # the entry point for other packages ---------------------------------------------------------
 
@@ -133,21 +134,33 @@ class Notifier:
     # one turn ------------------------------------------------------------------------------------
 
     def watch(self) -> int:
-        """Record every new event (the state tables' and the emitted ones); how many were new."""
-        now = self.clock()
-        events: list[NotifyEvent] = []
+        """Record every new event (the state tables' and the emitted ones); how many were new.
+        Emitted events not recorded when the database fails go back in the queue (the state
+        tables' come back by themselves)."""
+        emitted: list[NotifyEvent] = []
         while True:
             try:
-                events.append(self._emitted.get_nowait())
+                emitted.append(self._emitted.get_nowait())
             except queue.Empty:
                 break
+        self._recorded = 0
+        try:
+            return self._record(emitted)
+        except Exception:
+            for event in emitted[self._recorded :]:
+                self.emit(event)
+            raise
+
+    def _record(self, emitted: list[NotifyEvent]) -> int:
+        now = self.clock()
+        events = list(emitted)
         with self.engine.connect() as conn:
             if conn.scalar(select(NotificationPrefs.user_id).limit(1)) is None:
                 return 0  # nobody subscribed: nothing to tell, and no write beside ingest
             for source in SOURCES:
                 events += source(conn, now, self.thresholds)
             keys = [e.dedup_key for e in events]
-            known = set()
+            known: set[str] = set()
             for i in range(0, len(keys), 500):
                 known |= set(
                     conn.scalars(
@@ -157,12 +170,12 @@ class Notifier:
                     )
                 )
         new = 0
-        for event in events:
-            if event.dedup_key in known:
-                continue
-            known.add(event.dedup_key)
-            with self.engine.begin() as conn:
-                new += record(conn, event, now) is not None
+        for i, event in enumerate(events):
+            if event.dedup_key not in known:
+                with self.engine.begin() as conn:
+                    new += record(conn, event, now) is not None
+                known.add(event.dedup_key)
+            self._recorded = i + 1  # the emitted ones come first
         return new
 
     def dispatch(self) -> int:

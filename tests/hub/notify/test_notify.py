@@ -366,6 +366,13 @@ def test_a_hanging_receiver_does_not_slow_ingest(
         assert deliveries(worker.worker.engine) == [
             ("service_request_overdue", "pending", 0, None)
         ], "the call was still in flight while all 50 were ingested"
+        robots.release.set()  # the receiver answers at last: sent, on ingest's /metrics
+        metrics = worker.metrics
+        wait_until(
+            lambda: metrics.value("hub_notifications_sent_total", {"channel": "webhook"}) == 1,
+            what="the sent counter",
+        )
+        wait_until(lambda: metrics.value("hub_notifications_queue") == 0, what="an empty queue")
     finally:
         robots.close()
 
