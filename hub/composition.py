@@ -24,6 +24,7 @@ from hub.ingest.hooks import TransactionHook
 from hub.ingest.store import RecordStore
 from hub.live import LiveFeed, LivePublisher
 from hub.metrics import CommandMetrics, HubMetrics, RetentionMetrics
+from hub.notify.notifier import Notifier
 from hub.org.allowlist_publisher import AllowlistPublisher
 from hub.org.attendance import match_new_checkins
 from hub.org.cards import learn_new_cards
@@ -46,6 +47,8 @@ class HubIngest:
     worker: IngestWorker
     occupancy: OccupancyService
     telemetry: InfluxSink | None
+    notifier: Notifier | None = None
+    """Notifications (``hub.notify``): its ``emit`` takes events other packages raise."""
 
     @property
     def metrics(self) -> HubMetrics:
@@ -116,7 +119,12 @@ def build_ingest(
             interval_s=settings.retention_interval_h * 3600,
         )
     )
-    return HubIngest(worker, occupancy, telemetry)
+    notifier = None
+    if settings.notify_enabled:
+        # beside ingest: it reads the state tables ingest and the API write, never the reverse
+        notifier = Notifier(worker.engine, settings, registry)
+        worker.add_service(notifier)
+    return HubIngest(worker, occupancy, telemetry, notifier)
 
 
 def build_app(

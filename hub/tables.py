@@ -7,6 +7,7 @@ import hub.audit.models
 import hub.auth.models
 import hub.commands.models
 import hub.ingest.models
+import hub.notify.models
 import hub.org.models
 import hub.sites.models
 import hub.venues.models  # noqa: F401  (imported for their tables)

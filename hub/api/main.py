@@ -18,6 +18,7 @@ from hub.api.routes import (
     live,
     maps,
     members,
+    notifications,
     organisation,
     organisation_writes,
     registry,
@@ -52,6 +53,7 @@ for _area in (
     exports,
     audit,
     organisation_writes,
+    notifications,
 ):
     api_router.include_router(_area.router)
 

@@ -76,6 +76,11 @@ class Permission(StrEnum):
     """``/metrics`` and the detail of ``/healthz``."""
     USERS_ADMIN = "users.admin"
     """Add, list and revoke users."""
+    NOTIFICATIONS_OWN = "notifications.own"
+    """One's own notification settings and channels (WeCom, DingTalk, e-mail, webhook), and
+    test messages to them; what one is notified of follows one's role and scope."""
+    NOTIFICATIONS_READ = "notifications.read"
+    """The log of every notification sent, to whom and with what outcome."""
 
 
 P = Permission
@@ -106,6 +111,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.ACTIVITIES_WRITE,
             P.DEVICES_READ,
             P.COMMANDS_READ,
+            P.NOTIFICATIONS_OWN,
         }
     ),
     Role.VENUE_MANAGER: frozenset(
@@ -117,6 +123,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.VENUE_SHARING_READ,
             P.COMMANDS_READ,
             P.COMMANDS_ALERT,
+            P.NOTIFICATIONS_OWN,
         }
     ),
     Role.VIEWER: frozenset({P.ORGANISATION_READ, P.VENUES_READ, P.VENUE_SHARING_READ}),

@@ -311,6 +311,46 @@ class HubSettings(BaseSettings):
         le=24 * 7,
         description="how often the hub's retention job runs (first at start)",
     )
+    notify_enabled: bool = Field(
+        default=True, description="run the notifications' watcher and dispatcher (hub.notify)"
+    )
+    notify_poll_s: float = Field(
+        default=3.0, gt=0, le=300, description="how often the notifier looks for news and sends"
+    )
+    notify_lookback_h: float = Field(
+        default=1.0,
+        gt=0,
+        le=24 * 7,
+        description="alerts and commands older than this when first seen are not notified (a "
+        "hub that starts does not announce its history)",
+    )
+    notify_offline_after_s: float = Field(
+        default=600.0, ge=30, le=7 * 86_400, description="an edge or reader silent this long"
+    )
+    notify_dead_letter_surge: int = Field(
+        default=50, ge=1, le=1_000_000, description="dead letters in one window that notify"
+    )
+    notify_dead_letter_window_s: float = Field(default=600.0, ge=10, le=86_400)
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_backoff_s: float = Field(
+        default=30.0, gt=0, le=3600, description="the first retry's wait; doubled each time"
+    )
+    notify_backoff_max_s: float = Field(default=3600.0, gt=0, le=86_400)
+    notify_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="every HTTP or SMTP call to a receiver"
+    )
+    notify_webhook_hosts: str = Field(
+        default="qyapi.weixin.qq.com,oapi.dingtalk.com",
+        max_length=2000,
+        description="comma-separated hosts a webhook may be sent to (https only, plain http "
+        "only to a loopback host listed here)",
+    )
+    smtp_host: str | None = Field(default=None, max_length=253)
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_user: str | None = Field(default=None, max_length=320)
+    smtp_password: SecretStr | None = Field(default=None, description="no default")
+    smtp_from: str | None = Field(default=None, max_length=320)
+    smtp_starttls: bool = Field(default=True, description="STARTTLS after connecting")
 
     @classmethod
     def settings_customise_sources(

@@ -44,10 +44,11 @@ PAGES = {
     "records": "/records",
     "admin": "/admin?kind=venue-registry",
     "audit": "/audit",
+    "notifications": "/notifications",
 }
 
 
-STATIC_PAGES = frozenset({"records", "admin", "audit"})
+STATIC_PAGES = frozenset({"records", "admin", "audit", "notifications"})
 """Pages with no live stream."""
 
 

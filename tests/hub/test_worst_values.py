@@ -163,6 +163,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "state": lambda v, row: "revoked" if v.top else "active",
     },
     "edge_commands": {"state": "failed"},
+    "notifications": {"severity": "critical"},
+    "notification_channels": {"kind": "webhook"},
+    "notification_deliveries": {"state": "failed"},
     "audit_log": {"source": "import", "action": "restore"},  # what the hub writes: its Literals
 }
 LATER = {("communities", "centre_id"): ("service_centres", "id")}

@@ -25,6 +25,7 @@ export const PAGES = [
   { id: "records", path: "/records", key: "nav.records" },
   { id: "admin", path: "/admin", key: "nav.admin" },
   { id: "audit", path: "/audit", key: "nav.audit" },
+  { id: "notifications", path: "/notifications", key: "nav.notifications" },
 ];
 
 /** A page is for users with any of these permissions (none listed: everyone). */
@@ -38,6 +39,7 @@ const PAGE_NEEDS = {
   // the admin pages: for whoever may change something (which kinds: js/admin/kinds.js)
   admin: ["organisation.write", "records.write", "registry.write", "venues.hours", "sites.write"],
   audit: ["audit.read"],
+  notifications: ["notifications.own", "notifications.read"],
 };
 
 /** What following each live topic needs (as the hub checks it). */

@@ -237,6 +237,16 @@ def _closure(ctx: Context) -> int:
     return int(ctx.as_operator("POST", path, json=body).json()["id"])
 
 
+def _own_channel(ctx: Context) -> int:
+    """An e-mail channel of the caller's own (a role without the permission is refused first)."""
+    if P.NOTIFICATIONS_OWN not in documented_permissions()[ctx.role]:
+        return 1
+    body = {"kind": "email", "name": "值班邮箱", "target": "duty@example.org"}
+    response = ctx.secured.call(ctx.role, "POST", "/api/v1/me/notification-channels", json=body)
+    assert response.is_success, response.text
+    return int(response.json()["id"])
+
+
 def _new(body: Callable[[int], dict[str, Any]]) -> Callable[[Context], dict[str, Any]]:
     """A body for ``POST path`` with a code not yet taken."""
     return lambda _: body(next(_codes))
@@ -369,6 +379,21 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/api/v1/session"): Example(None, json=_own_token, anyone=True),
     ("DELETE", "/api/v1/session"): Example(None, anyone=True),
     ("GET", "/api/v1/me"): Example(None),
+    ("GET", "/api/v1/me/notification-settings"): Example(P.NOTIFICATIONS_OWN),
+    ("PUT", "/api/v1/me/notification-settings"): Example(
+        P.NOTIFICATIONS_OWN,
+        json={"events": ["capacity_alert"], "quiet_from": "22:00", "quiet_to": "07:00"},
+    ),
+    ("POST", "/api/v1/me/notification-channels"): Example(
+        P.NOTIFICATIONS_OWN, json={"kind": "email", "name": "邮箱", "target": "me@example.org"}
+    ),
+    ("DELETE", "/api/v1/me/notification-channels/{channel_id}"): Example(
+        P.NOTIFICATIONS_OWN, path={"channel_id": _own_channel}
+    ),
+    ("POST", "/api/v1/me/notification-channels/{channel_id}/test"): Example(
+        P.NOTIFICATIONS_OWN, path={"channel_id": _own_channel}
+    ),
+    ("GET", "/api/v1/notifications"): Example(P.NOTIFICATIONS_READ),
     ("GET", "/api/v1/users"): Example(P.USERS_ADMIN),
     ("POST", "/api/v1/users"): Example(P.USERS_ADMIN, json=_new_user),
     ("POST", "/api/v1/users/{username}/revoke"): Example(
