@@ -298,6 +298,13 @@ class HubSettings(BaseSettings):
         le=3650,
         description="messages that did not validate are kept this many days, raw",
     )
+    retain_notifications_days: int = Field(
+        default=90,
+        ge=7,
+        le=3650,
+        description="notifications sent (what, where, to whom, the receiver's answer) are kept "
+        "this many days for the operators' log",
+    )
     retain_sessions_days: int = Field(
         default=0,
         ge=0,

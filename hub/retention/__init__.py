@@ -9,6 +9,7 @@ from hub.auth.retention import login_kinds
 from hub.core.retention import Kind
 from hub.core.settings import HubSettings
 from hub.ingest.retention import dead_letter_kind
+from hub.notify.retention import notification_kind
 from hub.org.retention import checkin_kind
 from hub.sites.retention import heartbeat_kind
 from hub.venues.retention import reading_kinds
@@ -23,6 +24,7 @@ def kinds(settings: HubSettings) -> list[Kind]:
         dead_letter_kind(settings.retain_dead_letters_days),
         *login_kinds(settings.retain_sessions_days),
         heartbeat_kind(settings.site_history_keep_h),
+        notification_kind(settings.retain_notifications_days),
     ]
     if settings.audit_retention_days is not None:
         found.append(audit_kind(settings.audit_retention_days))

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from hub.auth.models import User
 from hub.auth.roles import Role
 from hub.auth.users import add_user_without_token, issue_login_code
 from hub.composition import build_ingest, build_store
@@ -22,6 +23,7 @@ from hub.core import partitions
 from hub.core.settings import HubSettings
 from hub.ingest.events import DeadLetterKind, DeadLetterRecord, EventRecord
 from hub.metrics import RetentionMetrics
+from hub.notify.models import Notification, NotificationChannel, NotificationDelivery
 from hub.org.assessment import build_assessment
 from hub.org.models import ServiceCentre
 from hub.retention import kinds
@@ -77,6 +79,45 @@ def _partitioned(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def _notifications(engine: Engine, *created: datetime) -> None:
+    """A notification made at each of ``created``, each delivered to the operator's channel."""
+    with engine.begin() as conn:
+        user = conn.execute(sa.select(User.id).where(User.username == "ops")).scalar_one()
+        channel = conn.execute(
+            sa.insert(NotificationChannel).returning(NotificationChannel.id),
+            {
+                "user_id": user,
+                "kind": "webhook",
+                "name": "值班",
+                "target": "https://hooks.example/x",
+                "created_at": NOW,
+            },
+        ).scalar_one()
+        for n, at in enumerate(created):
+            notification = conn.execute(
+                sa.insert(Notification).returning(Notification.id),
+                {
+                    "dedup_key": f"test:{n}",
+                    "kind": "capacity_alert_raised",
+                    "title": "t",
+                    "body": "b",
+                    "created_at": at,
+                },
+            ).scalar_one()
+            conn.execute(
+                sa.insert(NotificationDelivery),
+                {
+                    "notification_id": notification,
+                    "channel_id": channel,
+                    "user_id": user,
+                    "state": "sent",
+                    "next_attempt_at": at,
+                    "created_at": at,
+                    "sent_at": at,
+                },
+            )
+
+
 def test_a_purge_keeps_what_the_reports_need_and_lets_personal_data_go(
     engine: Engine, db_settings: HubSettings
 ) -> None:
@@ -123,6 +164,7 @@ def test_a_purge_keeps_what_the_reports_need_and_lets_personal_data_go(
         add_user_without_token(session, "ops", Role.OPERATOR)
         issue_login_code(session, "ops", timedelta(hours=1), now=NOW)
         issue_login_code(session, "ops", timedelta(minutes=10), now=NOW - timedelta(days=2))
+    _notifications(engine, NOW - timedelta(days=100), NOW - timedelta(days=1))
 
     if _partitioned(engine):  # the rows sit in the default partition until theirs is made
         with engine.begin() as conn:
@@ -191,6 +233,9 @@ def test_a_purge_keeps_what_the_reports_need_and_lets_personal_data_go(
 
     assert _count(engine, "SELECT count(*) FROM dead_letters") == 1
     assert _count(engine, "SELECT count(*) FROM login_codes") == 1  # the one not expired
+    # the notification of 100 days ago went with its delivery; yesterday's stays
+    assert _count(engine, "SELECT count(*) FROM notifications") == 1
+    assert _count(engine, "SELECT count(*) FROM notification_deliveries") == 1
 
     value = registry.get_sample_value
     assert results["checkins"].cutoff == datetime(2026, 1, 1, tzinfo=partitions.CITY_TZ)
