@@ -27,6 +27,7 @@ from hub.metrics import CommandMetrics, HubMetrics, RetentionMetrics
 from hub.org.allowlist_publisher import AllowlistPublisher
 from hub.org.attendance import match_new_checkins
 from hub.org.cards import learn_new_cards
+from hub.org.escalation import EscalationJob
 from hub.retention import kinds as retention_kinds
 from hub.retention.job import RetentionJob
 from hub.sites.history import HeartbeatHistory
@@ -46,6 +47,8 @@ class HubIngest:
     worker: IngestWorker
     occupancy: OccupancyService
     telemetry: InfluxSink | None
+    escalation: EscalationJob
+    """Overdue service requests; ``escalation.on_escalated(callback)`` to hear of each."""
 
     @property
     def metrics(self) -> HubMetrics:
@@ -84,7 +87,8 @@ def build_ingest(
 ) -> HubIngest:
     """The ingest worker with attendance (in its transaction), occupancy and its alerts and the
     sites' heartbeat history (after the commit, before the ack), the telemetry sink (after
-    the ack) and the retention job (every kind of data, ``hub.retention``) plugged in."""
+    the ack), the retention job (every kind of data, ``hub.retention``) and the escalation of
+    overdue service requests (``hub.org.escalation``) plugged in."""
     worker = IngestWorker(settings, metrics=metrics, hooks=TRANSACTION_HOOKS, **worker_options)
     registry = worker.metrics.registry
     telemetry = make_sink(settings, registry)
@@ -116,7 +120,9 @@ def build_ingest(
             interval_s=settings.retention_interval_h * 3600,
         )
     )
-    return HubIngest(worker, occupancy, telemetry)
+    escalation = EscalationJob(worker.engine, interval_s=settings.request_escalation_interval_s)
+    worker.add_service(escalation)
+    return HubIngest(worker, occupancy, telemetry, escalation)
 
 
 def build_app(

@@ -19,7 +19,7 @@ from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
 from hub.api.main import IMPORTS_PREFIX, api_router
 from hub.api.rate_limit import RateLimiter
-from hub.api.routes import health, metrics
+from hub.api.routes import health, metrics, public_requests
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
@@ -80,6 +80,7 @@ def create_app(
     app.include_router(health.router)  # unversioned: /healthz, /metrics
     app.include_router(metrics.router)
     app.include_router(api_router)
+    app.include_router(public_requests.router)  # /public/v1: no login, rate-limited
     add_dashboard(app)
     return app
 

@@ -46,6 +46,7 @@ _MEANING = {
     404: "no such record",
     409: "conflicts with a record there (a code, a card or a name is taken)",
     422: "a parameter or the body is refused; `detail` names it",
+    429: "too many requests from this client address; `Retry-After` says when to try again",
 }
 
 

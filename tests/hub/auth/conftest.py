@@ -110,6 +110,8 @@ def secured(
             "card_key": SecretStr(CARD_KEY.decode()),
             # a site's bundle (POST /api/v1/sites) carries its card key
             "card_private_key_file": card_key_file(tmp_path_factory.getbasetemp()),
+            # the permission test sends a resident's request as every role
+            "request_rate_burst": 1000,
         }
     )
     url = settings.database_url
@@ -118,6 +120,7 @@ def secured(
         Role.RECORDS_STAFF: user_token(url, Role.RECORDS_STAFF),
         Role.CENTRE_STAFF: user_token(url, Role.CENTRE_STAFF, centre=CENTRE),
         Role.VENUE_MANAGER: user_token(url, Role.VENUE_MANAGER, unit=UNIT),
+        Role.UNIT_CONTACT: user_token(url, Role.UNIT_CONTACT, unit=UNIT),
         Role.VIEWER: user_token(url, Role.VIEWER),
     }
     feed = LiveFeed(keepalive_s=0.2)
