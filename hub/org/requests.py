@@ -71,9 +71,14 @@ COMMUNITY_QUEUE = ("raised", "declined", "resolved")
 UNIT_QUEUE = ("transferred", "accepted")
 """Waiting for the unit: to accept or decline, to resolve."""
 
-_PHONE = re.compile(r"^\+?[0-9]{7,15}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_PHONE_SEPARATORS = re.compile(r"[ \-()]")
+_PHONE_PATTERN = r"[ ()\-]*\+?([ ()\-]*[0-9]){7,15}[ ()\-]*"
+_EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+"
+CONTACT_PATTERN = f"^({_PHONE_PATTERN}|{_EMAIL_PATTERN})$"
+"""A phone number (7 to 15 digits, an optional leading +, spaces, dashes and brackets between)
+or an e-mail address: for the API's schema, so a form can check it before sending."""
+_PHONE = re.compile(f"^{_PHONE_PATTERN}$")
+_EMAIL = re.compile(f"^{_EMAIL_PATTERN}$")
+_PHONE_SEPARATORS = re.compile(r"[ ()\-]")
 
 
 class RequestStateError(Exception):
@@ -108,10 +113,9 @@ def check_contact(text: str) -> str:
     e-mail address, as kept; ``ValueError`` for anything else."""
     if len(text) > CONTACT_MAX_CHARS:
         raise ValueError(f"longer than {CONTACT_MAX_CHARS} characters")
-    phone = _PHONE_SEPARATORS.sub("", text)
-    if _PHONE.match(phone):
-        return phone
-    if _EMAIL.match(text):
+    if _PHONE.fullmatch(text):
+        return _PHONE_SEPARATORS.sub("", text)
+    if _EMAIL.fullmatch(text):
         return text
     raise ValueError("not a phone number (7 to 15 digits) or an e-mail address")
 

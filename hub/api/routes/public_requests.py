@@ -29,7 +29,7 @@ PUBLIC_PREFIX = "/public/v1"
 REQUEST_BUCKET = "service-request"
 PUBLIC_ACTOR = "public"
 
-router = APIRouter(prefix=PUBLIC_PREFIX, tags=["public"], responses=refusals(422, 429))
+router = APIRouter(prefix=PUBLIC_PREFIX, tags=["public"], responses=refusals(400, 422, 429))
 
 
 def _request_rate(settings: HubSettings) -> Rate:

@@ -50,6 +50,7 @@ RequestPath = Annotated[RecordId, Path(examples=[301])]
 Queue = Literal["community", "unit"]
 _404 = refusals(404)
 _MOVE = refusals(404, 409)
+_MOVE_WITH_BODY = refusals(400, 404, 409)
 
 
 def deadlines_of(settings: HubSettings) -> flow.Deadlines:
@@ -223,6 +224,7 @@ def service_request_contact(
     "/service-requests",
     response_model=ServiceRequestOut,
     status_code=status.HTTP_201_CREATED,
+    responses=refusals(400, 403),
 )
 def raise_service_request(
     session: SessionDep, settings: SettingsDep, principal: Manager, body: RequestIn
@@ -253,7 +255,9 @@ def raise_service_request(
 
 
 @router.post(
-    "/service-requests/{request_id}/classify", response_model=ServiceRequestOut, responses=_MOVE
+    "/service-requests/{request_id}/classify",
+    response_model=ServiceRequestOut,
+    responses=_MOVE_WITH_BODY,
 )
 def classify_service_request(
     session: SessionDep,
@@ -274,7 +278,9 @@ def classify_service_request(
 
 
 @router.post(
-    "/service-requests/{request_id}/transfer", response_model=ServiceRequestOut, responses=_MOVE
+    "/service-requests/{request_id}/transfer",
+    response_model=ServiceRequestOut,
+    responses=_MOVE_WITH_BODY,
 )
 def transfer_service_request(
     session: SessionDep, principal: Manager, request_id: RequestPath, body: TransferIn
@@ -300,7 +306,9 @@ def accept_service_request(
 
 
 @router.post(
-    "/service-requests/{request_id}/decline", response_model=ServiceRequestOut, responses=_MOVE
+    "/service-requests/{request_id}/decline",
+    response_model=ServiceRequestOut,
+    responses=_MOVE_WITH_BODY,
 )
 def decline_service_request(
     session: SessionDep, principal: Handler, request_id: RequestPath, body: ReasonIn
@@ -315,7 +323,9 @@ def decline_service_request(
 
 
 @router.post(
-    "/service-requests/{request_id}/resolve", response_model=ServiceRequestOut, responses=_MOVE
+    "/service-requests/{request_id}/resolve",
+    response_model=ServiceRequestOut,
+    responses=_MOVE_WITH_BODY,
 )
 def resolve_service_request(
     session: SessionDep, principal: Handler, request_id: RequestPath, body: ResolveIn
@@ -340,7 +350,9 @@ def confirm_service_request(
 
 
 @router.post(
-    "/service-requests/{request_id}/reopen", response_model=ServiceRequestOut, responses=_MOVE
+    "/service-requests/{request_id}/reopen",
+    response_model=ServiceRequestOut,
+    responses=_MOVE_WITH_BODY,
 )
 def reopen_service_request(
     session: SessionDep, principal: Manager, request_id: RequestPath, body: ReasonIn

@@ -17,6 +17,7 @@ from hub.org.models import (
 )
 from hub.org.names import TEXT_PATTERN
 from hub.org.requests import (
+    CONTACT_PATTERN,
     check_category,
     check_contact,
     check_note,
@@ -78,6 +79,7 @@ Contact = Annotated[
         max_length=CONTACT_MAX_CHARS,
         description="a phone number (7 to 15 digits, an optional leading +) or an e-mail address",
         examples=["13812345678"],
+        json_schema_extra={"pattern": CONTACT_PATTERN},
     ),
     AfterValidator(check_contact),
 ]
