@@ -16,7 +16,7 @@ const state = { queue: "", escalated: false, chosen: null, categories: [] };
 
 function fromURL() {
   const params = new URLSearchParams(location.search);
-  state.queue = params.get("queue") || (can("service_requests.manage") ? "community" : "unit");
+  state.queue = params.get("queue"); // null: the user's own queue, once its permissions are known
   state.escalated = params.get("escalated") === "true";
   state.chosen = params.get("id");
 }
@@ -71,12 +71,13 @@ function problem(message) {
 }
 
 /** A button that makes a move, with an optional text field (a reason, a note, a category). */
-function move(key, path, field, extra) {
+function move(key, path, field, extra, suffix) {
+  const id = suffix === undefined ? key : `${key}-${suffix}`;
   const input = field ? h("input", { type: "text", maxlength: 1000, id: `in-${key}`, placeholder: t(`requests.${key}.placeholder`), dataset: { i18nAttr: `placeholder:requests.${key}.placeholder` } }) : null;
   const button = label(`requests.${key}.do`, undefined, "button", {
     type: "button",
     class: "button",
-    id: `do-${key}`,
+    id: `do-${id}`,
     on: {
       click: async () => {
         const body = field ? { [field]: input.value.trim(), ...(extra || {}) } : extra;
@@ -90,14 +91,14 @@ function move(key, path, field, extra) {
       },
     },
   });
-  return h("div", { class: "move", dataset: { move: key } }, input, button);
+  return h("div", { class: "move", dataset: { move: id } }, input, button);
 }
 
 async function suggestions(path) {
   const units = await getJSON(`${path}/suggestions`);
   const rows = units.map((s) =>
     row(
-      [value(s.unit_name), value(s.offers.join("、")), h("div", {}, move(`transfer-${s.unit_id}`, `${path}/transfer`, null, { unit_id: s.unit_id }))],
+      [value(s.unit_name), value(s.offers.join("、")), h("div", {}, move("transfer", `${path}/transfer`, null, { unit_id: s.unit_id }, s.unit_id))],
       { dataset: { suggestion: s.unit_id } },
     ),
   );
@@ -195,6 +196,7 @@ async function choose(id) {
 }
 
 function wire() {
+  if (state.queue === null) state.queue = can("service_requests.manage") ? "community" : "unit";
   const queues = [["community", "requests.queue.community"], ["unit", "requests.queue.unit"], ["", "requests.queue.all"]];
   fill($("#f-queue"), queues.map(([val, key]) => label(key, undefined, "option", { value: val })));
   $("#f-queue").value = state.queue;
