@@ -49,6 +49,8 @@ Handler = Annotated[Principal, Depends(require(Permission.REQUESTS_HANDLE))]
 RequestPath = Annotated[RecordId, Path(examples=[301])]
 Queue = Literal["community", "unit"]
 _404 = refusals(404)
+OTHER_CATEGORY = "其他"
+"""Listed last: any category not in the table takes its deadline."""
 _MOVE = refusals(404, 409)
 _MOVE_WITH_BODY = refusals(400, 404, 409)
 
@@ -158,7 +160,7 @@ def request_categories(settings: SettingsDep, principal: Reader) -> list[Categor
     takes the default's."""
     table = deadlines_of(settings)
     rows = [CategoryOut(category=c, deadline_days=d) for c, d in table.days.items()]
-    return [*rows, CategoryOut(category="其他 (other)", deadline_days=table.other_days)]
+    return [*rows, CategoryOut(category=OTHER_CATEGORY, deadline_days=table.other_days)]
 
 
 @router.get("/service-requests/{request_id}", response_model=ServiceRequestOut, responses=_404)

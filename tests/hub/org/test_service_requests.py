@@ -20,10 +20,11 @@ from demo.seed import seed_city
 from hub.api import create_app
 from hub.audit.models import AuditEntry
 from hub.auth import Role
+from hub.composition import build_ingest
 from hub.core.settings import HubSettings
 from hub.org import requests as flow
 from hub.org.assessment import build_assessment
-from hub.org.escalation import Escalated, EscalationJob
+from hub.org.escalation import Escalated
 from hub.org.models import (
     Agreement,
     Community,
@@ -262,7 +263,9 @@ def test_too_many_requests_from_one_address_are_429_and_a_huge_body_413(city: Ci
     assert huge.status_code == 413
 
 
-def test_an_overdue_request_escalates_once_and_the_callbacks_hear_it(city: City) -> None:
+def test_an_overdue_request_escalates_once_and_the_callbacks_hear_it(
+    city: City, db_settings: HubSettings
+) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=30)
     with Session(city.engine) as s:
         overdue = flow.raise_request(
@@ -290,15 +293,20 @@ def test_an_overdue_request_escalates_once_and_the_callbacks_hear_it(city: City)
         s.commit()
         ids = overdue.id, resolved.id, fresh.id
     heard: list[Escalated] = []
-    job = EscalationJob(city.engine, interval_s=3600)
-    job.on_escalated(heard.append)
-    job.on_escalated(lambda _e: (_ for _ in ()).throw(RuntimeError("a broken receiver")))
-    job.run_once()
-    mine = [e for e in heard if e.request_id in ids]
-    assert [e.request_id for e in mine] == [ids[0]]
-    assert mine[0].community_id == city.community
-    assert mine[0].due_at == long_ago + timedelta(days=flow.DEFAULT_DEADLINE_DAYS["安全隐患"])
-    assert job.run_once() == [], "once"
+    ingest = build_ingest(db_settings)  # the job as the hub runs it, beside the ingest worker
+    try:
+        job = ingest.escalation
+        assert job in ingest.worker._services
+        job.on_escalated(heard.append)
+        job.on_escalated(lambda _e: (_ for _ in ()).throw(RuntimeError("a broken receiver")))
+        job.run_once()
+        mine = [e for e in heard if e.request_id in ids]
+        assert [e.request_id for e in mine] == [ids[0]]
+        assert mine[0].community_id == city.community
+        assert mine[0].due_at == long_ago + timedelta(days=flow.DEFAULT_DEADLINE_DAYS["安全隐患"])
+        assert job.run_once() == [], "once"
+    finally:
+        ingest.worker.engine.dispose()
     assert ("escalated", "system") in _history(city, "centre", ids[0])
     escalated = city.ok("centre", "GET", "/api/v1/service-requests", params={"escalated": True})
     assert ids[0] in [r["id"] for r in escalated["data"]]

@@ -12,7 +12,7 @@ import { t } from "/js/i18n.js";
 import { startPage } from "/js/shell.js";
 
 const TONES = { raised: "warn", declined: "bad", transferred: "idle", accepted: "idle", resolved: "ok", confirmed: "ok" };
-const state = { queue: "", escalated: false, chosen: null, categories: [] };
+const state = { queue: "", escalated: false, chosen: null };
 
 function fromURL() {
   const params = new URLSearchParams(location.search);
@@ -73,7 +73,7 @@ function problem(message) {
 /** A button that makes a move, with an optional text field (a reason, a note, a category). */
 function move(key, path, field, extra, suffix) {
   const id = suffix === undefined ? key : `${key}-${suffix}`;
-  const input = field ? h("input", { type: "text", maxlength: 1000, id: `in-${key}`, placeholder: t(`requests.${key}.placeholder`), dataset: { i18nAttr: `placeholder:requests.${key}.placeholder` } }) : null;
+  const input = field ? h("input", { type: "text", maxlength: 1000, id: `in-${key}`, list: key === "classify" ? "categories" : undefined, placeholder: t(`requests.${key}.placeholder`), dataset: { i18nAttr: `placeholder:requests.${key}.placeholder` } }) : null;
   const button = label(`requests.${key}.do`, undefined, "button", {
     type: "button",
     class: "button",
@@ -195,6 +195,12 @@ async function choose(id) {
   await loadChosen();
 }
 
+/** The categories and their deadlines, offered to the classify field. */
+async function loadCategories() {
+  const rows = await getJSON("/api/v1/service-requests/categories");
+  document.body.append(h("datalist", { id: "categories" }, rows.map((c) => h("option", { value: c.category }))));
+}
+
 function wire() {
   if (state.queue === null) state.queue = can("service_requests.manage") ? "community" : "unit";
   const queues = [["community", "requests.queue.community"], ["unit", "requests.queue.unit"], ["", "requests.queue.all"]];
@@ -216,6 +222,7 @@ startPage({
   load: async () => {
     if (!wired) {
       wire();
+      await loadCategories();
       wired = true;
     }
     await Promise.all([loadList(), loadChosen()]);
