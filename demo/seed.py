@@ -473,16 +473,30 @@ class _City:
                     )
 
     def service_requests(self) -> None:
+        """Requests in every state of the workflow (``hub.org.requests``): most confirmed, a few
+        waiting at each step; the seed keeps no history steps and no contacts."""
         rng = self.rng
+        states = ("raised", "declined", "transferred", "accepted", "resolved", "confirmed")
         for n in range(1, self.scale.service_requests + 1):
             community = rng.choice(self.community_ids)
             raised = self._instant(rng.randint(0, 360), rng.randint(8, 19))
-            status = rng.choices(("raised", "transferred", "resolved"), (5, 10, 85))[0]
-            unit = rng.choice(self.units_by_community[community]) if status != "raised" else None
+            status = rng.choices(states, (4, 2, 5, 5, 9, 75))[0]
+            held = status not in {"raised", "declined"}
+            unit = rng.choice(self.units_by_community[community]) if held else None
             transferred = raised + timedelta(hours=rng.randint(1, 48)) if unit else None
+            accepted = (
+                transferred + timedelta(hours=rng.randint(1, 24))
+                if transferred and status != "transferred"
+                else None
+            )
             resolved = (
-                transferred + timedelta(days=rng.randint(1, 10))
-                if status == "resolved" and transferred
+                accepted + timedelta(days=rng.randint(1, 10))
+                if accepted and status in {"resolved", "confirmed"}
+                else None
+            )
+            confirmed = (
+                resolved + timedelta(hours=rng.randint(1, 72))
+                if resolved and status == "confirmed"
                 else None
             )
             self.rows.add(
@@ -496,8 +510,11 @@ class _City:
                     "raised_at": raised,
                     "unit_id": unit,
                     "transferred_at": transferred,
+                    "accepted_at": accepted,
                     "resolved_at": resolved,
+                    "confirmed_at": confirmed,
                     "resolution": "已办结" if resolved else None,
+                    "source": "staff",
                 },
             )
 

@@ -25,9 +25,11 @@ from hub.ingest.store import RecordStore
 from hub.live import LiveFeed, LivePublisher
 from hub.metrics import CommandMetrics, HubMetrics, RetentionMetrics
 from hub.notify.notifier import Notifier
+from hub.notify.requests import forward_overdue
 from hub.org.allowlist_publisher import AllowlistPublisher
 from hub.org.attendance import match_new_checkins
 from hub.org.cards import learn_new_cards
+from hub.org.escalation import EscalationJob
 from hub.retention import kinds as retention_kinds
 from hub.retention.job import RetentionJob
 from hub.sites.history import HeartbeatHistory
@@ -47,6 +49,8 @@ class HubIngest:
     worker: IngestWorker
     occupancy: OccupancyService
     telemetry: InfluxSink | None
+    escalation: EscalationJob
+    """Overdue service requests; ``escalation.on_escalated(callback)`` to hear of each."""
     notifier: Notifier | None = None
     """Notifications (``hub.notify``): its ``emit`` takes events other packages raise."""
 
@@ -87,7 +91,8 @@ def build_ingest(
 ) -> HubIngest:
     """The ingest worker with attendance (in its transaction), occupancy and its alerts and the
     sites' heartbeat history (after the commit, before the ack), the telemetry sink (after
-    the ack) and the retention job (every kind of data, ``hub.retention``) plugged in."""
+    the ack), the retention job (every kind of data, ``hub.retention``) and the escalation of
+    overdue service requests (``hub.org.escalation``) plugged in."""
     worker = IngestWorker(settings, metrics=metrics, hooks=TRANSACTION_HOOKS, **worker_options)
     registry = worker.metrics.registry
     telemetry = make_sink(settings, registry)
@@ -119,12 +124,15 @@ def build_ingest(
             interval_s=settings.retention_interval_h * 3600,
         )
     )
+    escalation = EscalationJob(worker.engine, interval_s=settings.request_escalation_interval_s)
+    worker.add_service(escalation)
     notifier = None
     if settings.notify_enabled:
         # beside ingest: it reads the state tables ingest and the API write, never the reverse
         notifier = Notifier(worker.engine, settings, registry)
         worker.add_service(notifier)
-    return HubIngest(worker, occupancy, telemetry, notifier)
+        escalation.on_escalated(forward_overdue(worker.engine, notifier.emit))
+    return HubIngest(worker, occupancy, telemetry, escalation, notifier)
 
 
 def build_app(

@@ -19,7 +19,7 @@ from hub.api.deps import RunningIngest
 from hub.api.errors import add_error_handlers
 from hub.api.main import IMPORTS_PREFIX, OUTLINES_PATH, api_router
 from hub.api.rate_limit import RateLimiter
-from hub.api.routes import health, metrics, public
+from hub.api.routes import health, metrics, public, public_requests
 from hub.api.security_headers import SecurityHeaders
 from hub.core.db import make_engine, session_factory
 from hub.core.settings import HubSettings
@@ -87,6 +87,7 @@ def create_app(
     app.include_router(api_router)
     app.include_router(public.router)  # anyone, by design: /public/v1, rate-limited
     app.include_router(public.pages)
+    app.include_router(public_requests.router)  # /public/v1: no login, rate-limited
     add_dashboard(app)
     return app
 

@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     scope = add.add_mutually_exclusive_group()
     scope.add_argument("--centre", help="centre_staff: the service centre id (centre-01)")
-    scope.add_argument("--unit", type=int, help="venue_manager: the owner unit's id")
+    scope.add_argument(
+        "--unit", type=int, help="venue_manager: the owner unit's id; unit_contact: its unit's id"
+    )
     commands.add_parser("list", parents=[common], help="users, roles, scopes, token prefixes")
     revoke = commands.add_parser(
         "revoke", parents=[common], help="revoke a user: its tokens and sessions stop at once"

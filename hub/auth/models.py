@@ -18,6 +18,7 @@ from hub.core.base import ID_LENGTH, Base
 
 USERNAME_LENGTH = 64
 ROLES = tuple(r.value for r in Role)
+UNIT_SCOPE_CHECK = "(role IN ('venue_manager', 'unit_contact')) = (unit_id IS NOT NULL)"
 
 
 class User(Audited, Base):
@@ -25,7 +26,7 @@ class User(Audited, Base):
     __table_args__ = (
         CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
         CheckConstraint("(role = 'centre_staff') = (centre_id IS NOT NULL)", name="centre_scope"),
-        CheckConstraint("(role = 'venue_manager') = (unit_id IS NOT NULL)", name="unit_scope"),
+        CheckConstraint(UNIT_SCOPE_CHECK, name="unit_scope"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -35,7 +36,7 @@ class User(Audited, Base):
         String(ID_LENGTH), ForeignKey("service_centres.id"), doc="a centre_staff's centre"
     )
     unit_id: Mapped[int | None] = mapped_column(
-        ForeignKey("units.id"), doc="a venue_manager's owner unit"
+        ForeignKey("units.id"), doc="a venue_manager's owner unit, a unit_contact's unit"
     )
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

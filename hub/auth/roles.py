@@ -1,9 +1,15 @@
 """Roles and the permissions each one has: the hub's permission table, in one place.
 
-Least privilege: each role gets what its people need for their work and nothing more. Two roles
-are scoped: ``centre_staff`` to one service centre, ``venue_manager`` to one owner unit (the unit
-that opened the venues); the API narrows their lists to their scope and answers 403 when they ask
-for something outside it.
+Least privilege: each role gets what its people need for their work and nothing more. Three roles
+are scoped: ``centre_staff`` to one service centre (and, for service requests, the communities it
+serves), ``venue_manager`` to one owner unit (the unit that opened the venues), ``unit_contact``
+to one resident unit (its service requests); the API narrows their lists to their scope and
+answers 403 (404 for a service request) when they ask for something outside it.
+
+A "community official" is ``centre_staff``: the people who take residents' matters are the staff
+of the party-mass service centre that serves the community (a community's ``centre_id``), so
+their scope is already there; a new community-scoped role would duplicate it. The records staff
+(the organisation department) and the operator work every community's requests.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ class Role(StrEnum):
     """Staff of one service centre: its check-ins, attendance, activities and readers."""
     VENUE_MANAGER = "venue_manager"
     """The owner unit of shared venues: its venues, their occupancy, alerts and sharing rows."""
+    UNIT_CONTACT = "unit_contact"
+    """The contact person of one resident unit: the service requests transferred to it."""
     VIEWER = "viewer"
     """Read-only aggregates: venue occupancy and the venue-sharing report; no personal data."""
 
@@ -45,7 +53,15 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     """The audit log."""
     RECORDS_READ = "records.read"
-    """Members (names masked), registrations, service requests."""
+    """Members (names masked), registrations."""
+    REQUESTS_READ = "service_requests.read"
+    """Service requests and their history (contact masked): a centre_staff those of the
+    communities its centre serves, a unit_contact those transferred to its unit."""
+    REQUESTS_MANAGE = "service_requests.manage"
+    """The community's side of a service request: raise, classify, transfer, confirm, reopen."""
+    REQUESTS_HANDLE = "service_requests.handle"
+    """The unit's side of a service request: accept, decline, resolve; see the resident's
+    contact whole while its unit works on the request."""
     RECORDS_WRITE = "records.write"
     """Create and update members and registrations."""
     IMPORTS_WRITE = "imports.write"
@@ -93,6 +109,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.ORGANISATION_WRITE,
             P.RECORDS_READ,
             P.RECORDS_WRITE,
+            P.REQUESTS_READ,
+            P.REQUESTS_MANAGE,
             P.IMPORTS_WRITE,
             P.ASSESSMENT_READ,
             P.CHECKINS_READ,
@@ -112,6 +130,8 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.DEVICES_READ,
             P.COMMANDS_READ,
             P.NOTIFICATIONS_OWN,
+            P.REQUESTS_READ,
+            P.REQUESTS_MANAGE,
         }
     ),
     Role.VENUE_MANAGER: frozenset(
@@ -126,10 +146,15 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.NOTIFICATIONS_OWN,
         }
     ),
+    Role.UNIT_CONTACT: frozenset({P.ORGANISATION_READ, P.REQUESTS_READ, P.REQUESTS_HANDLE}),
     Role.VIEWER: frozenset({P.ORGANISATION_READ, P.VENUES_READ, P.VENUE_SHARING_READ}),
 }
 
 ScopeKind = Literal["centre", "unit"]
 
-ROLE_SCOPE: Mapping[Role, ScopeKind] = {Role.CENTRE_STAFF: "centre", Role.VENUE_MANAGER: "unit"}
+ROLE_SCOPE: Mapping[Role, ScopeKind] = {
+    Role.CENTRE_STAFF: "centre",
+    Role.VENUE_MANAGER: "unit",
+    Role.UNIT_CONTACT: "unit",
+}
 """The scoped roles and what they are scoped to; the other roles see the whole city."""

@@ -58,12 +58,15 @@ def _now(now: datetime | None) -> datetime:
 
 
 def check_scope(role: Role, centre_id: str | None, unit_id: int | None) -> None:
-    """A centre_staff needs a centre, a venue_manager a unit, and no other role takes either."""
+    """A centre_staff needs a centre, a venue_manager and a unit_contact a unit, and no other
+    role takes either."""
     if role is Role.CENTRE_STAFF and (centre_id is None or unit_id is not None):
         raise UserError("a centre_staff user needs --centre (a service centre id) and no --unit")
     if role is Role.VENUE_MANAGER and (unit_id is None or centre_id is not None):
         raise UserError("a venue_manager user needs --unit (an owner unit id) and no --centre")
-    if role not in {Role.CENTRE_STAFF, Role.VENUE_MANAGER} and (
+    if role is Role.UNIT_CONTACT and (unit_id is None or centre_id is not None):
+        raise UserError("a unit_contact user needs --unit (its unit's id) and no --centre")
+    if role not in {Role.CENTRE_STAFF, Role.VENUE_MANAGER, Role.UNIT_CONTACT} and (
         centre_id is not None or unit_id is not None
     ):
         raise UserError(f"a {role.value} user sees the whole city: give no --centre or --unit")
@@ -292,6 +295,8 @@ def principal_of(db: Session, user: User, via: Via) -> Principal:
         sites = frozenset({user.centre_id})
     elif role is Role.VENUE_MANAGER:
         sites = frozenset(db.scalars(select(Venue.id).where(Venue.unit_id == user.unit_id)))
+    elif role is Role.UNIT_CONTACT:
+        sites = frozenset()  # a unit's contact works its requests, sees no site
     return Principal(
         user_id=user.id,
         username=user.username,

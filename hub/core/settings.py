@@ -179,6 +179,30 @@ class HubSettings(BaseSettings):
         "(https://tiles.example.cn/{z}/{x}/{y}.png); the maps' pages may load images from its "
         "origin and nowhere else. Unset: no tiles, the venues over the uploaded outlines",
     )
+    request_rate_per_minute: float = Field(
+        default=2.0,
+        gt=0,
+        le=600,
+        description="residents' service requests a minute one client address may keep up "
+        "(POST /public/v1/service-requests, a bucket of its own); past it, 429 with Retry-After",
+    )
+    request_rate_burst: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="residents' service requests one client address may send at once",
+    )
+    request_deadline_days: dict[str, float] = Field(
+        default_factory=dict,
+        description="days to resolve a service request, per category, as JSON "
+        '({"设施维修": 3}): overrides or adds to the default table (docs/service-requests.md)',
+    )
+    request_escalation_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="how often the hub looks for service requests past their deadline",
+    )
     metrics_public: bool = Field(
         default=False,
         description="serve /metrics without a token (for a Prometheus on a trusted network); "
@@ -374,6 +398,18 @@ class HubSettings(BaseSettings):
         if not secrets_dir or not Path(secrets_dir).is_dir():
             return (init_settings, env_settings)  # a bad directory is named by its validator
         return (init_settings, env_settings, SecretsSettingsSource(settings_cls, secrets_dir))
+
+    @field_validator("request_deadline_days")
+    @classmethod
+    def _check_request_deadlines(cls, value: dict[str, float]) -> dict[str, float]:
+        if len(value) > 100:
+            raise ValueError("at most 100 categories")
+        for category, days in value.items():
+            if not 1 <= len(category) <= 64:
+                raise ValueError(f"category {category[:64]!r}: 1 to 64 characters")
+            if not 0 < days <= 365:
+                raise ValueError(f"{category}: days must be more than 0 and at most 365")
+        return value
 
     @field_validator("secrets_dir")
     @classmethod

@@ -6,7 +6,10 @@ The rules (DOMAIN.md):
   and took part in community service at least ``MEMBER_MIN_SERVICES`` (2) times in the year;
 - a unit whose in-service members' reporting rate is below ``UNIT_MIN_REPORTING_PCT`` (80 %) may
   not be rated excellent; exactly 80 % is enough;
-- units are assessed per party-building alliance.
+- units are assessed per party-building alliance;
+- beside each unit's reporting rate, and for each community, the service requests (服务事项转办)
+  received, resolved, the median time to resolve and the overdue ones: the report's "problems
+  solved by units" (``hub.org.request_stats``).
 
 A community service is one occasion: an activity attended (registration sessions do not count),
 or a walk-in service at a centre on a day. Tapping twice at one activity is one service. The year
@@ -37,6 +40,7 @@ from hub.org.models import (
     Unit,
 )
 from hub.org.names import mask_name
+from hub.org.request_stats import EMPTY, RequestStats, by_community, by_unit
 
 UNIT_MIN_REPORTING_PCT = 80
 MEMBER_MIN_SERVICES = 2
@@ -67,6 +71,8 @@ class UnitResult:
     """``None`` for a unit with no in-service members."""
     below_threshold: bool
     excellent_open: bool
+    requests: RequestStats = EMPTY
+    """Service requests transferred to it and how they went (``hub.org.request_stats``)."""
 
 
 @dataclass(slots=True)
@@ -107,6 +113,8 @@ class CommunityResult:
     attendance_by_theme: list[CountBy]
     """``key`` ``None``: walk-in services, outside any activity."""
     members: list[MemberResult] = field(default_factory=list)
+    requests: RequestStats = EMPTY
+    """Service requests raised in it and how they went."""
 
 
 @dataclass(slots=True)
@@ -169,6 +177,11 @@ def build_assessment(session: Session, year: int) -> Assessment:
     alliances = _alliances(session, first, last, unit_counts)
     units = [u for a in alliances for u in a.units]
     communities = _communities(session, year, last, in_year, members_by_community)
+    unit_requests, community_requests = by_unit(session, year), by_community(session, year)
+    for u in units:
+        u.requests = unit_requests.get(u.id, EMPTY)
+    for c in communities:
+        c.requests = community_requests.get(c.id, EMPTY)
     totals = Totals(
         members=members,
         registered=sum(c[1] for c in unit_counts.values()),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.audit import record_export
 from hub.org.assessment import Assessment
+from hub.org.request_stats import RequestStats
 
 ExportTable = Literal["members", "units", "communities"]
 ExportFormat = Literal["csv", "xlsx"]
@@ -25,6 +26,14 @@ MEMBER_SHEET = "assessment.members"
 """What the audit log names an export of the assessment's member sheet."""
 
 YES, NO = "是", "否"
+
+REQUEST_HEADERS = [
+    "受理事项 requests received",
+    "办结事项 requests resolved",
+    "办结用时中位数(小时) median hours to resolve",
+    "超期事项 requests overdue",
+]
+"""Service requests (服务事项转办): the "problems solved by units" columns."""
 
 HEADERS: dict[ExportTable, list[str]] = {
     "members": [
@@ -45,6 +54,7 @@ HEADERS: dict[ExportTable, list[str]] = {
         "报到率 reporting rate %",
         "低于80% below 80 %",
         "可评优 excellent open",
+        *REQUEST_HEADERS,
     ],
     "communities": [
         "街道 sub-district",
@@ -55,6 +65,7 @@ HEADERS: dict[ExportTable, list[str]] = {
         "签到 attendance",
         "未登记卡 unknown cards",
         *[f"{m:02d}月" for m in range(1, 13)],
+        *REQUEST_HEADERS,
     ],
 }
 
@@ -85,6 +96,7 @@ def rows(assessment: Assessment, table: ExportTable) -> Iterator[list[object]]:
                     "" if u.reporting_rate_pct is None else u.reporting_rate_pct,
                     _yes(u.below_threshold),
                     _yes(u.excellent_open),
+                    *_requests(u.requests),
                 ]
     else:
         for c in assessment.communities:
@@ -97,6 +109,7 @@ def rows(assessment: Assessment, table: ExportTable) -> Iterator[list[object]]:
                 c.attendance,
                 c.unknown_card_taps,
                 *(m.count for m in c.attendance_by_month),
+                *_requests(c.requests),
             ]
 
 
@@ -143,6 +156,11 @@ def _xml_safe(value: object) -> object:
     """Control characters XML cannot carry (a name stored with U+0001) become U+FFFD: openpyxl
     refuses them, and one such name would fail the whole workbook."""
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _requests(stats: RequestStats) -> list[object]:
+    median = stats.median_hours_to_resolve
+    return [stats.received, stats.resolved, "" if median is None else median, stats.overdue]
 
 
 def _yes(value: bool) -> str:

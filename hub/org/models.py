@@ -66,7 +66,29 @@ EIGHT_INTO = (
 
 MENU_DIRECTIONS = ("offer", "need")
 TEAM_KINDS = ("station", "alliance", "group")
-REQUEST_STATUSES = ("raised", "transferred", "resolved")
+REQUEST_STATUSES = ("raised", "transferred", "accepted", "declined", "resolved", "confirmed")
+"""raised (in the community's queue) → transferred (waiting for the unit) → accepted (the unit
+works on it) → resolved (waiting for the community) → confirmed; a unit may decline (back in the
+community's queue, with the reason) and the community may reopen a resolved request (accepted
+again). ``hub.org.requests`` holds the moves."""
+REQUEST_SOURCES = ("staff", "public")
+REQUEST_EVENT_KINDS = (
+    "raised",
+    "classified",
+    "transferred",
+    "accepted",
+    "declined",
+    "resolved",
+    "confirmed",
+    "reopened",
+    "escalated",
+    "contact_viewed",
+)
+SUMMARY_MAX_CHARS = 1000
+PLACE_MAX_CHARS = 200
+CONTACT_MAX_CHARS = 64
+NOTE_MAX_CHARS = 1000
+CATEGORY_MAX_CHARS = 64
 
 
 def _code() -> Mapped[str]:
@@ -371,23 +393,31 @@ class VolunteerTeamMember(Audited, Base):
 class ServiceRequest(Audited, Base):
     """服务事项转办: a resident's request, transferred to the unit that can solve it, resolved.
 
-    It records the matter, not the resident: no name or contact is kept here.
+    It records the matter and the place, not the resident: no name is kept. A resident who
+    raises it on the public page may leave a phone or e-mail (``contact``); it is masked
+    wherever it is shown, whole only to the contact of the unit working on it, and cleared when
+    the community confirms the request (docs/service-requests.md).
     """
 
     __tablename__ = "service_requests"
+    __audit_redact__ = ("contact",)
     __table_args__ = (
         CheckConstraint(one_of("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(one_of("source", REQUEST_SOURCES), name="source"),
         CheckConstraint(
-            "(status = 'raised') OR (unit_id IS NOT NULL AND transferred_at IS NOT NULL)",
+            "(status IN ('raised', 'declined')) OR "
+            "(unit_id IS NOT NULL AND transferred_at IS NOT NULL)",
             name="transferred",
         ),
-        CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)", name="resolved"),
+        CheckConstraint(
+            "(status IN ('resolved', 'confirmed')) = (resolved_at IS NOT NULL)", name="resolved"
+        ),
         Index("ix_service_requests_community_status", "community_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    category: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(CATEGORY_MAX_CHARS))
     summary: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="raised")
     raised_at: Mapped[datetime]
@@ -395,6 +425,33 @@ class ServiceRequest(Audited, Base):
     transferred_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8), default="staff", server_default="staff")
+    place: Mapped[str | None] = mapped_column(String(PLACE_MAX_CHARS), default=None)
+    contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX_CHARS), default=None)
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When it should be resolved by: raised_at plus its category's deadline."""
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the deadline job escalated it to the community (once per request)."""
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ServiceRequestEvent(Base):
+    """One step of a request: who did what, when (append-only; the request's history)."""
+
+    __tablename__ = "service_request_events"
+    __table_args__ = (CheckConstraint(one_of("kind", REQUEST_EVENT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    """A user's name, ``public`` (a resident's form) or ``system`` (the deadline job)."""
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 # --- allowlists -----------------------------------------------------------------------------------

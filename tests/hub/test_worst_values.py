@@ -154,7 +154,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "ends_at": lambda v, row: row["starts_at"] + timedelta(microseconds=1),
     },
     "registrations": {"unit_id": None},
-    "service_requests": {"status": "resolved"},
+    "service_requests": {"status": "resolved", "source": "public"},
+    "service_request_events": {"kind": "escalated"},
     "service_menu_items": {"direction": "need"},
     "communities": {"centre_id": None},  # set once the centres exist
     "site_accounts": {

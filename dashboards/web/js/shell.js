@@ -23,6 +23,7 @@ export const PAGES = [
   { id: "checkins", path: "/checkins", key: "nav.checkins" },
   { id: "operations", path: "/operations", key: "nav.operations" },
   { id: "records", path: "/records", key: "nav.records" },
+  { id: "requests", path: "/requests", key: "nav.requests" },
   { id: "admin", path: "/admin", key: "nav.admin" },
   { id: "audit", path: "/audit", key: "nav.audit" },
   { id: "notifications", path: "/notifications", key: "nav.notifications" },
@@ -36,6 +37,7 @@ const PAGE_NEEDS = {
   operations: ["system.read"],
   site: ["system.read"],
   records: ["assessment.read", "venue_sharing.read"],
+  requests: ["service_requests.read"],
   // the admin pages: for whoever may change something (which kinds: js/admin/kinds.js)
   admin: ["organisation.write", "records.write", "registry.write", "venues.hours", "sites.write"],
   audit: ["audit.read"],

@@ -61,12 +61,22 @@ class _RevalidatedFiles(StaticFiles):
         return response
 
 
+ALIASES = {"/public/request": "public-request.html"}
+"""Pages served at a second address as well: the resident's request form at the address printed
+on posters (docs/service-requests.md)."""
+
+
 def page_paths(root: Path) -> dict[str, Path]:
-    """URL path of each page: ``/`` for ``index.html``, ``/NAME`` for ``NAME.html``."""
-    return {
+    """URL path of each page: ``/`` for ``index.html``, ``/NAME`` for ``NAME.html``, and the
+    :data:`ALIASES` whose page is there."""
+    paths = {
         "/" if page.stem == "index" else f"/{page.stem}": page
         for page in sorted(root.glob("*.html"))
     }
+    for alias, name in ALIASES.items():
+        if (root / name).is_file():
+            paths[alias] = root / name
+    return paths
 
 
 def add_dashboard(app: FastAPI, root: Path | None = None) -> bool:

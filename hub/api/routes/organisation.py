@@ -1,9 +1,9 @@
 """The organisation, read only: sub-districts, communities, grids, party organisations, units,
-alliances, agreements, service centres, volunteer teams, service requests, the venue registry.
+alliances, agreements, service centres, volunteer teams, the venue registry (service requests:
+``hub.api.routes.service_requests``).
 
 Lists are filtered and paged (``{"data": [...], "count": N}``); each record has a detail route.
-The structure is no one's personal data: every role may read it (``organisation.read``); service
-requests are case records (``records.read``).
+The structure is no one's personal data: every role may read it (``organisation.read``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ from hub.api.schemas.organisation import (
     PartyOrgKind,
     PartyOrgOut,
     ReaderOut,
-    RequestStatus,
     ServiceCentreDetailOut,
     ServiceCentreOut,
-    ServiceRequestOut,
     SubdistrictOut,
     TeamMemberOut,
     TeamMembersOut,
@@ -57,7 +55,6 @@ from hub.org.models import (
     PartyOrg,
     ServiceCentre,
     ServiceMenuItem,
-    ServiceRequest,
     Subdistrict,
     Unit,
     VolunteerTeam,
@@ -394,32 +391,6 @@ def get_team_members(session: SessionDep, team_id: RecordIdPath) -> TeamMembersO
     people: ``records.read``)."""
     found(session, VolunteerTeam, team_id, "team")
     return team_members_out(session, team_id)
-
-
-def service_request_filters(
-    community_id: IdQuery = None, unit_id: IdQuery = None, status: RequestStatus | None = None
-) -> Conditions:
-    return equal(
-        (ServiceRequest.community_id, community_id),
-        (ServiceRequest.unit_id, unit_id),
-        (ServiceRequest.status, status),
-    )
-
-
-add_list_and_detail(
-    router,
-    "/service-requests",
-    table=ServiceRequest,
-    out=ServiceRequestOut,
-    order_by=[ServiceRequest.raised_at.desc(), ServiceRequest.id.desc()],
-    filters=service_request_filters,
-    dependencies=_RECORDS_READ,
-    list_name="list_service_requests",
-    list_doc="服务事项转办: residents' requests, newest first; who they went to, whether resolved.",
-    detail_name="get_service_request",
-    id_name="request_id",
-    what="service request",
-)
 
 
 def venue_filters(

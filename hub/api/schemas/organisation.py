@@ -20,7 +20,7 @@ PartyOrgKind = Literal[
     "working_committee", "community_committee", "grid_branch", "building_group", "household_group"
 ]
 UnitKind = Literal["agency", "enterprise", "institution", "two_new", "other"]
-RequestStatus = Literal["raised", "transferred", "resolved"]
+RequestStatus = Literal["raised", "transferred", "accepted", "declined", "resolved", "confirmed"]
 
 ARCHIVED = "when it was archived (hidden from lists, not to be newly referred to); null: in use"
 
@@ -135,7 +135,6 @@ class VolunteerTeamOut(BaseModel):
 
 
 class ServiceRequestOut(BaseModel):
-    model_config = _FROM_ROWS
     id: int = Field(examples=[301])
     community_id: int = Field(examples=[3])
     category: str = Field(examples=["设施维修"])
@@ -146,6 +145,22 @@ class ServiceRequestOut(BaseModel):
     transferred_at: datetime | None = Field(examples=["2026-03-02T05:00:00Z"])
     resolved_at: datetime | None = Field(examples=["2026-03-05T08:00:00Z"])
     resolution: str | None = Field(examples=["已办结"])
+    source: Literal["staff", "public"] = Field(
+        examples=["public"], description="raised by staff or by a resident's public form"
+    )
+    place: str | None = Field(examples=["3号楼2单元"], description="free text from the form")
+    contact: str | None = Field(
+        examples=["138****5678"],
+        description="the resident's phone or e-mail, always masked here (docs/service-requests.md)",
+    )
+    due_at: datetime | None = Field(
+        examples=["2026-03-07T01:20:00Z"], description="its category's deadline; null: none"
+    )
+    escalated_at: datetime | None = Field(
+        examples=[None], description="when it passed its deadline and went back to the community"
+    )
+    accepted_at: datetime | None = Field(examples=["2026-03-02T06:00:00Z"])
+    confirmed_at: datetime | None = Field(examples=[None])
 
 
 class ReaderOut(BaseModel):

@@ -12,6 +12,17 @@ class CountOut(BaseModel):
     count: int = Field(examples=[118])
 
 
+class RequestStatsOut(BaseModel):
+    """Service requests (服务事项转办) in the year: docs/records.md says how each is counted."""
+
+    received: int = Field(examples=[14])
+    resolved: int = Field(examples=[12])
+    median_hours_to_resolve: float | None = Field(
+        examples=[52.5], description="from raising to resolving; null: none resolved"
+    )
+    overdue: int = Field(examples=[1], description="resolved after, or open past, the deadline")
+
+
 class MemberAssessmentOut(BaseModel):
     id: int = Field(examples=[42])
     code: str = Field(examples=["M00042"])
@@ -31,6 +42,7 @@ class UnitAssessmentOut(BaseModel):
     reporting_rate_pct: float | None = Field(examples=[80.0])
     below_threshold: bool = Field(description="reporting rate below 80 %")
     excellent_open: bool
+    requests: RequestStatsOut = Field(description="service requests transferred to the unit")
 
 
 class ChairAssessmentOut(BaseModel):
@@ -60,6 +72,7 @@ class CommunityAssessmentOut(BaseModel):
     attendance_by_month: list[CountOut]
     attendance_by_theme: list[CountOut] = Field(description="key null: walk-in services")
     members: list[MemberAssessmentOut]
+    requests: RequestStatsOut = Field(description="service requests raised in the community")
 
 
 class TotalsOut(BaseModel):

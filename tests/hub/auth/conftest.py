@@ -112,6 +112,8 @@ def secured(
             "card_private_key_file": card_key_file(tmp_path_factory.getbasetemp()),
             # every role calls every public route, from one address: the limit is not this test's
             "public_rate_burst": 10_000,
+            # the permission test sends a resident's request as every role
+            "request_rate_burst": 1000,
         }
     )
     url = settings.database_url
@@ -120,6 +122,7 @@ def secured(
         Role.RECORDS_STAFF: user_token(url, Role.RECORDS_STAFF),
         Role.CENTRE_STAFF: user_token(url, Role.CENTRE_STAFF, centre=CENTRE),
         Role.VENUE_MANAGER: user_token(url, Role.VENUE_MANAGER, unit=UNIT),
+        Role.UNIT_CONTACT: user_token(url, Role.UNIT_CONTACT, unit=UNIT),
         Role.VIEWER: user_token(url, Role.VIEWER),
     }
     feed = LiveFeed(keepalive_s=0.2)

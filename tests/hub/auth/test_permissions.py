@@ -186,6 +186,36 @@ def _new_user(_: Context) -> dict[str, Any]:
     return {"username": f"new-user-{next(_codes)}", "role": "viewer"}
 
 
+def _centre_community(ctx: Context) -> int:
+    """A community the centre_staff's centre serves."""
+    served = ctx.as_operator("GET", "/api/v1/communities", params={"centre_id": CENTRE})
+    return int(served.json()["data"][0]["id"])
+
+
+def _request(state: str) -> Callable[[Context], int]:
+    """A new service request in the centre's community, brought to ``state`` (transferred to
+    the unit contact's unit): in every scoped role's scope."""
+    moves = {
+        "raised": [],
+        "transferred": [("transfer", {"unit_id": UNIT})],
+        "accepted": [("transfer", {"unit_id": UNIT}), ("accept", None)],
+        "resolved": [
+            ("transfer", {"unit_id": UNIT}),
+            ("accept", None),
+            ("resolve", {"note": "已修复"}),
+        ],
+    }[state]
+
+    def make(ctx: Context) -> int:
+        body = {"community_id": _centre_community(ctx), "summary": "楼道照明损坏"}
+        made = ctx.as_operator("POST", "/api/v1/service-requests", json=body).json()
+        for move, json in moves:
+            ctx.as_operator("POST", f"/api/v1/service-requests/{made['id']}/{move}", json=json)
+        return int(made["id"])
+
+    return make
+
+
 def _audit_entry(ctx: Context) -> int:
     """The newest entry of the audit log, after a change that makes one."""
     ctx.as_operator("POST", "/api/v1/members", json=_member(ctx))
@@ -511,8 +541,53 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("DELETE", "/api/v1/venue-registry/{venue_id}/closures/{closure_id}"): Example(
         P.VENUE_HOURS_WRITE, path={**VENUE, "closure_id": _closure}
     ),
-    ("GET", "/api/v1/service-requests"): Example(RECORDS),
-    ("GET", "/api/v1/service-requests/{request_id}"): Example(RECORDS, path={"request_id": 1}),
+    ("GET", "/api/v1/service-requests"): Example(P.REQUESTS_READ),
+    ("GET", "/api/v1/service-requests/categories"): Example(P.REQUESTS_READ),
+    ("GET", "/api/v1/service-requests/{request_id}"): Example(
+        P.REQUESTS_READ, path={"request_id": _request("transferred")}
+    ),
+    ("GET", "/api/v1/service-requests/{request_id}/history"): Example(
+        P.REQUESTS_READ, path={"request_id": _request("transferred")}
+    ),
+    ("GET", "/api/v1/service-requests/{request_id}/suggestions"): Example(
+        P.REQUESTS_MANAGE, path={"request_id": _request("raised")}
+    ),
+    ("GET", "/api/v1/service-requests/{request_id}/contact"): Example(
+        P.REQUESTS_HANDLE, path={"request_id": _request("accepted")}
+    ),
+    ("POST", "/api/v1/service-requests"): Example(
+        P.REQUESTS_MANAGE,
+        json=lambda ctx: {"community_id": _centre_community(ctx), "summary": "路灯不亮"},
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/classify"): Example(
+        P.REQUESTS_MANAGE, path={"request_id": _request("raised")}, json={"category": "设施维修"}
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/transfer"): Example(
+        P.REQUESTS_MANAGE, path={"request_id": _request("raised")}, json={"unit_id": UNIT}
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/accept"): Example(
+        P.REQUESTS_HANDLE, path={"request_id": _request("transferred")}
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/decline"): Example(
+        P.REQUESTS_HANDLE,
+        path={"request_id": _request("transferred")},
+        json={"reason": "非本单位职责"},
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/resolve"): Example(
+        P.REQUESTS_HANDLE, path={"request_id": _request("accepted")}, json={"note": "已修复"}
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/confirm"): Example(
+        P.REQUESTS_MANAGE, path={"request_id": _request("resolved")}
+    ),
+    ("POST", "/api/v1/service-requests/{request_id}/reopen"): Example(
+        P.REQUESTS_MANAGE, path={"request_id": _request("resolved")}, json={"reason": "仍未修好"}
+    ),
+    ("GET", "/public/v1/service-requests/communities"): Example(None, anyone=True),
+    ("POST", "/public/v1/service-requests"): Example(
+        None,
+        anyone=True,
+        json=lambda ctx: {"community_id": _centre_community(ctx), "summary": "路面积水"},
+    ),
     ("GET", "/api/v1/members"): Example(RECORDS),
     ("GET", "/api/v1/members/{member_id}"): Example(RECORDS, path={"member_id": 1}),
     ("POST", "/api/v1/members"): Example(P.RECORDS_WRITE, json=_member),

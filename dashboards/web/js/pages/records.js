@@ -149,15 +149,29 @@ function renderAlliances() {
         h("td", { class: "num" }, fmt("int", u.in_service)),
         rateBar(u.reporting_rate_pct, threshold),
         u.below_threshold ? badge("records.unit_below", "bad") : badge("records.unit_ok", "ok"),
+        ...requestCells(u.requests),
       ],
       { dataset: { unit: u.id, below: u.below_threshold ? "true" : "false" } },
     ),
   );
   fill(
     $("#drill"),
-    table(["records.col.code", "records.col.unit", "records.col.registered", "records.col.in_service", "records.col.rate", "records.col.verdict"], rows.length ? rows : [emptyRow(6)], { id: "units-table" }),
+    table(["records.col.code", "records.col.unit", "records.col.registered", "records.col.in_service", "records.col.rate", "records.col.verdict", ...REQUEST_COLUMNS], rows.length ? rows : [emptyRow(10)], { id: "units-table" }),
   );
   renderUnitChart(units, threshold);
+}
+
+// Service requests beside the reporting rate: the report's "problems solved by units".
+const REQUEST_COLUMNS = ["records.col.requests_received", "records.col.requests_resolved", "records.col.requests_median_h", "records.col.requests_overdue"];
+
+function requestCells(stats) {
+  const median = stats.median_hours_to_resolve;
+  return [
+    h("td", { class: "num", dataset: { requests: "received" } }, fmt("int", stats.received)),
+    h("td", { class: "num", dataset: { requests: "resolved" } }, fmt("int", stats.resolved)),
+    h("td", { class: "num", dataset: { requests: "median" } }, median === null ? label("common.none") : fmt("int", Math.round(median))),
+    h("td", { class: stats.overdue ? "num bad" : "num", dataset: { requests: "overdue" } }, fmt("int", stats.overdue)),
+  ];
 }
 
 function renderCommunities() {
@@ -176,6 +190,7 @@ function renderCommunities() {
           h("td", { class: "num" }, fmt("int", c.activities_held)),
           h("td", { class: "num" }, fmt("int", c.attendance)),
           h("td", { class: "num" }, fmt("int", short)),
+          ...requestCells(c.requests),
         ],
         {
           class: "clickable",
@@ -186,7 +201,7 @@ function renderCommunities() {
     });
     fill(
       $("#drill"),
-      table(["records.col.community", "records.col.subdistrict", "records.col.members_registered", "records.col.activities", "records.col.attendance", "records.col.members_short"], rows.length ? rows : [emptyRow(6)], { id: "communities-table" }),
+      table(["records.col.community", "records.col.subdistrict", "records.col.members_registered", "records.col.activities", "records.col.attendance", "records.col.members_short", ...REQUEST_COLUMNS], rows.length ? rows : [emptyRow(10)], { id: "communities-table" }),
     );
     renderCommunityChart(a.communities);
     return;
