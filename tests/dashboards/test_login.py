@@ -107,7 +107,7 @@ def test_the_login_link_logs_in_once_and_carries_no_token(
         ready(page)
         assert code not in page.url
         assert not [a for a in addresses if token in a], "the token is in no address"
-        assert nav(page) == ["/", "/checkins"]
+        assert nav(page) == ["/", "/checkins", "/requests", "/notifications"]
         assert page.locator(".tile").count() == 1
         assert only_unauthorised(w) == [], "(leaving the login page may abort its icon)"
         w.clear()
@@ -249,7 +249,7 @@ def test_each_role_sees_only_what_it_may_use(browser: Browser, hub: DashboardHub
     clerk = user_token(hub.settings.database_url, "records_staff")
     with watched(browser, login=hub, token=clerk) as w:
         open_page(w, hub.url + "/")
-        assert nav(w.page) == ["/", "/venues", "/checkins", "/records", "/admin"]
+        assert nav(w.page) == ["/", "/venues", "/checkins", "/records", "/requests", "/admin"]
         open_page(w, hub.url + "/checkins")
         options = w.page.locator("#centre option").evaluate_all("os => os.map(o => o.value)")
         assert options == ["", "centre-01", "centre-02"], "every centre, from the records"

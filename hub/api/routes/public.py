@@ -36,7 +36,8 @@ router = APIRouter(
 )
 pages = APIRouter(prefix=PAGES_PREFIX, dependencies=[_limit], include_in_schema=False)
 
-VenueId = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-07"])]
+# venue-03: no other operation's example archives it (the contract test runs them in any order)
+VenueId = Annotated[str, Path(pattern=ID_PATTERN, examples=["venue-03"])]
 JSON = "application/json"
 RECENT_S = 1.0
 """How long one reading of the venues serves every caller (levels lag the hub by this much)."""

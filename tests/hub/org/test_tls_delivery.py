@@ -98,7 +98,10 @@ def test_a_tap_travels_over_tls_and_its_receipt_returns(
     assert tap.data.decision == "allowed"
     wait_until(lambda: centre.agent.outbox.stats().pending == 0, what="the hub's receipt")
     assert centre.agent.publisher.connected
-    assert _recorded(db) == {tap.id}
+    # what the edge committed, the hub recorded (a hold split in two by a starved simulator is
+    # two taps at the reader, as tests/edge/test_card_reader.py shows, and both arrive)
+    assert tap.id in _recorded(db)
+    assert _recorded(db) == {t.id for t in centre.taps()}
 
 
 @pytest.mark.parametrize(
