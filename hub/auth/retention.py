@@ -3,19 +3,16 @@ expired, but says who logged in when; it goes ``days`` after it expired (0: at o
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
 from hub.auth.models import LoginCode, UserSession
-from hub.core.retention import Kind
+from hub.core.retention import Kind, older_than
 
 
 def login_kinds(days: int) -> list[Kind]:
-    def cutoff(conn: Connection, now: datetime) -> datetime:
-        return now - timedelta(days=days)
-
     kinds = []
     for name, model in (("sessions", UserSession), ("login_codes", LoginCode)):
         table = cast(Table, model.__table__)
@@ -24,7 +21,7 @@ def login_kinds(days: int) -> list[Kind]:
                 name=name,
                 table=table,
                 time=table.c.expires_at,
-                cutoff=cutoff,
+                cutoff=older_than(timedelta(days=days)),
                 setting="HUB_RETAIN_SESSIONS_DAYS",
             )
         )

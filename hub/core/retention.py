@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, ColumnElement, Connection, Engine, Table, delete, func, select
 from sqlalchemy import tuple_ as sql_tuple
@@ -47,6 +47,15 @@ class Kind:
     """Run before rows go (in its own transaction): what must survive them is saved."""
     also: Callable[[Engine], ColumnElement[bool]] | None = None
     """A further condition every deleted row meets (the audit log's own clock)."""
+
+
+def older_than(age: timedelta) -> Cutoff:
+    """The cutoff of a kind whose rows go at a fixed age."""
+
+    def cutoff(conn: Connection, now: datetime) -> datetime:
+        return now - age
+
+    return cutoff
 
 
 @dataclass(slots=True)

@@ -3,25 +3,22 @@ an operator can see what a broken edge sent; its payload may carry a card's hash
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
-from hub.core.retention import Kind
+from hub.core.retention import Kind, older_than
 from hub.ingest.models import DeadLetter
 
 
 def dead_letter_kind(days: int) -> Kind:
     table = cast(Table, DeadLetter.__table__)
 
-    def cutoff(conn: Connection, now: datetime) -> datetime:
-        return now - timedelta(days=days)
-
     return Kind(
         name="dead_letters",
         table=table,
         time=table.c.received_at,
-        cutoff=cutoff,
+        cutoff=older_than(timedelta(days=days)),
         setting="HUB_RETAIN_DEAD_LETTERS_DAYS",
     )

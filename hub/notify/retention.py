@@ -5,25 +5,22 @@ look-back, so a purged notification is never one the notifier would raise again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
-from hub.core.retention import Kind
+from hub.core.retention import Kind, older_than
 from hub.notify.models import Notification
 
 
 def notification_kind(days: int) -> Kind:
     table = cast(Table, Notification.__table__)
 
-    def cutoff(conn: Connection, now: datetime) -> datetime:
-        return now - timedelta(days=days)
-
     return Kind(
         name="notifications",
         table=table,
         time=table.c.created_at,
-        cutoff=cutoff,
+        cutoff=older_than(timedelta(days=days)),
         setting="HUB_RETAIN_NOTIFICATIONS_DAYS",
     )

@@ -3,25 +3,22 @@ arrive (``hub.sites.history``); the job trims it too when none arrive (ingest st
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
-from hub.core.retention import Kind
+from hub.core.retention import Kind, older_than
 from hub.sites.models import SiteBeat
 
 
 def heartbeat_kind(keep_h: float) -> Kind:
     table = cast(Table, SiteBeat.__table__)
 
-    def cutoff(conn: Connection, now: datetime) -> datetime:
-        return now - timedelta(hours=keep_h)
-
     return Kind(
         name="site_heartbeats",
         table=table,
         time=table.c.at,
-        cutoff=cutoff,
+        cutoff=older_than(timedelta(hours=keep_h)),
         setting="HUB_SITE_HISTORY_KEEP_H",
     )
