@@ -8,7 +8,6 @@ escalation stands and is not repeated).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hub.audit.context import SYSTEM, act_as
+from hub.core.periodic import PeriodicJob
 from hub.org.models import ServiceRequest, ServiceRequestEvent
 from hub.org.requests import OPEN_STATUSES, now_utc
 
@@ -91,17 +91,14 @@ def escalate_overdue(engine: Engine, *, now: datetime | None = None) -> list[Esc
             done.extend(batch)
 
 
-class EscalationJob:
+class EscalationJob(PeriodicJob):
     """Runs :func:`escalate_overdue` every ``interval_s`` (first soon after start) and hands each
     escalated request to the callbacks."""
 
     def __init__(self, engine: Engine, *, interval_s: float, first_run_s: float = 30.0) -> None:
+        super().__init__(name="hub-escalation", interval_s=interval_s, first_run_s=first_run_s)
         self._engine = engine
-        self._interval_s = interval_s
-        self._first_run_s = first_run_s
         self._callbacks: list[EscalationCallback] = []
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hub-escalation", daemon=True)
 
     def on_escalated(self, callback: EscalationCallback) -> None:
         self._callbacks.append(callback)
@@ -118,20 +115,5 @@ class EscalationJob:
             log.info("escalated %d overdue service requests", len(escalated))
         return escalated
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        if self._stopping.wait(self._first_run_s):
-            return
-        while not self._stopping.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("escalation run failed; trying again at the next run")
-            self._stopping.wait(self._interval_s)
+    def tick(self) -> None:
+        self.run_once()

@@ -4,7 +4,6 @@ its own, its figures on ``/metrics`` (``hub.metrics.RetentionMetrics``)."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from hub.core.periodic import PeriodicJob
 from hub.core.retention import Kind, PurgeResult, purge
 from hub.metrics import RetentionMetrics
 
@@ -90,7 +90,7 @@ def _run(
     return results
 
 
-class RetentionJob:
+class RetentionJob(PeriodicJob):
     """Runs :func:`run` every ``interval_s``, first ``first_run_s`` after start."""
 
     def __init__(
@@ -102,25 +102,10 @@ class RetentionJob:
         interval_s: float,
         first_run_s: float = FIRST_RUN_S,
     ) -> None:
+        super().__init__(name="hub-retention", interval_s=interval_s, first_run_s=first_run_s)
         self._engine = engine
         self.kinds = tuple(kinds)
         self._metrics = metrics
-        self._interval_s = interval_s
-        self._first_run_s = first_run_s
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hub-retention", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        if self._stopping.wait(self._first_run_s):
-            return
-        while not self._stopping.is_set():
-            run(self._engine, self.kinds, self._metrics)
-            self._stopping.wait(self._interval_s)
+    def tick(self) -> None:
+        run(self._engine, self.kinds, self._metrics)
